@@ -1,0 +1,87 @@
+use std::io::BufRead;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use mediation_gateway::{Application, Settings, telemetry};
+
+/// The mediation booking backend.
+#[derive(Debug, Parser)]
+#[command(name = "mediation", version)]
+struct Cli {
+    /// A TOML settings file, read after the defaults and before MEDIATION__* variables.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the gateway with every service (migrates the database first).
+    Serve,
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Create a CENTRE_ADMIN, or reset its password; the password is read from standard input.
+    CreateAdmin {
+        #[arg(long)]
+        login: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let settings = Settings::load(cli.config.as_deref())?;
+    telemetry::init(&settings.log);
+    match cli.command {
+        Command::Serve => {
+            let app = Application::build(settings).await?;
+            app.run_until_stopped(shutdown_signal()).await
+        }
+        Command::Migrate => {
+            mediation_gateway::startup_db(&settings).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::CreateAdmin { login, password_stdin: _ } => {
+            let mut password = String::new();
+            std::io::stdin().lock().read_line(&mut password).context("reading the password from standard input")?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            let db = mediation_gateway::startup_db(&settings).await?;
+            let id = mediation_identity::create_admin(&db, &login, password)
+                .await
+                .map_err(|err| anyhow::anyhow!("{}", mediation_identity::to_status(err).message()))?;
+            println!("centre admin {login:?} ready (account {id})");
+            Ok(())
+        }
+    }
+}
+
+/// Ctrl-C, or SIGTERM from a process manager.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(%err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

@@ -1,0 +1,180 @@
+//! Settings: built-in defaults, then an optional TOML file (`--config FILE`), then environment
+//! variables `MEDIATION__<SECTION>__<KEY>` (for example `MEDIATION__SERVER__LISTEN`).
+//!
+//! | setting | default | meaning |
+//! |---|---|---|
+//! | `server.listen` | `127.0.0.1:50051` | address to serve gRPC, grpc-web and HTTP/1.1 on; port 0 picks a free one |
+//! | `server.request_timeout_secs` | `30` | per-call deadline (a shorter client `grpc-timeout` wins) |
+//! | `server.max_message_bytes` | `4194304` | largest request message accepted |
+//! | `server.shutdown_grace_secs` | `20` | how long in-flight calls may drain after SIGTERM or Ctrl-C |
+//! | `server.concurrency_per_connection` | `256` | in-flight calls per connection |
+//! | `database.url` | `sqlite://./data/mediation.db` | `sqlite://PATH` (created when missing) or `postgres://...` |
+//! | `database.max_connections` | `8` | pool size |
+//! | `database.checkout_timeout_ms` | `5000` | wait for a pooled connection; must be below the call deadline |
+//! | `database.sqlite_busy_timeout_ms` | `5000` | SQLite's wait for the write lock |
+//! | `database.sqlite_synchronous` | `FULL` | `FULL` survives power loss; `NORMAL` is faster |
+//! | `auth.issuer` / `auth.audience` | `mediation` / `mediation-api` | checked in every token |
+//! | `auth.signing_key` | unset | Ed25519 PKCS#8 PEM; unset: generated once and kept in the database |
+//! | `auth.access_ttl_secs` | `900` | access-token lifetime |
+//! | `auth.refresh_ttl_days` | `30` | absolute lifetime of a refresh-token family |
+//! | `auth.kiosk_session_ttl_secs` | `600` | a walk-in resident's kiosk session |
+//! | `auth.max_failures_per_login` / `auth.max_failures_per_peer` | `5` / `50` | failed logins allowed per 15 minutes (per process) |
+//! | `auth.hashing_concurrency` | `2` | argon2 hashes at once |
+//! | `notifications.sink` | `log` | `log`, `file` (JSON lines at `notifications.path`) or `webhook` (POST to `notifications.url`) |
+//! | `log.filter` | `info` | tracing filter, e.g. `info,mediation_identity=debug` |
+//! | `log.json` | `false` | JSON log lines |
+
+use std::path::Path;
+use std::time::Duration;
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub server: Server,
+    pub database: Database,
+    pub auth: Auth,
+    pub notifications: Notifications,
+    pub log: Log,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Server {
+    pub listen: String,
+    pub request_timeout_secs: u64,
+    pub max_message_bytes: usize,
+    pub shutdown_grace_secs: u64,
+    pub concurrency_per_connection: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Database {
+    pub url: String,
+    pub max_connections: u32,
+    pub checkout_timeout_ms: u64,
+    pub sqlite_busy_timeout_ms: u64,
+    pub sqlite_synchronous: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Auth {
+    pub issuer: String,
+    pub audience: String,
+    pub signing_key: Option<SecretString>,
+    pub access_ttl_secs: i64,
+    pub refresh_ttl_days: i64,
+    pub kiosk_session_ttl_secs: i64,
+    pub max_failures_per_login: u32,
+    pub max_failures_per_peer: u32,
+    pub hashing_concurrency: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Notifications {
+    pub sink: String,
+    pub path: Option<String>,
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Log {
+    pub filter: String,
+    pub json: bool,
+}
+
+const DEFAULTS: &str = r#"
+[server]
+listen = "127.0.0.1:50051"
+request_timeout_secs = 30
+max_message_bytes = 4194304
+shutdown_grace_secs = 20
+concurrency_per_connection = 256
+
+[database]
+url = "sqlite://./data/mediation.db"
+max_connections = 8
+checkout_timeout_ms = 5000
+sqlite_busy_timeout_ms = 5000
+sqlite_synchronous = "FULL"
+
+[auth]
+issuer = "mediation"
+audience = "mediation-api"
+access_ttl_secs = 900
+refresh_ttl_days = 30
+kiosk_session_ttl_secs = 600
+max_failures_per_login = 5
+max_failures_per_peer = 50
+hashing_concurrency = 2
+
+[notifications]
+sink = "log"
+
+[log]
+filter = "info"
+json = false
+"#;
+
+impl Settings {
+    /// Defaults, then `file` if given, then `MEDIATION__SECTION__KEY` variables.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut builder =
+            config::Config::builder().add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
+        if let Some(file) = file {
+            builder = builder.add_source(config::File::from(file).format(config::FileFormat::Toml).required(true));
+        }
+        let settings: Settings = builder
+            .add_source(config::Environment::with_prefix("MEDIATION").prefix_separator("__").separator("__").try_parsing(true))
+            .build()?
+            .try_deserialize()?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.database.checkout_timeout_ms < self.server.request_timeout_secs * 1000,
+            "database.checkout_timeout_ms ({}) must be shorter than server.request_timeout_secs ({} s)",
+            self.database.checkout_timeout_ms,
+            self.server.request_timeout_secs
+        );
+        anyhow::ensure!(self.auth.access_ttl_secs > 0, "auth.access_ttl_secs must be positive");
+        anyhow::ensure!(self.auth.refresh_ttl_days > 0, "auth.refresh_ttl_days must be positive");
+        Ok(())
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.server.request_timeout_secs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_then_file_then_environment() {
+        let defaults = Settings::load(None).unwrap();
+        assert_eq!(defaults.server.listen, "127.0.0.1:50051");
+        assert_eq!(defaults.database.url, "sqlite://./data/mediation.db");
+        assert_eq!(defaults.notifications.sink, "log");
+
+        let dir = std::env::temp_dir().join(format!("mediation-settings-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("settings.toml");
+        std::fs::write(&file, "[server]\nlisten = \"0.0.0.0:9000\"\n[notifications]\nsink = \"file\"\npath = \"/tmp/n.jsonl\"\n").unwrap();
+        let from_file = Settings::load(Some(&file)).unwrap();
+        assert_eq!(from_file.server.listen, "0.0.0.0:9000");
+        assert_eq!(from_file.server.request_timeout_secs, 30);
+        assert_eq!(from_file.notifications.path.as_deref(), Some("/tmp/n.jsonl"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn checkout_must_be_shorter_than_the_deadline() {
+        let mut settings = Settings::load(None).unwrap();
+        settings.database.checkout_timeout_ms = 30_000;
+        assert!(settings.check().is_err());
+    }
+}

@@ -1,0 +1,187 @@
+//! The rules of identity, as pure functions over plain types: what a valid password, login or
+//! display name is, how codes are made and checked, and when a phone may get another code.
+
+mod limiter;
+mod phone;
+
+use chrono::{DateTime, Duration, Utc};
+use rand::Rng;
+
+pub use limiter::FailureLimiter;
+pub use phone::{PhoneError, PhoneNumber};
+
+pub const PASSWORD_CHARS: std::ops::RangeInclusive<usize> = 8..=128;
+pub const DISPLAY_NAME_CHARS: std::ops::RangeInclusive<usize> = 1..=64;
+pub const LOGIN_CHARS: std::ops::RangeInclusive<usize> = 3..=64;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Invalid(pub String);
+
+/// 8 to 128 characters (not bytes), any composition.
+pub fn check_password(password: &str) -> Result<(), Invalid> {
+    let chars = password.chars().count();
+    if PASSWORD_CHARS.contains(&chars) {
+        Ok(())
+    } else {
+        Err(Invalid(format!("must be {} to {} characters", PASSWORD_CHARS.start(), PASSWORD_CHARS.end())))
+    }
+}
+
+/// Trimmed; 1 to 64 characters without control characters.
+pub fn parse_display_name(name: &str) -> Result<String, Invalid> {
+    let name = name.trim();
+    let chars = name.chars().count();
+    if !DISPLAY_NAME_CHARS.contains(&chars) {
+        return Err(Invalid(format!("must be {} to {} characters", DISPLAY_NAME_CHARS.start(), DISPLAY_NAME_CHARS.end())));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(Invalid("must not contain control characters".into()));
+    }
+    Ok(name.to_owned())
+}
+
+/// Staff logins: 3 to 64 of `a-z 0-9 . _ -`, starting with a letter, so that a login can never
+/// be mistaken for a phone number.
+pub fn parse_login(login: &str) -> Result<String, Invalid> {
+    let login = login.trim().to_ascii_lowercase();
+    let ok_chars = login.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+    let starts_with_letter = login.bytes().next().is_some_and(|b| b.is_ascii_lowercase());
+    if LOGIN_CHARS.contains(&login.len()) && ok_chars && starts_with_letter {
+        Ok(login)
+    } else {
+        Err(Invalid("must be 3 to 64 of a-z, 0-9, '.', '_' or '-', starting with a letter".into()))
+    }
+}
+
+/// A request_id: a client-chosen UUID.
+pub fn parse_request_id(request_id: &str) -> Result<String, Invalid> {
+    uuid::Uuid::parse_str(request_id)
+        .map(|id| id.hyphenated().to_string())
+        .map_err(|_| Invalid("must be a UUID chosen by the client".into()))
+}
+
+/// What a one-time code is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodePurpose {
+    Verify,
+    KioskSession,
+}
+
+impl CodePurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CodePurpose::Verify => "VERIFY",
+            CodePurpose::KioskSession => "KIOSK_SESSION",
+        }
+    }
+
+    pub fn text(self, code: &str) -> String {
+        match self {
+            CodePurpose::Verify => format!("【银州调解】您的验证码是 {code}，10 分钟内有效。Your verification code is {code}."),
+            CodePurpose::KioskSession => format!("【银州调解】您在警务亭的登录码是 {code}。Your kiosk sign-in code is {code}."),
+        }
+    }
+}
+
+/// Six random digits.
+pub fn new_code() -> String {
+    format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000))
+}
+
+/// How codes behave; see the gateway's settings for the defaults.
+#[derive(Debug, Clone)]
+pub struct CodeRules {
+    pub ttl: Duration,
+    pub max_attempts: i32,
+    /// Least time between two codes to one phone.
+    pub min_interval: Duration,
+    /// Most codes to one phone in an hour.
+    pub max_per_hour: usize,
+}
+
+impl Default for CodeRules {
+    fn default() -> Self {
+        Self { ttl: Duration::minutes(10), max_attempts: 5, min_interval: Duration::seconds(60), max_per_hour: 5 }
+    }
+}
+
+impl CodeRules {
+    /// Whether a phone whose last codes were sent at `recent` (any order, the last hour at
+    /// least) may get another now; if not, how long to wait.
+    pub fn may_send(&self, recent: &[DateTime<Utc>], now: DateTime<Utc>) -> Result<(), std::time::Duration> {
+        let hour_ago = now - Duration::hours(1);
+        let mut in_hour: Vec<_> = recent.iter().copied().filter(|t| *t > hour_ago).collect();
+        in_hour.sort();
+        let wait_interval = in_hour.last().map(|last| *last + self.min_interval - now);
+        let wait_hourly = (in_hour.len() >= self.max_per_hour).then(|| in_hour[in_hour.len() - self.max_per_hour] + Duration::hours(1) - now);
+        let wait = [wait_interval, wait_hourly].into_iter().flatten().filter(|w| *w > Duration::zero()).max();
+        match wait {
+            Some(wait) => Err(wait.to_std().unwrap_or_default()),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_count_characters_not_bytes() {
+        assert!(check_password("1234567").is_err());
+        assert!(check_password("12345678").is_ok());
+        assert!(check_password("调解调解调解调解").is_ok());
+        assert!(check_password(&"x".repeat(128)).is_ok());
+        assert!(check_password(&"x".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn display_names_are_trimmed_and_bounded() {
+        assert_eq!(parse_display_name("  王芳 ").unwrap(), "王芳");
+        assert!(parse_display_name("   ").is_err());
+        assert!(parse_display_name("a\u{7}b").is_err());
+        assert!(parse_display_name(&"名".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn logins_cannot_look_like_phones() {
+        assert_eq!(parse_login("Admin.Zhang").unwrap(), "admin.zhang");
+        for bad in ["13800000001", "ab", "a b", "_admin", "管理员", ""] {
+            assert!(parse_login(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn request_ids_are_uuids() {
+        assert!(parse_request_id("8c8e5d0e-8a7c-4e8b-9b4c-1b2f0e9c1a11").is_ok());
+        assert!(parse_request_id("retry-1").is_err());
+        assert!(parse_request_id("").is_err());
+    }
+
+    #[test]
+    fn codes_are_six_digits() {
+        for _ in 0..100 {
+            let code = new_code();
+            assert_eq!(code.len(), 6);
+            assert!(code.bytes().all(|b| b.is_ascii_digit()));
+        }
+    }
+
+    #[test]
+    fn sending_limits() {
+        let rules = CodeRules::default();
+        let now = Utc::now();
+        let ago = |s: i64| now - Duration::seconds(s);
+        assert!(rules.may_send(&[], now).is_ok());
+        assert!(rules.may_send(&[ago(61)], now).is_ok());
+        let wait = rules.may_send(&[ago(20)], now).unwrap_err();
+        assert_eq!(wait.as_secs(), 40);
+        // Five in the hour: wait until the oldest of them is an hour old.
+        let five = [ago(3000), ago(2500), ago(2000), ago(1500), ago(1000)];
+        assert_eq!(rules.may_send(&five, now).unwrap_err().as_secs(), 600);
+        // Older sends do not count.
+        let old = [ago(7200), ago(7100), ago(7000), ago(6900), ago(6800)];
+        assert!(rules.may_send(&old, now).is_ok());
+    }
+}

@@ -1,0 +1,284 @@
+//! The identity tables: accounts, phone codes, refresh tokens and the signing key. Every
+//! function takes a connection, so that the caller decides the transaction.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use mediation_auth::Role;
+use mediation_store::schema::{accounts, phone_codes, refresh_tokens, signing_keys};
+use mediation_store::{DbConnection, is_unique_violation};
+
+use crate::domain::{CodePurpose, PhoneNumber};
+
+pub type QueryResult<T> = Result<T, diesel::result::Error>;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = accounts)]
+pub struct AccountRow {
+    pub id: String,
+    pub role: String,
+    pub login: Option<String>,
+    pub phone: Option<String>,
+    pub password_hash: Option<String>,
+    pub display_name: String,
+    pub site_id: Option<String>,
+    pub phone_verified: bool,
+}
+
+/// An account as the rules see it.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: String,
+    pub role: Role,
+    pub login: Option<String>,
+    pub phone: Option<PhoneNumber>,
+    pub password_hash: Option<String>,
+    pub display_name: String,
+    pub site_id: Option<String>,
+    pub phone_verified: bool,
+}
+
+impl From<AccountRow> for Account {
+    fn from(row: AccountRow) -> Self {
+        Self {
+            // Only this module writes the role column, always from `Role::as_str`.
+            role: row.role.parse().expect("stored role is valid"),
+            id: row.id,
+            login: row.login,
+            phone: row.phone.map(PhoneNumber::from_stored),
+            password_hash: row.password_hash,
+            display_name: row.display_name,
+            site_id: row.site_id,
+            phone_verified: row.phone_verified,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAccount<'a> {
+    pub id: &'a str,
+    pub role: Role,
+    pub login: Option<&'a str>,
+    pub phone: Option<&'a PhoneNumber>,
+    pub password_hash: Option<&'a str>,
+    pub display_name: &'a str,
+    pub site_id: Option<&'a str>,
+    pub phone_verified: bool,
+}
+
+fn naive(t: DateTime<Utc>) -> NaiveDateTime {
+    t.naive_utc()
+}
+
+pub fn insert_account(conn: &mut DbConnection, new: &NewAccount<'_>, now: DateTime<Utc>) -> QueryResult<()> {
+    diesel::insert_into(accounts::table)
+        .values((
+            accounts::id.eq(new.id),
+            accounts::role.eq(new.role.as_str()),
+            accounts::login.eq(new.login),
+            accounts::phone.eq(new.phone.map(PhoneNumber::as_str)),
+            accounts::password_hash.eq(new.password_hash),
+            accounts::display_name.eq(new.display_name),
+            accounts::site_id.eq(new.site_id),
+            accounts::phone_verified.eq(new.phone_verified),
+            accounts::created_at.eq(naive(now)),
+            accounts::updated_at.eq(naive(now)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn account_by_id(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Account>> {
+    accounts::table.find(id).select(AccountRow::as_select()).first(conn).optional().map(|r| r.map(Account::from))
+}
+
+pub fn account_by_phone(conn: &mut DbConnection, phone: &PhoneNumber) -> QueryResult<Option<Account>> {
+    accounts::table
+        .filter(accounts::phone.eq(phone.as_str()))
+        .select(AccountRow::as_select())
+        .first(conn)
+        .optional()
+        .map(|r| r.map(Account::from))
+}
+
+pub fn account_by_login(conn: &mut DbConnection, login: &str) -> QueryResult<Option<Account>> {
+    accounts::table
+        .filter(accounts::login.eq(login))
+        .select(AccountRow::as_select())
+        .first(conn)
+        .optional()
+        .map(|r| r.map(Account::from))
+}
+
+/// Re-registration of a phone nobody has verified: the new registrant's password and name win,
+/// so that typing someone else's number cannot squat it.
+pub fn reset_unverified_resident(
+    conn: &mut DbConnection,
+    id: &str,
+    password_hash: &str,
+    display_name: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::update(accounts::table.find(id).filter(accounts::phone_verified.eq(false)))
+        .set((
+            accounts::password_hash.eq(password_hash),
+            accounts::display_name.eq(display_name),
+            accounts::updated_at.eq(naive(now)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn mark_phone_verified(conn: &mut DbConnection, id: &str, now: DateTime<Utc>) -> QueryResult<()> {
+    diesel::update(accounts::table.find(id))
+        .set((accounts::phone_verified.eq(true), accounts::updated_at.eq(naive(now))))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn set_password(conn: &mut DbConnection, id: &str, password_hash: &str, now: DateTime<Utc>) -> QueryResult<()> {
+    diesel::update(accounts::table.find(id))
+        .set((accounts::password_hash.eq(password_hash), accounts::updated_at.eq(naive(now))))
+        .execute(conn)?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = phone_codes)]
+pub struct CodeRow {
+    pub id: String,
+    pub code_hash: String,
+    pub expires_at: NaiveDateTime,
+    pub attempts: i32,
+}
+
+/// When codes were sent to `phone` since `since`, for the sending limits.
+pub fn code_times_since(conn: &mut DbConnection, phone: &PhoneNumber, since: DateTime<Utc>) -> QueryResult<Vec<DateTime<Utc>>> {
+    let times: Vec<NaiveDateTime> = phone_codes::table
+        .filter(phone_codes::phone.eq(phone.as_str()))
+        .filter(phone_codes::created_at.gt(naive(since)))
+        .select(phone_codes::created_at)
+        .load(conn)?;
+    Ok(times.into_iter().map(|t| t.and_utc()).collect())
+}
+
+pub fn insert_code(
+    conn: &mut DbConnection,
+    phone: &PhoneNumber,
+    purpose: CodePurpose,
+    code_hash: &str,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::insert_into(phone_codes::table)
+        .values((
+            phone_codes::id.eq(uuid::Uuid::now_v7().to_string()),
+            phone_codes::phone.eq(phone.as_str()),
+            phone_codes::purpose.eq(purpose.as_str()),
+            phone_codes::code_hash.eq(code_hash),
+            phone_codes::created_at.eq(naive(now)),
+            phone_codes::expires_at.eq(naive(expires_at)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The newest unconsumed code for this phone and purpose; older ones are superseded.
+pub fn newest_open_code(conn: &mut DbConnection, phone: &PhoneNumber, purpose: CodePurpose) -> QueryResult<Option<CodeRow>> {
+    phone_codes::table
+        .filter(phone_codes::phone.eq(phone.as_str()))
+        .filter(phone_codes::purpose.eq(purpose.as_str()))
+        .filter(phone_codes::consumed_at.is_null())
+        .order(phone_codes::created_at.desc())
+        .select(CodeRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn count_code_attempt(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
+    diesel::update(phone_codes::table.find(id)).set(phone_codes::attempts.eq(phone_codes::attempts + 1)).execute(conn)?;
+    Ok(())
+}
+
+/// Consumes the code unless another request consumed it first; returns whether this one did.
+pub fn consume_code(conn: &mut DbConnection, id: &str, now: DateTime<Utc>) -> QueryResult<bool> {
+    let updated = diesel::update(phone_codes::table.find(id).filter(phone_codes::consumed_at.is_null()))
+        .set(phone_codes::consumed_at.eq(naive(now)))
+        .execute(conn)?;
+    Ok(updated == 1)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = refresh_tokens)]
+pub struct RefreshRow {
+    pub family_id: String,
+    pub account_id: String,
+    pub family_expires_at: NaiveDateTime,
+    pub used_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+pub fn insert_refresh(
+    conn: &mut DbConnection,
+    token_hash: &str,
+    family_id: &str,
+    account_id: &str,
+    now: DateTime<Utc>,
+    family_expires_at: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::insert_into(refresh_tokens::table)
+        .values((
+            refresh_tokens::token_hash.eq(token_hash),
+            refresh_tokens::family_id.eq(family_id),
+            refresh_tokens::account_id.eq(account_id),
+            refresh_tokens::issued_at.eq(naive(now)),
+            refresh_tokens::family_expires_at.eq(naive(family_expires_at)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn refresh_by_hash(conn: &mut DbConnection, token_hash: &str) -> QueryResult<Option<RefreshRow>> {
+    refresh_tokens::table.find(token_hash).select(RefreshRow::as_select()).first(conn).optional()
+}
+
+/// Marks a token used unless it already was; returns whether this call used it, so that two
+/// concurrent refreshes with one token cannot both succeed.
+pub fn use_refresh(conn: &mut DbConnection, token_hash: &str, now: DateTime<Utc>) -> QueryResult<bool> {
+    let updated = diesel::update(
+        refresh_tokens::table
+            .find(token_hash)
+            .filter(refresh_tokens::used_at.is_null())
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::used_at.eq(naive(now)))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+pub fn revoke_family(conn: &mut DbConnection, family_id: &str, now: DateTime<Utc>) -> QueryResult<()> {
+    diesel::update(
+        refresh_tokens::table.filter(refresh_tokens::family_id.eq(family_id)).filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(naive(now)))
+    .execute(conn)?;
+    Ok(())
+}
+
+const SIGNING_KEY_ID: &str = "access-token-key";
+
+/// The stored signing key, storing `generated` first if there is none. Every replica that
+/// starts on an empty database races here; the first insert wins and all read the same key.
+pub fn signing_key_or_insert(conn: &mut DbConnection, generated: &str, now: DateTime<Utc>) -> QueryResult<String> {
+    let inserted = diesel::insert_into(signing_keys::table)
+        .values((
+            signing_keys::id.eq(SIGNING_KEY_ID),
+            signing_keys::private_key_pem.eq(generated),
+            signing_keys::created_at.eq(naive(now)),
+        ))
+        .execute(conn);
+    match inserted {
+        Err(err) if !is_unique_violation(&err) => return Err(err),
+        _ => {}
+    }
+    signing_keys::table.find(SIGNING_KEY_ID).select(signing_keys::private_key_pem).first(conn)
+}

@@ -1,0 +1,87 @@
+//! Idempotent creates (AIP-155). A create claims `(principal, method, request_id)` in the same
+//! transaction as its writes; a retry with the same request replays the first response and
+//! writes nothing, and the same `request_id` with a different request is refused.
+//!
+//! On PostgreSQL a concurrent retry waits on the claim's row until the first transaction
+//! commits, then sees it; on SQLite write transactions are serialised anyway.
+
+use chrono::Utc;
+use diesel::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::schema::idempotency_keys;
+use crate::{DbConnection, Error, Result};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Key<'a> {
+    /// The caller's account id.
+    pub principal: &'a str,
+    /// The full gRPC method name.
+    pub method: &'a str,
+    pub request_id: &'a str,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// First time: do the create, then [`complete`].
+    New,
+    /// A retry of the same request: the recorded response.
+    Replay(Vec<u8>),
+}
+
+/// Claims `key` for a request whose encoding is `request`.
+pub fn claim(conn: &mut DbConnection, key: Key<'_>, request: &[u8]) -> Result<Claim> {
+    let fingerprint = Sha256::digest(request).to_vec();
+    let insert = diesel::insert_into(idempotency_keys::table)
+        .values((
+            idempotency_keys::principal.eq(key.principal),
+            idempotency_keys::method.eq(key.method),
+            idempotency_keys::request_id.eq(key.request_id),
+            idempotency_keys::fingerprint.eq(&fingerprint),
+            idempotency_keys::response.eq(Vec::<u8>::new()),
+            idempotency_keys::created_at.eq(Utc::now().naive_utc()),
+        ))
+        .on_conflict_do_nothing();
+    // diesel's multi-backend layer has no ON CONFLICT, though both backends do.
+    let inserted = match conn {
+        DbConnection::Pg(conn) => insert.execute(conn)?,
+        DbConnection::Sqlite(conn) => insert.execute(conn)?,
+    };
+    if inserted == 1 {
+        return Ok(Claim::New);
+    }
+    let (recorded_fingerprint, response): (Vec<u8>, Vec<u8>) = idempotency_keys::table
+        .find((key.principal, key.method, key.request_id))
+        .select((idempotency_keys::fingerprint, idempotency_keys::response))
+        .first(conn)?;
+    if recorded_fingerprint != fingerprint {
+        return Err(Error::IdempotencyKeyReused);
+    }
+    Ok(Claim::Replay(response))
+}
+
+/// Records the response to replay for a claimed key.
+pub fn complete(conn: &mut DbConnection, key: Key<'_>, response: &[u8]) -> Result<()> {
+    diesel::update(idempotency_keys::table.find((key.principal, key.method, key.request_id)))
+        .set(idempotency_keys::response.eq(response))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Runs `create` once per key and replays its response to retries.
+pub fn once<M, E, F>(conn: &mut DbConnection, key: Key<'_>, request: &impl prost::Message, create: F) -> Result<M, E>
+where
+    M: prost::Message + Default,
+    E: From<Error>,
+    F: FnOnce(&mut DbConnection) -> Result<M, E>,
+{
+    match claim(conn, key, &request.encode_to_vec())? {
+        Claim::Replay(bytes) => Ok(M::decode(bytes.as_slice())
+            .map_err(|err| Error::Migration(format!("recorded response does not decode: {err}")))?),
+        Claim::New => {
+            let response = create(conn)?;
+            complete(conn, key, &response.encode_to_vec())?;
+            Ok(response)
+        }
+    }
+}

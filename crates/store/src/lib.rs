@@ -1,0 +1,19 @@
+//! Storage: one connection type over SQLite and PostgreSQL, the pool, the embedded migrations,
+//! the diesel schema of every table, the idempotency records every create shares, and throwaway
+//! databases for tests.
+//!
+//! This crate owns no business rules and no service's queries: each service keeps its SQL in its
+//! own `repo` module and reaches the database through [`Db::read`] and [`Db::write`], which run
+//! on the blocking pool with a pooled connection.
+
+mod blocking;
+mod error;
+pub mod idempotency;
+mod migrate;
+mod pool;
+pub mod schema;
+pub mod testdb;
+
+pub use blocking::run_blocking;
+pub use error::{Error, Result, is_unique_violation};
+pub use pool::{Backend, Db, DbConnection, PoolSettings};

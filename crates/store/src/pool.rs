@@ -1,0 +1,219 @@
+use std::path::PathBuf;
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::r2d2::R2D2Connection;
+use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, ConnectionError};
+
+use crate::{Error, Result, migrate, run_blocking};
+
+/// A connection to either backend. Queries written with diesel's DSL run on both.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Pool and SQLite settings; see the gateway's settings module for their defaults.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    /// How long a call waits for a free connection; keep it below the call deadline.
+    pub checkout_timeout: Duration,
+    pub sqlite_busy_timeout: Duration,
+    /// `FULL` (the default) makes an acknowledged write survive a power cut; `NORMAL` trades
+    /// that for speed.
+    pub sqlite_synchronous: String,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: 8,
+            checkout_timeout: Duration::from_secs(5),
+            sqlite_busy_timeout: Duration::from_secs(5),
+            sqlite_synchronous: "FULL".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Target {
+    Sqlite { path: PathBuf, init: String },
+    Postgres { url: String },
+}
+
+/// Opens connections of the backend the URL names, so that a SQLite path is never mistaken for
+/// a PostgreSQL connection string or the reverse.
+#[derive(Debug)]
+struct Manager(Target);
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = ConnectionError;
+
+    fn connect(&self) -> Result<DbConnection, ConnectionError> {
+        match &self.0 {
+            Target::Postgres { url } => PgConnection::establish(url).map(DbConnection::Pg),
+            Target::Sqlite { path, init } => {
+                let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
+                conn.batch_execute(init).map_err(ConnectionError::CouldntSetupConfiguration)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), ConnectionError> {
+        conn.ping().map_err(ConnectionError::CouldntSetupConfiguration)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        conn.is_broken()
+    }
+}
+
+/// The shared handle to the database: a pool of connections and the blocking-pool runners.
+#[derive(Clone)]
+pub struct Db {
+    pool: r2d2::Pool<Manager>,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("backend", &self.backend).finish_non_exhaustive()
+    }
+}
+
+impl Db {
+    /// Opens a pool on `url`: `sqlite://PATH` (the file and its folder are created when missing;
+    /// `sqlite:///abs/path` is absolute) or `postgres://...`.
+    pub fn connect(url: &str, settings: &PoolSettings) -> Result<Self> {
+        let (target, backend) = parse_url(url, settings)?;
+        if let Target::Sqlite { path, .. } = &target {
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).map_err(|source| Error::CreateFolder {
+                    path: parent.display().to_string(),
+                    source,
+                })?;
+            }
+        }
+        let pool = r2d2::Pool::builder()
+            .max_size(settings.max_connections)
+            .min_idle(Some(1))
+            .connection_timeout(settings.checkout_timeout)
+            .build(Manager(target))
+            .map_err(Error::Pool)?;
+        Ok(Self { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies pending migrations; returns how many ran.
+    pub async fn migrate(&self) -> Result<usize> {
+        self.read(migrate::run_pending).await
+    }
+
+    /// Runs `work` with a pooled connection on the blocking pool, outside any transaction.
+    pub async fn read<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<Error> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        run_blocking(move || {
+            let mut conn = pool.get().map_err(|err| E::from(Error::Checkout(err)))?;
+            work(&mut conn)
+        })
+        .await
+    }
+
+    /// Runs `work` in one write transaction: `BEGIN IMMEDIATE` on SQLite, so that the write lock
+    /// is taken up front and two writers never deadlock on a lock upgrade.
+    pub async fn write<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<Error> + Send + 'static,
+    {
+        self.read(move |conn| write_transaction(conn, work)).await
+    }
+}
+
+fn write_transaction<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<Error>,
+{
+    let begin = match conn {
+        DbConnection::Sqlite(inner) => AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE"),
+        DbConnection::Pg(inner) => AnsiTransactionManager::begin_transaction(inner),
+    };
+    begin.map_err(|err| E::from(Error::Query(err)))?;
+    match work(conn) {
+        Ok(value) => {
+            DbConnection::commit_transaction(conn).map_err(|err| E::from(Error::Query(err)))?;
+            Ok(value)
+        }
+        Err(err) => {
+            DbConnection::rollback_transaction(conn).map_err(|err| E::from(Error::Query(err)))?;
+            Err(err)
+        }
+    }
+}
+
+fn parse_url(url: &str, settings: &PoolSettings) -> Result<(Target, Backend)> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok((Target::Postgres { url: url.to_owned() }, Backend::Postgres));
+    }
+    let Some(path) = url.strip_prefix("sqlite://") else {
+        return Err(Error::BadUrl(format!("{url:?} is neither sqlite://PATH nor postgres://...")));
+    };
+    if path.is_empty() {
+        return Err(Error::BadUrl("sqlite:// needs a file path".into()));
+    }
+    let synchronous = settings.sqlite_synchronous.to_ascii_uppercase();
+    if !["OFF", "NORMAL", "FULL", "EXTRA"].contains(&synchronous.as_str()) {
+        return Err(Error::BadUrl(format!("sqlite synchronous must be OFF, NORMAL, FULL or EXTRA, not {synchronous:?}")));
+    }
+    let init = format!(
+        "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON;",
+        settings.sqlite_busy_timeout.as_millis()
+    );
+    Ok((Target::Sqlite { path: PathBuf::from(path), init }, Backend::Sqlite))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_pick_their_backend() {
+        let s = PoolSettings::default();
+        let (t, b) = parse_url("sqlite://./data/mediation.db", &s).unwrap();
+        assert_eq!(b, Backend::Sqlite);
+        assert!(matches!(t, Target::Sqlite { path, .. } if path == PathBuf::from("./data/mediation.db")));
+        let (t, _) = parse_url("sqlite:///var/lib/mediation/mediation.db", &s).unwrap();
+        assert!(matches!(t, Target::Sqlite { path, .. } if path == PathBuf::from("/var/lib/mediation/mediation.db")));
+        assert_eq!(parse_url("postgres://u@h/db", &s).unwrap().1, Backend::Postgres);
+        assert!(parse_url("mysql://x", &s).is_err());
+        assert!(parse_url("sqlite://", &s).is_err());
+    }
+
+    #[test]
+    fn synchronous_setting_is_checked() {
+        let s = PoolSettings { sqlite_synchronous: "sometimes".into(), ..PoolSettings::default() };
+        assert!(parse_url("sqlite://x.db", &s).is_err());
+    }
+}
