@@ -5,8 +5,7 @@
 pub mod status;
 
 /// Every file of the API (and its imports), encoded, for tonic-reflection.
-pub const FILE_DESCRIPTOR_SET: &[u8] =
-    include_bytes!(concat!(env!("OUT_DIR"), "/mediation_descriptor.bin"));
+pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/mediation_descriptor.bin"));
 
 pub mod identity {
     pub mod v1 {

@@ -81,12 +81,7 @@ impl Violations {
     }
 
     pub fn into_status(self) -> Status {
-        let message = self
-            .0
-            .iter()
-            .map(|v| format!("{}: {}", v.field, v.description))
-            .collect::<Vec<_>>()
-            .join("; ");
+        let message = self.0.iter().map(|v| format!("{}: {}", v.field, v.description)).collect::<Vec<_>>().join("; ");
         let mut details =
             ErrorDetails::with_error_info(reason::VALIDATION, ERROR_DOMAIN, HashMap::<String, String>::new());
         details.set_bad_request(self.0);
@@ -124,8 +119,7 @@ mod tests {
         let status = v.into_status();
         assert_eq!(status.code(), Code::InvalidArgument);
         let details = status.get_error_details();
-        let fields: Vec<_> =
-            details.bad_request().unwrap().field_violations.iter().map(|f| f.field.clone()).collect();
+        let fields: Vec<_> = details.bad_request().unwrap().field_violations.iter().map(|f| f.field.clone()).collect();
         assert_eq!(fields, ["phone", "password"]);
         assert_eq!(details.error_info().unwrap().reason, reason::VALIDATION);
     }

@@ -46,7 +46,10 @@ pub struct TokenKeys {
 
 impl std::fmt::Debug for TokenKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenKeys").field("issuer", &self.issuer).field("audience", &self.audience).finish_non_exhaustive()
+        f.debug_struct("TokenKeys")
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .finish_non_exhaustive()
     }
 }
 
@@ -75,7 +78,12 @@ impl TokenKeys {
     }
 
     /// An access token for `principal` valid from `now` for `ttl`, and its expiry.
-    pub fn issue(&self, principal: &Principal, now: DateTime<Utc>, ttl: Duration) -> Result<(String, DateTime<Utc>), TokenError> {
+    pub fn issue(
+        &self,
+        principal: &Principal,
+        now: DateTime<Utc>,
+        ttl: Duration,
+    ) -> Result<(String, DateTime<Utc>), TokenError> {
         let expires_at = now + ttl;
         let claims = Claims {
             iss: self.issuer.clone(),
@@ -95,7 +103,9 @@ impl TokenKeys {
 
     /// The principal of a valid token, checked against the clock now.
     pub fn verify(&self, token: &str) -> Result<Principal, TokenError> {
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).map_err(|err| match err.kind() {
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).map_err(|err| match err
+            .kind()
+        {
             ErrorKind::ExpiredSignature => TokenError::Expired,
             _ => TokenError::Invalid(err.to_string()),
         })?;
@@ -191,12 +201,20 @@ mod tests {
             exp: i64,
             role: &'static str,
         }
-        let claims =
-            NoNbf { iss: "mediation", aud: "mediation-api", sub: "a1", exp: Utc::now().timestamp() + 900, role: "RESIDENT" };
+        let claims = NoNbf {
+            iss: "mediation",
+            aud: "mediation-api",
+            sub: "a1",
+            exp: Utc::now().timestamp() + 900,
+            role: "RESIDENT",
+        };
         let pem = generate_signing_key_pem();
-        let token =
-            jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &claims, &EncodingKey::from_ed_pem(pem.as_bytes()).unwrap())
-                .unwrap();
+        let token = jsonwebtoken::encode(
+            &Header::new(Algorithm::EdDSA),
+            &claims,
+            &EncodingKey::from_ed_pem(pem.as_bytes()).unwrap(),
+        )
+        .unwrap();
         let same_key = TokenKeys::from_pem(&pem, "mediation", "mediation-api").unwrap();
         assert!(matches!(same_key.verify(&token), Err(TokenError::Invalid(_))));
     }

@@ -66,7 +66,11 @@ impl AuthLayer {
             (Access::Public, Some(Err(_))) | (_, None) => None,
             (_, Some(Ok(principal))) => Some(principal),
             (Access::Roles(_), Some(Err(TokenError::Expired))) => {
-                return Err(with_reason(Code::Unauthenticated, reason::TOKEN_EXPIRED, "the access token expired; refresh it"));
+                return Err(with_reason(
+                    Code::Unauthenticated,
+                    reason::TOKEN_EXPIRED,
+                    "the access token expired; refresh it",
+                ));
             }
             (Access::Roles(_), Some(Err(_))) => {
                 return Err(with_reason(Code::Unauthenticated, reason::TOKEN_INVALID, "the access token is not valid"));
@@ -85,7 +89,9 @@ impl AuthLayer {
                 reason::TOKEN_INVALID,
                 "this call needs `authorization: Bearer <access token>`",
             )),
-            Decision::Forbidden => Err(with_reason(Code::PermissionDenied, reason::FORBIDDEN, "your role may not call this method")),
+            Decision::Forbidden => {
+                Err(with_reason(Code::PermissionDenied, reason::FORBIDDEN, "your role may not call this method"))
+            }
         }
     }
 }

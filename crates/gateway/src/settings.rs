@@ -125,7 +125,9 @@ impl Settings {
             builder = builder.add_source(config::File::from(file).format(config::FileFormat::Toml).required(true));
         }
         let settings: Settings = builder
-            .add_source(config::Environment::with_prefix("MEDIATION").prefix_separator("__").separator("__").try_parsing(true))
+            .add_source(
+                config::Environment::with_prefix("MEDIATION").prefix_separator("__").separator("__").try_parsing(true),
+            )
             .build()?
             .try_deserialize()?;
         settings.check()?;
@@ -163,7 +165,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("mediation-settings-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("settings.toml");
-        std::fs::write(&file, "[server]\nlisten = \"0.0.0.0:9000\"\n[notifications]\nsink = \"file\"\npath = \"/tmp/n.jsonl\"\n").unwrap();
+        std::fs::write(
+            &file,
+            "[server]\nlisten = \"0.0.0.0:9000\"\n[notifications]\nsink = \"file\"\npath = \"/tmp/n.jsonl\"\n",
+        )
+        .unwrap();
         let from_file = Settings::load(Some(&file)).unwrap();
         assert_eq!(from_file.server.listen, "0.0.0.0:9000");
         assert_eq!(from_file.server.request_timeout_secs, 30);

@@ -128,20 +128,17 @@ impl Application {
                 .register_encoded_file_descriptor_set(mediation_api::FILE_DESCRIPTOR_SET)
                 .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
                 .register_encoded_file_descriptor_set(tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET)
         };
         let reflection_v1 = reflection().build_v1().context("reflection v1")?;
         let reflection_v1alpha = reflection().build_v1alpha().context("reflection v1alpha")?;
 
-        let cors = CorsLayer::new()
-            .allow_origin(Any)
-            .allow_headers(Any)
-            .allow_methods(Any)
-            .expose_headers([
-                HeaderName::from_static("grpc-status"),
-                HeaderName::from_static("grpc-message"),
-                HeaderName::from_static("grpc-status-details-bin"),
-                REQUEST_ID,
-            ]);
+        let cors = CorsLayer::new().allow_origin(Any).allow_headers(Any).allow_methods(Any).expose_headers([
+            HeaderName::from_static("grpc-status"),
+            HeaderName::from_static("grpc-message"),
+            HeaderName::from_static("grpc-status-details-bin"),
+            REQUEST_ID,
+        ]);
         let trace = TraceLayer::new_for_grpc()
             .make_span_with(|request: &http::Request<_>| {
                 let request_id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");

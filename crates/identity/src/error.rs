@@ -62,14 +62,22 @@ pub fn to_status(err: Error) -> Status {
     let message = err.to_string();
     match err {
         Error::Invalid(status) => status,
-        Error::PhoneTaken => status::invalid_field_reason("phone", &message, Code::AlreadyExists, reason::ALREADY_EXISTS),
-        Error::LoginTaken => status::invalid_field_reason("login", &message, Code::AlreadyExists, reason::ALREADY_EXISTS),
+        Error::PhoneTaken => {
+            status::invalid_field_reason("phone", &message, Code::AlreadyExists, reason::ALREADY_EXISTS)
+        }
+        Error::LoginTaken => {
+            status::invalid_field_reason("login", &message, Code::AlreadyExists, reason::ALREADY_EXISTS)
+        }
         Error::BadCredentials => status::with_reason(Code::Unauthenticated, reason::BAD_CREDENTIALS, message),
         Error::PhoneNotVerified => status::with_reason(Code::FailedPrecondition, reason::PHONE_NOT_VERIFIED, message),
-        Error::CodeInvalid => status::invalid_field_reason("code", &message, Code::InvalidArgument, reason::CODE_INVALID),
+        Error::CodeInvalid => {
+            status::invalid_field_reason("code", &message, Code::InvalidArgument, reason::CODE_INVALID)
+        }
         Error::CodeExpired => status::with_reason(Code::FailedPrecondition, reason::CODE_EXPIRED, message),
         Error::RateLimited(wait) => status::rate_limited(message, wait),
-        Error::RefreshInvalid | Error::AccountGone => status::with_reason(Code::Unauthenticated, reason::TOKEN_INVALID, message),
+        Error::RefreshInvalid | Error::AccountGone => {
+            status::with_reason(Code::Unauthenticated, reason::TOKEN_INVALID, message)
+        }
         Error::RefreshExpired => status::with_reason(Code::Unauthenticated, reason::TOKEN_EXPIRED, message),
         Error::RefreshReused => status::with_reason(Code::Unauthenticated, reason::REFRESH_TOKEN_REUSED, message),
         Error::Forbidden(_) => status::with_reason(Code::PermissionDenied, reason::FORBIDDEN, message),
@@ -110,7 +118,11 @@ mod tests {
             (Error::RefreshExpired, Code::Unauthenticated, reason::TOKEN_EXPIRED),
             (Error::RefreshReused, Code::Unauthenticated, reason::REFRESH_TOKEN_REUSED),
             (Error::Forbidden("no"), Code::PermissionDenied, reason::FORBIDDEN),
-            (Error::Store(mediation_store::Error::IdempotencyKeyReused), Code::InvalidArgument, reason::IDEMPOTENCY_KEY_REUSED),
+            (
+                Error::Store(mediation_store::Error::IdempotencyKeyReused),
+                Code::InvalidArgument,
+                reason::IDEMPOTENCY_KEY_REUSED,
+            ),
             (Error::Store(mediation_store::Error::Migration("boom".into())), Code::Internal, reason::INTERNAL),
         ];
         for (err, code, expected_reason) in cases {

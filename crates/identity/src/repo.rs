@@ -152,7 +152,11 @@ pub struct CodeRow {
 }
 
 /// When codes were sent to `phone` since `since`, for the sending limits.
-pub fn code_times_since(conn: &mut DbConnection, phone: &PhoneNumber, since: DateTime<Utc>) -> QueryResult<Vec<DateTime<Utc>>> {
+pub fn code_times_since(
+    conn: &mut DbConnection,
+    phone: &PhoneNumber,
+    since: DateTime<Utc>,
+) -> QueryResult<Vec<DateTime<Utc>>> {
     let times: Vec<NaiveDateTime> = phone_codes::table
         .filter(phone_codes::phone.eq(phone.as_str()))
         .filter(phone_codes::created_at.gt(naive(since)))
@@ -183,7 +187,11 @@ pub fn insert_code(
 }
 
 /// The newest unconsumed code for this phone and purpose; older ones are superseded.
-pub fn newest_open_code(conn: &mut DbConnection, phone: &PhoneNumber, purpose: CodePurpose) -> QueryResult<Option<CodeRow>> {
+pub fn newest_open_code(
+    conn: &mut DbConnection,
+    phone: &PhoneNumber,
+    purpose: CodePurpose,
+) -> QueryResult<Option<CodeRow>> {
     phone_codes::table
         .filter(phone_codes::phone.eq(phone.as_str()))
         .filter(phone_codes::purpose.eq(purpose.as_str()))
@@ -195,7 +203,9 @@ pub fn newest_open_code(conn: &mut DbConnection, phone: &PhoneNumber, purpose: C
 }
 
 pub fn count_code_attempt(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
-    diesel::update(phone_codes::table.find(id)).set(phone_codes::attempts.eq(phone_codes::attempts + 1)).execute(conn)?;
+    diesel::update(phone_codes::table.find(id))
+        .set(phone_codes::attempts.eq(phone_codes::attempts + 1))
+        .execute(conn)?;
     Ok(())
 }
 
@@ -257,7 +267,9 @@ pub fn use_refresh(conn: &mut DbConnection, token_hash: &str, now: DateTime<Utc>
 
 pub fn revoke_family(conn: &mut DbConnection, family_id: &str, now: DateTime<Utc>) -> QueryResult<()> {
     diesel::update(
-        refresh_tokens::table.filter(refresh_tokens::family_id.eq(family_id)).filter(refresh_tokens::revoked_at.is_null()),
+        refresh_tokens::table
+            .filter(refresh_tokens::family_id.eq(family_id))
+            .filter(refresh_tokens::revoked_at.is_null()),
     )
     .set(refresh_tokens::revoked_at.eq(naive(now)))
     .execute(conn)?;

@@ -183,7 +183,10 @@ impl IdentityService for Identity {
         Ok(Response::new(pb::SendPhoneCodeResponse { expires_at: Some(timestamp(expires_at)) }))
     }
 
-    async fn verify_phone(&self, request: Request<pb::VerifyPhoneRequest>) -> Result<Response<pb::VerifyPhoneResponse>, Status> {
+    async fn verify_phone(
+        &self,
+        request: Request<pb::VerifyPhoneRequest>,
+    ) -> Result<Response<pb::VerifyPhoneResponse>, Status> {
         let req = request.into_inner();
         let mut v = Violations::new();
         let phone = phone(&mut v, "phone", &req.phone);
@@ -253,7 +256,8 @@ impl IdentityService for Identity {
         let account = self
             .db
             .write::<_, Error, _>(move |conn| {
-                let key = Key { principal: &principal.account_id, method: CREATE_STAFF_ACCOUNT, request_id: &request_id };
+                let key =
+                    Key { principal: &principal.account_id, method: CREATE_STAFF_ACCOUNT, request_id: &request_id };
                 idempotency::once(conn, key, &req, |conn| {
                     if repo::account_by_login(conn, &login)?.is_some() {
                         return Err(Error::LoginTaken);

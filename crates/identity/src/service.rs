@@ -4,7 +4,7 @@
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use mediation_auth::{Principal, Role, TokenKeys, hash_password, hash_secret, random_secret, verify_password};
 use mediation_notify::{Notification, Notifier};
 use mediation_store::{Db, DbConnection, run_blocking};
@@ -323,11 +323,13 @@ impl Identity {
             .db
             .read::<_, Error, _>({
                 let login_key = login_key.clone();
-                move |conn| match phone {
-                    Some(phone) => repo::account_by_phone(conn, &phone),
-                    None => repo::account_by_login(conn, &login_key),
+                move |conn| {
+                    match phone {
+                        Some(phone) => repo::account_by_phone(conn, &phone),
+                        None => repo::account_by_login(conn, &login_key),
+                    }
+                    .map_err(Error::from)
                 }
-                .map_err(Error::from)
             })
             .await?
             .filter(|a| a.role != Role::Kiosk);
@@ -368,20 +370,30 @@ impl Identity {
     }
 
     fn principal_of(account: &Account) -> Principal {
-        Principal { account_id: account.id.clone(), role: account.role, site_id: account.site_id.clone(), kiosk_id: None }
+        Principal {
+            account_id: account.id.clone(),
+            role: account.role,
+            site_id: account.site_id.clone(),
+            kiosk_id: None,
+        }
     }
 
     /// A new refresh-token family and an access token.
     async fn start_session(&self, account: &Account) -> Result<IssuedTokens> {
         let refresh = random_secret();
-        let (family, account_id, ttl) = (uuid::Uuid::new_v4().to_string(), account.id.clone(), self.settings.refresh_ttl);
+        let (family, account_id, ttl) =
+            (uuid::Uuid::new_v4().to_string(), account.id.clone(), self.settings.refresh_ttl);
         let refresh_hash = hash_secret(&refresh);
-        let now = Utc::now();
+        // Storage keeps microseconds; the expiry handed out must equal the stored one.
+        let now = Utc::now().trunc_subsecs(6);
         let family_expires_at = now + ttl;
         self.db
-            .write::<_, Error, _>(move |conn| Ok::<_, Error>(repo::insert_refresh(conn, &refresh_hash, &family, &account_id, now, family_expires_at)?))
+            .write::<_, Error, _>(move |conn| {
+                Ok::<_, Error>(repo::insert_refresh(conn, &refresh_hash, &family, &account_id, now, family_expires_at)?)
+            })
             .await?;
-        let (access_token, access_expires_at) = self.keys.issue(&Self::principal_of(account), now, self.settings.access_ttl)?;
+        let (access_token, access_expires_at) =
+            self.keys.issue(&Self::principal_of(account), now, self.settings.access_ttl)?;
         Ok(IssuedTokens { access_token, access_expires_at, refresh: Some((refresh, family_expires_at)) })
     }
 
@@ -395,7 +407,10 @@ impl Identity {
                 let Some(row) = repo::refresh_by_hash(conn, &hash_secret(&token))? else {
                     return Ok(Err(Error::RefreshInvalid));
                 };
-                if row.revoked_at.is_some() || row.used_at.is_some() || !repo::use_refresh(conn, &hash_secret(&token), now)? {
+                if row.revoked_at.is_some()
+                    || row.used_at.is_some()
+                    || !repo::use_refresh(conn, &hash_secret(&token), now)?
+                {
                     repo::revoke_family(conn, &row.family_id, now)?;
                     return Ok(Err(Error::RefreshReused));
                 }
@@ -409,7 +424,8 @@ impl Identity {
             })
             .await?;
         let (account, refresh_expires_at, now) = outcome?;
-        let (access_token, access_expires_at) = self.keys.issue(&Self::principal_of(&account), now, self.settings.access_ttl)?;
+        let (access_token, access_expires_at) =
+            self.keys.issue(&Self::principal_of(&account), now, self.settings.access_ttl)?;
         Ok(IssuedTokens { access_token, access_expires_at, refresh: Some((new_refresh, refresh_expires_at)) })
     }
 
@@ -431,7 +447,12 @@ impl Identity {
 
     /// A walk-in resident proves their phone with a KIOSK_SESSION code; they get a short
     /// session bound to the kiosk, with an account made for them if they had none.
-    pub async fn start_kiosk_resident_session(&self, kiosk: &Principal, phone: PhoneNumber, code: String) -> Result<IssuedTokens> {
+    pub async fn start_kiosk_resident_session(
+        &self,
+        kiosk: &Principal,
+        phone: PhoneNumber,
+        code: String,
+    ) -> Result<IssuedTokens> {
         let rules = self.settings.codes.clone();
         let checked = self
             .db
@@ -441,7 +462,9 @@ impl Identity {
                     return Ok(Err(refused));
                 }
                 let account = match repo::account_by_phone(conn, &phone)? {
-                    Some(account) if account.role != Role::Resident => return Err(Error::Forbidden("this phone belongs to a staff account")),
+                    Some(account) if account.role != Role::Resident => {
+                        return Err(Error::Forbidden("this phone belongs to a staff account"));
+                    }
                     Some(account) => {
                         repo::mark_phone_verified(conn, &account.id, now)?;
                         account

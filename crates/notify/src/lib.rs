@@ -39,8 +39,14 @@ pub enum Error {
 pub enum Notifier {
     Log,
     /// Appends under a lock so that concurrent lines never interleave.
-    File { path: PathBuf, lock: tokio::sync::Mutex<()> },
-    Webhook { client: reqwest::Client, url: String },
+    File {
+        path: PathBuf,
+        lock: tokio::sync::Mutex<()>,
+    },
+    Webhook {
+        client: reqwest::Client,
+        url: String,
+    },
 }
 
 impl Notifier {
@@ -71,8 +77,7 @@ impl Notifier {
                 line.push('\n');
                 let _guard = lock.lock().await;
                 let io = |source| Error::File { path: path.display().to_string(), source };
-                let mut file =
-                    tokio::fs::OpenOptions::new().create(true).append(true).open(path).await.map_err(io)?;
+                let mut file = tokio::fs::OpenOptions::new().create(true).append(true).open(path).await.map_err(io)?;
                 file.write_all(line.as_bytes()).await.map_err(io)?;
                 file.flush().await.map_err(io)
             }
@@ -93,7 +98,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("out.jsonl");
         let notifier = Notifier::from_settings("file", path.to_str(), None).unwrap();
-        let with_code = Notification { to: "+8613800000001".into(), kind: "VERIFY".into(), text: "code 123456".into(), code: Some("123456".into()) };
+        let with_code = Notification {
+            to: "+8613800000001".into(),
+            kind: "VERIFY".into(),
+            text: "code 123456".into(),
+            code: Some("123456".into()),
+        };
         let without = Notification { code: None, kind: "REMINDER".into(), ..with_code.clone() };
         notifier.send(&with_code).await.unwrap();
         notifier.send(&without).await.unwrap();
@@ -109,6 +119,9 @@ mod tests {
     fn settings_are_checked() {
         assert!(matches!(Notifier::from_settings("sms", None, None), Err(Error::UnknownSink(_))));
         assert!(matches!(Notifier::from_settings("file", None, None), Err(Error::MissingSetting("file", "path"))));
-        assert!(matches!(Notifier::from_settings("webhook", None, Some("")), Err(Error::MissingSetting("webhook", "url"))));
+        assert!(matches!(
+            Notifier::from_settings("webhook", None, Some("")),
+            Err(Error::MissingSetting("webhook", "url"))
+        ));
     }
 }

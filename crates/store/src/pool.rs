@@ -100,10 +100,8 @@ impl Db {
         let (target, backend) = parse_url(url, settings)?;
         if let Target::Sqlite { path, .. } = &target {
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                std::fs::create_dir_all(parent).map_err(|source| Error::CreateFolder {
-                    path: parent.display().to_string(),
-                    source,
-                })?;
+                std::fs::create_dir_all(parent)
+                    .map_err(|source| Error::CreateFolder { path: parent.display().to_string(), source })?;
             }
         }
         let pool = r2d2::Pool::builder()
@@ -185,7 +183,9 @@ fn parse_url(url: &str, settings: &PoolSettings) -> Result<(Target, Backend)> {
     }
     let synchronous = settings.sqlite_synchronous.to_ascii_uppercase();
     if !["OFF", "NORMAL", "FULL", "EXTRA"].contains(&synchronous.as_str()) {
-        return Err(Error::BadUrl(format!("sqlite synchronous must be OFF, NORMAL, FULL or EXTRA, not {synchronous:?}")));
+        return Err(Error::BadUrl(format!(
+            "sqlite synchronous must be OFF, NORMAL, FULL or EXTRA, not {synchronous:?}"
+        )));
     }
     let init = format!(
         "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON;",

@@ -61,10 +61,4 @@ diesel::table! {
 
 diesel::joinable!(refresh_tokens -> accounts (account_id));
 
-diesel::allow_tables_to_appear_in_same_query!(
-    accounts,
-    idempotency_keys,
-    phone_codes,
-    refresh_tokens,
-    signing_keys,
-);
+diesel::allow_tables_to_appear_in_same_query!(accounts, idempotency_keys, phone_codes, refresh_tokens, signing_keys,);

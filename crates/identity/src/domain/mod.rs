@@ -33,7 +33,11 @@ pub fn parse_display_name(name: &str) -> Result<String, Invalid> {
     let name = name.trim();
     let chars = name.chars().count();
     if !DISPLAY_NAME_CHARS.contains(&chars) {
-        return Err(Invalid(format!("must be {} to {} characters", DISPLAY_NAME_CHARS.start(), DISPLAY_NAME_CHARS.end())));
+        return Err(Invalid(format!(
+            "must be {} to {} characters",
+            DISPLAY_NAME_CHARS.start(),
+            DISPLAY_NAME_CHARS.end()
+        )));
     }
     if name.chars().any(char::is_control) {
         return Err(Invalid("must not contain control characters".into()));
@@ -78,8 +82,12 @@ impl CodePurpose {
 
     pub fn text(self, code: &str) -> String {
         match self {
-            CodePurpose::Verify => format!("【银州调解】您的验证码是 {code}，10 分钟内有效。Your verification code is {code}."),
-            CodePurpose::KioskSession => format!("【银州调解】您在警务亭的登录码是 {code}。Your kiosk sign-in code is {code}."),
+            CodePurpose::Verify => {
+                format!("【银州调解】您的验证码是 {code}，10 分钟内有效。Your verification code is {code}.")
+            }
+            CodePurpose::KioskSession => {
+                format!("【银州调解】您在警务亭的登录码是 {code}。Your kiosk sign-in code is {code}.")
+            }
         }
     }
 }
@@ -114,7 +122,8 @@ impl CodeRules {
         let mut in_hour: Vec<_> = recent.iter().copied().filter(|t| *t > hour_ago).collect();
         in_hour.sort();
         let wait_interval = in_hour.last().map(|last| *last + self.min_interval - now);
-        let wait_hourly = (in_hour.len() >= self.max_per_hour).then(|| in_hour[in_hour.len() - self.max_per_hour] + Duration::hours(1) - now);
+        let wait_hourly = (in_hour.len() >= self.max_per_hour)
+            .then(|| in_hour[in_hour.len() - self.max_per_hour] + Duration::hours(1) - now);
         let wait = [wait_interval, wait_hourly].into_iter().flatten().filter(|w| *w > Duration::zero()).max();
         match wait {
             Some(wait) => Err(wait.to_std().unwrap_or_default()),

@@ -1,0 +1,231 @@
+//! The harness: [`TestApp`] runs a gateway in the test's runtime, [`both_backends!`] runs a
+//! test on SQLite and PostgreSQL.
+
+use std::net::SocketAddr;
+
+use mediation_api::identity::v1 as identity;
+use mediation_api::identity::v1::identity_service_client::IdentityServiceClient;
+use mediation_gateway::{Application, Settings};
+use mediation_store::testdb::TestDatabase;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tonic::transport::Channel;
+use tonic::{Code, Request, Status};
+use tonic_types::StatusExt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs `$test(backend)` once per backend, as `$test::sqlite` and `$test::postgres`.
+macro_rules! both_backends {
+    ($($test:ident),* $(,)?) => {$(
+        mod $test {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$test($crate::common::Backend::Sqlite).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if $crate::common::postgres_configured() {
+                    super::$test($crate::common::Backend::Postgres).await;
+                } else {
+                    eprintln!("skipped: set {} to run on PostgreSQL", mediation_store::testdb::POSTGRES_ENV);
+                }
+            }
+        }
+    )*};
+}
+pub(crate) use both_backends;
+
+pub fn postgres_configured() -> bool {
+    std::env::var(mediation_store::testdb::POSTGRES_ENV).is_ok_and(|v| !v.is_empty())
+}
+
+fn init_logging() {
+    if std::env::var_os("TEST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt().with_env_filter("info").with_test_writer().try_init();
+    }
+}
+
+/// A running gateway with its own database and notification file.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub settings: Settings,
+    db: TestDatabase,
+    /// Holds the notification file until the test ends.
+    _dir: tempfile::TempDir,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+pub const PASSWORD: &str = "correct horse battery";
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Starts a gateway after `tweak` has adjusted its settings.
+    pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> TestApp {
+        init_logging();
+        let db = match backend {
+            Backend::Sqlite => TestDatabase::sqlite(),
+            Backend::Postgres => TestDatabase::postgres().expect("PostgreSQL configured"),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = Settings::load(None).unwrap();
+        settings.server.listen = "127.0.0.1:0".into();
+        settings.server.shutdown_grace_secs = 5;
+        settings.database.url = db.url().to_owned();
+        settings.database.max_connections = 4;
+        settings.notifications.sink = "file".into();
+        settings.notifications.path = Some(dir.path().join("notifications.jsonl").display().to_string());
+        tweak(&mut settings);
+        let mut app =
+            TestApp { addr: "127.0.0.1:0".parse().unwrap(), settings, db, _dir: dir, stop: None, server: None };
+        app.start().await;
+        app
+    }
+
+    async fn start(&mut self) {
+        let application = Application::build(self.settings.clone()).await.expect("the gateway starts");
+        self.addr = application.local_addr();
+        let (stop, stopped) = oneshot::channel::<()>();
+        self.server = Some(tokio::spawn(application.run_until_stopped(async {
+            let _ = stopped.await;
+        })));
+        self.stop = Some(stop);
+    }
+
+    /// Stops the gateway gracefully and waits for it to finish.
+    pub async fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("server task").expect("server stopped cleanly");
+        }
+    }
+
+    /// Stops the gateway and starts a new one on the same database and port settings.
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        self.start().await;
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn db_url(&self) -> &str {
+        self.db.url()
+    }
+
+    pub async fn channel(&self) -> Channel {
+        Channel::from_shared(self.url()).unwrap().connect().await.expect("connects to the gateway")
+    }
+
+    pub async fn identity(&self) -> IdentityServiceClient<Channel> {
+        IdentityServiceClient::new(self.channel().await)
+    }
+
+    /// Every notification sent so far, oldest first.
+    pub fn notifications(&self) -> Vec<serde_json::Value> {
+        let path = self.settings.notifications.path.clone().unwrap();
+        std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("one JSON object a line"))
+            .collect()
+    }
+
+    /// The code last sent to `phone` (E.164).
+    pub fn last_code(&self, phone: &str) -> String {
+        self.notifications()
+            .iter()
+            .rev()
+            .find(|n| n["to"] == phone)
+            .and_then(|n| n["code"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| panic!("no code was sent to {phone}"))
+    }
+
+    /// Registers and verifies a resident; returns their tokens.
+    pub async fn resident(&self, mainland_phone: &str) -> identity::Tokens {
+        let mut client = self.identity().await;
+        client
+            .register_resident(identity::RegisterResidentRequest {
+                phone: mainland_phone.into(),
+                password: PASSWORD.into(),
+                display_name: "王芳".into(),
+            })
+            .await
+            .expect("registers");
+        let code = self.last_code(&format!("+86{mainland_phone}"));
+        client
+            .verify_phone(identity::VerifyPhoneRequest { phone: mainland_phone.into(), code })
+            .await
+            .expect("verifies");
+        self.login(mainland_phone, PASSWORD).await
+    }
+
+    pub async fn login(&self, login: &str, password: &str) -> identity::Tokens {
+        let mut client = self.identity().await;
+        client
+            .login(identity::LoginRequest { login: login.into(), password: password.into() })
+            .await
+            .expect("logs in")
+            .into_inner()
+    }
+
+    /// A centre admin made the way operators make one (`mediation create-admin`), logged in.
+    pub async fn centre_admin(&self) -> identity::Tokens {
+        let db = mediation_gateway::startup_db(&self.settings).await.unwrap();
+        mediation_identity::create_admin(&db, "centre.admin", PASSWORD).await.unwrap();
+        self.login("centre.admin", PASSWORD).await
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+    }
+}
+
+/// `message` with `authorization: Bearer <token>`.
+pub fn authed<T>(message: T, access_token: &str) -> Request<T> {
+    let mut request = Request::new(message);
+    request.metadata_mut().insert("authorization", format!("Bearer {access_token}").parse().unwrap());
+    request
+}
+
+pub fn new_request_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// Asserts the status code and `ErrorInfo` reason of a failed call.
+#[track_caller]
+pub fn assert_status<T: std::fmt::Debug>(result: Result<T, Status>, code: Code, reason: &str) -> Status {
+    let status = result.expect_err("the call should fail");
+    assert_eq!(status.code(), code, "{status:?}");
+    let details = status.get_error_details();
+    assert_eq!(details.error_info().map(|i| i.reason.as_str()), Some(reason), "{status:?}");
+    status
+}
+
+/// The fields named by a status's BadRequest details.
+pub fn violated_fields(status: &Status) -> Vec<String> {
+    status
+        .get_error_details()
+        .bad_request()
+        .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
+        .unwrap_or_default()
+}

@@ -1,0 +1,8 @@
+//! End-to-end tests: each starts the real gateway on a free port with a fresh database and talks
+//! to it through the generated clients. Tests that touch storage run twice, on SQLite and on
+//! PostgreSQL (when `MEDIATION_TEST_POSTGRES_URL` names a server; otherwise that half prints
+//! that it was skipped).
+
+mod common;
+mod identity;
+mod server;
