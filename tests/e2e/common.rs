@@ -3,6 +3,8 @@
 
 use std::net::SocketAddr;
 
+use mediation_api::directory::v1 as directory;
+use mediation_api::directory::v1::directory_service_client::DirectoryServiceClient;
 use mediation_api::identity::v1 as identity;
 use mediation_api::identity::v1::identity_service_client::IdentityServiceClient;
 use mediation_gateway::{Application, Settings};
@@ -131,6 +133,35 @@ impl TestApp {
 
     pub async fn identity(&self) -> IdentityServiceClient<Channel> {
         IdentityServiceClient::new(self.channel().await)
+    }
+
+    pub async fn directory(&self) -> DirectoryServiceClient<Channel> {
+        DirectoryServiceClient::new(self.channel().await)
+    }
+
+    /// Creates a site and returns its id.
+    pub async fn site(&self, access_token: &str, kind: directory::SiteKind, parent_id: &str, name: &str) -> String {
+        let site =
+            directory::Site { name: name.into(), kind: kind.into(), parent_id: parent_id.into(), ..Default::default() };
+        let request = directory::CreateSiteRequest { request_id: new_request_id(), site: Some(site) };
+        self.directory()
+            .await
+            .create_site(authed(request, access_token))
+            .await
+            .expect("creates the site")
+            .into_inner()
+            .id
+    }
+
+    /// A centre with two stations, each with a kiosk: (centre, [station1, station2], [kiosk1, kiosk2]).
+    pub async fn district(&self, centre_token: &str) -> (String, [String; 2], [String; 2]) {
+        use directory::SiteKind;
+        let centre = self.site(centre_token, SiteKind::Centre, "", "鄞州区警调衔接中心").await;
+        let s1 = self.site(centre_token, SiteKind::Station, &centre, "中河派出所").await;
+        let s2 = self.site(centre_token, SiteKind::Station, &centre, "钟公庙派出所").await;
+        let k1 = self.site(centre_token, SiteKind::Kiosk, &s1, "中河警务亭").await;
+        let k2 = self.site(centre_token, SiteKind::Kiosk, &s2, "钟公庙警务亭").await;
+        (centre, [s1, s2], [k1, k2])
     }
 
     /// Every notification sent so far, oldest first.

@@ -256,6 +256,7 @@ async fn failed_logins_are_limited(backend: Backend) {
 async fn staff_accounts_follow_the_admin_hierarchy(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let centre = app.centre_admin().await;
+    let (_, [station_1, station_2], [kiosk_1, _]) = app.district(&centre.access_token).await;
     let mut client = app.identity().await;
     let create = |login: &str, role: pb::Role, site: &str| pb::CreateStaffAccountRequest {
         request_id: new_request_id(),
@@ -267,11 +268,11 @@ async fn staff_accounts_follow_the_admin_hierarchy(backend: Backend) {
     };
 
     let station_admin = client
-        .create_staff_account(authed(create("admin.s1", pb::Role::StationAdmin, "station-1"), &centre.access_token))
+        .create_staff_account(authed(create("admin.s1", pb::Role::StationAdmin, &station_1), &centre.access_token))
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(station_admin.site_id, "station-1");
+    assert_eq!(station_admin.site_id, station_1);
     assert_eq!(station_admin.role(), pb::Role::StationAdmin);
     let dispatcher = client
         .create_staff_account(authed(create("dispatch.centre", pb::Role::Dispatcher, ""), &centre.access_token))
@@ -286,18 +287,18 @@ async fn staff_accounts_follow_the_admin_hierarchy(backend: Backend) {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(mediator.site_id, "station-1", "a station admin's staff belong to its station");
+    assert_eq!(mediator.site_id, station_1, "a station admin's staff belong to its station");
     let elsewhere = client
-        .create_staff_account(authed(create("mediator.s2", pb::Role::Mediator, "station-2"), &s1.access_token))
+        .create_staff_account(authed(create("mediator.s2", pb::Role::Mediator, &station_2), &s1.access_token))
         .await;
     assert_status(elsewhere, Code::PermissionDenied, reason::FORBIDDEN);
     let promote =
-        client.create_staff_account(authed(create("boss", pb::Role::CentreAdmin, "station-1"), &s1.access_token)).await;
+        client.create_staff_account(authed(create("boss", pb::Role::CentreAdmin, &station_1), &s1.access_token)).await;
     assert_status(promote, Code::PermissionDenied, reason::FORBIDDEN);
 
     let mediator_tokens = app.login("mediator.s1", PASSWORD).await;
     let by_mediator = client
-        .create_staff_account(authed(create("x.y", pb::Role::Mediator, "station-1"), &mediator_tokens.access_token))
+        .create_staff_account(authed(create("x.y", pb::Role::Mediator, &station_1), &mediator_tokens.access_token))
         .await;
     assert_status(by_mediator, Code::PermissionDenied, reason::FORBIDDEN);
     let resident = app.resident("13800000006").await;
@@ -315,6 +316,19 @@ async fn staff_accounts_follow_the_admin_hierarchy(backend: Backend) {
     let bad_id = client.create_staff_account(authed(bad_id, &centre.access_token)).await;
     assert_eq!(violated_fields(&assert_status(bad_id, Code::InvalidArgument, reason::VALIDATION)), ["request_id"]);
 
+    let nowhere = client
+        .create_staff_account(authed(create("m.nowhere", pb::Role::Mediator, "no-such-site"), &centre.access_token))
+        .await;
+    assert_eq!(violated_fields(&assert_status(nowhere, Code::InvalidArgument, reason::VALIDATION)), ["site_id"]);
+    let at_kiosk = client
+        .create_staff_account(authed(create("m.kiosk", pb::Role::Mediator, &kiosk_1), &centre.access_token))
+        .await;
+    assert_eq!(violated_fields(&assert_status(at_kiosk, Code::InvalidArgument, reason::VALIDATION)), ["site_id"]);
+    let siteless_admin = client
+        .create_staff_account(authed(create("admin.none", pb::Role::StationAdmin, ""), &centre.access_token))
+        .await;
+    assert_eq!(violated_fields(&assert_status(siteless_admin, Code::InvalidArgument, reason::VALIDATION)), ["site_id"]);
+
     let me = client.get_me(authed(pb::GetMeRequest {}, &mediator_tokens.access_token)).await.unwrap().into_inner();
     assert_eq!((me.role(), me.login.as_str(), me.phone_masked.as_str()), (pb::Role::Mediator, "mediator.s1", ""));
 }
@@ -322,13 +336,14 @@ async fn staff_accounts_follow_the_admin_hierarchy(backend: Backend) {
 async fn creates_are_idempotent(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let centre = app.centre_admin().await;
+    let (_, [station_1, _], _) = app.district(&centre.access_token).await;
     let mut client = app.identity().await;
     let request = pb::CreateStaffAccountRequest {
         request_id: new_request_id(),
         login: "mediator.one".into(),
         password: PASSWORD.into(),
         role: pb::Role::Mediator.into(),
-        site_id: "station-1".into(),
+        site_id: station_1,
         display_name: "陈静".into(),
     };
     let first = client.create_staff_account(authed(request.clone(), &centre.access_token)).await.unwrap().into_inner();
@@ -346,10 +361,34 @@ async fn creates_are_idempotent(backend: Backend) {
 async fn kiosks_log_in_and_start_resident_sessions(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let centre = app.centre_admin().await;
+    let (_, [station_1, station_2], [kiosk_1, kiosk_2]) = app.district(&centre.access_token).await;
     let mut client = app.identity().await;
+
+    // A station admin provisions its own station's kiosks only, and only on KIOSK sites.
+    let admin_s1 = pb::CreateStaffAccountRequest {
+        request_id: new_request_id(),
+        login: "admin.s1".into(),
+        password: PASSWORD.into(),
+        role: pb::Role::StationAdmin.into(),
+        site_id: station_1.clone(),
+        display_name: "站长".into(),
+    };
+    client.create_staff_account(authed(admin_s1, &centre.access_token)).await.unwrap();
+    let s1 = app.login("admin.s1", PASSWORD).await;
+    let kiosk_request = |site: &str| pb::ProvisionKioskRequest {
+        request_id: new_request_id(),
+        site_id: site.into(),
+        name: "警务亭".into(),
+    };
+    let foreign = client.provision_kiosk(authed(kiosk_request(&kiosk_2), &s1.access_token)).await;
+    assert_status(foreign, Code::PermissionDenied, reason::FORBIDDEN);
+    let not_a_kiosk = client.provision_kiosk(authed(kiosk_request(&station_2), &centre.access_token)).await;
+    assert_eq!(violated_fields(&assert_status(not_a_kiosk, Code::InvalidArgument, reason::VALIDATION)), ["site_id"]);
+    client.provision_kiosk(authed(kiosk_request(&kiosk_1), &s1.access_token)).await.unwrap();
+
     let provision = pb::ProvisionKioskRequest {
         request_id: new_request_id(),
-        site_id: "kiosk-site-1".into(),
+        site_id: kiosk_1.clone(),
         name: "鄞州公园警务亭".into(),
     };
     let kiosk = client.provision_kiosk(authed(provision.clone(), &centre.access_token)).await.unwrap().into_inner();
@@ -367,7 +406,7 @@ async fn kiosks_log_in_and_start_resident_sessions(backend: Backend) {
         .unwrap()
         .into_inner();
     let me = client.get_me(authed(pb::GetMeRequest {}, &kiosk_tokens.access_token)).await.unwrap().into_inner();
-    assert_eq!((me.role(), me.site_id.as_str()), (pb::Role::Kiosk, "kiosk-site-1"));
+    assert_eq!((me.role(), me.site_id.as_str()), (pb::Role::Kiosk, kiosk_1.as_str()));
 
     // A walk-in resident with no account proves their phone at the kiosk.
     client

@@ -20,7 +20,7 @@ both_backends!(
 async fn health_reports_serving(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let mut health = HealthClient::new(app.channel().await);
-    for service in ["", "mediation.identity.v1.IdentityService"] {
+    for service in ["", "mediation.identity.v1.IdentityService", "mediation.directory.v1.DirectoryService"] {
         let reply = health.check(HealthCheckRequest { service: service.into() }).await.unwrap().into_inner();
         assert_eq!(reply.status(), ServingStatus::Serving, "{service:?}");
     }
@@ -32,6 +32,7 @@ async fn reflection_lists_every_service_in_v1_and_v1alpha(backend: Backend) {
         "grpc.health.v1.Health",
         "grpc.reflection.v1.ServerReflection",
         "grpc.reflection.v1alpha.ServerReflection",
+        "mediation.directory.v1.DirectoryService",
         "mediation.identity.v1.IdentityService",
     ];
 
@@ -101,7 +102,12 @@ async fn grpc_web_over_http1_runs_the_tour(backend: Backend) {
 }
 
 async fn shutdown_drains_calls_in_flight(backend: Backend) {
-    let mut app = TestApp::spawn_with(backend, |s| s.auth.hashing_concurrency = 1).await;
+    let mut app = TestApp::spawn_with(backend, |s| {
+        s.auth.hashing_concurrency = 1;
+        // Attempts count until they succeed; six at once must not trip the per-login limit.
+        s.auth.max_failures_per_login = 100;
+    })
+    .await;
     app.resident("13800000009").await;
     // Logins queue behind one argon2 slot, so most are still running when the stop comes.
     let mut calls = tokio::task::JoinSet::new();

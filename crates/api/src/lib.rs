@@ -2,13 +2,32 @@
 //! server reflection, and the builders every service uses to turn its errors into a
 //! `tonic::Status` with rich details. Nothing here knows about storage or business rules.
 
+pub mod paging;
 pub mod status;
 
 /// Every file of the API (and its imports), encoded, for tonic-reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/mediation_descriptor.bin"));
 
-pub mod identity {
-    pub mod v1 {
-        tonic::include_proto!("mediation.identity.v1");
+/// Generated code, nested as the proto packages are so that cross-package references resolve.
+pub mod mediation {
+    pub mod identity {
+        pub mod v1 {
+            tonic::include_proto!("mediation.identity.v1");
+        }
+    }
+
+    pub mod directory {
+        pub mod v1 {
+            tonic::include_proto!("mediation.directory.v1");
+        }
+    }
+}
+
+pub use mediation::{directory, identity};
+
+/// Vendored `google.type` messages (LatLng, DayOfWeek, TimeOfDay, Date).
+pub mod google {
+    pub mod r#type {
+        tonic::include_proto!("google.r#type");
     }
 }

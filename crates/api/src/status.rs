@@ -25,6 +25,7 @@ pub mod reason {
     pub const RATE_LIMITED: &str = "RATE_LIMITED";
     pub const IDEMPOTENCY_KEY_REUSED: &str = "IDEMPOTENCY_KEY_REUSED";
     pub const PHONE_NOT_VERIFIED: &str = "PHONE_NOT_VERIFIED";
+    pub const REGISTRATION_PENDING: &str = "REGISTRATION_PENDING";
     pub const CODE_INVALID: &str = "CODE_INVALID";
     pub const CODE_EXPIRED: &str = "CODE_EXPIRED";
     pub const UNAVAILABLE: &str = "UNAVAILABLE";

@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use http::HeaderName;
 use mediation_auth::{Access, MethodPolicy, TokenKeys};
+use mediation_directory::Directory;
 use mediation_identity::{Identity, IdentitySettings, load_signing_key};
 use mediation_notify::Notifier;
 use mediation_store::{Db, PoolSettings};
@@ -26,7 +27,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Every service's access table, merged. A method listed twice is a programming error.
 pub fn policy_table() -> HashMap<&'static str, Access> {
-    let tables: [MethodPolicy; 1] = [mediation_identity::POLICY];
+    let tables: [MethodPolicy; 2] = [mediation_identity::POLICY, mediation_directory::POLICY];
     let mut merged = HashMap::new();
     for (method, access) in tables.into_iter().flatten() {
         assert!(merged.insert(*method, *access).is_none(), "{method} is in two policy tables");
@@ -41,6 +42,7 @@ pub struct Application {
     db: Db,
     keys: Arc<TokenKeys>,
     identity: Identity,
+    directory: Directory,
 }
 
 pub fn pool_settings(settings: &Settings) -> PoolSettings {
@@ -100,11 +102,18 @@ impl Application {
             Notifier::from_settings(&notifications.sink, notifications.path.as_deref(), notifications.url.as_deref())
                 .context("notifications settings")?,
         );
-        let identity = Identity::new(db.clone(), keys.clone(), notifier, identity_settings(&settings));
+        let identity = Identity::new(
+            db.clone(),
+            keys.clone(),
+            notifier,
+            identity_settings(&settings),
+            mediation_directory::repo::site_ref,
+        );
+        let directory = Directory::new(db.clone());
         let listener = TcpListener::bind(&settings.server.listen)
             .await
             .with_context(|| format!("binding {}", settings.server.listen))?;
-        Ok(Self { listener, settings, db, keys, identity })
+        Ok(Self { listener, settings, db, keys, identity, directory })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -122,6 +131,9 @@ impl Application {
         let (health_reporter, health) = tonic_health::server::health_reporter();
         health_reporter
             .set_serving::<mediation_api::identity::v1::identity_service_server::IdentityServiceServer<Identity>>()
+            .await;
+        health_reporter
+            .set_serving::<mediation_api::directory::v1::directory_service_server::DirectoryServiceServer<Directory>>()
             .await;
         let reflection = || {
             tonic_reflection::server::Builder::configure()
@@ -157,6 +169,7 @@ impl Application {
             .into_inner();
 
         let identity = self.identity.into_server().max_decoding_message_size(server.max_message_bytes);
+        let directory = self.directory.into_server().max_decoding_message_size(server.max_message_bytes);
         let router = Server::builder()
             .accept_http1(true)
             .timeout(Duration::from_secs(server.request_timeout_secs))
@@ -165,7 +178,8 @@ impl Application {
             .add_service(health)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
-            .add_service(identity);
+            .add_service(identity)
+            .add_service(directory);
 
         let grace = Duration::from_secs(server.shutdown_grace_secs);
         let addr = self.listener.local_addr()?;

@@ -16,6 +16,8 @@ pub enum Error {
     PhoneTaken,
     #[error("the login is already taken")]
     LoginTaken,
+    #[error("a registration for this phone is waiting for its code; try again when the code has expired")]
+    RegistrationPending,
     #[error("wrong login or password")]
     BadCredentials,
     #[error("the phone number is not verified yet")]
@@ -68,6 +70,9 @@ pub fn to_status(err: Error) -> Status {
         Error::LoginTaken => {
             status::invalid_field_reason("login", &message, Code::AlreadyExists, reason::ALREADY_EXISTS)
         }
+        Error::RegistrationPending => {
+            status::invalid_field_reason("phone", &message, Code::FailedPrecondition, reason::REGISTRATION_PENDING)
+        }
         Error::BadCredentials => status::with_reason(Code::Unauthenticated, reason::BAD_CREDENTIALS, message),
         Error::PhoneNotVerified => status::with_reason(Code::FailedPrecondition, reason::PHONE_NOT_VERIFIED, message),
         Error::CodeInvalid => {
@@ -110,6 +115,7 @@ mod tests {
         let cases: Vec<(Error, Code, &str)> = vec![
             (Error::PhoneTaken, Code::AlreadyExists, reason::ALREADY_EXISTS),
             (Error::BadCredentials, Code::Unauthenticated, reason::BAD_CREDENTIALS),
+            (Error::RegistrationPending, Code::FailedPrecondition, reason::REGISTRATION_PENDING),
             (Error::PhoneNotVerified, Code::FailedPrecondition, reason::PHONE_NOT_VERIFIED),
             (Error::CodeInvalid, Code::InvalidArgument, reason::CODE_INVALID),
             (Error::CodeExpired, Code::FailedPrecondition, reason::CODE_EXPIRED),

@@ -14,6 +14,6 @@ mod service;
 
 pub use error::{Error, Result, to_status};
 pub use policy::POLICY;
-pub use service::{Identity, IdentitySettings, create_admin, load_signing_key};
+pub use service::{Identity, IdentitySettings, SiteLookup, SiteRef, create_admin, load_signing_key};
 
 pub use mediation_auth::TokenKeys;

@@ -69,6 +69,7 @@ fn naive(t: DateTime<Utc>) -> NaiveDateTime {
     t.naive_utc()
 }
 
+/// Inserts an account; a taken phone or login fails with a unique violation.
 pub fn insert_account(conn: &mut DbConnection, new: &NewAccount<'_>, now: DateTime<Utc>) -> QueryResult<()> {
     diesel::insert_into(accounts::table)
         .values((
@@ -202,9 +203,55 @@ pub fn newest_open_code(
         .optional()
 }
 
-pub fn count_code_attempt(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
-    diesel::update(phone_codes::table.find(id))
-        .set(phone_codes::attempts.eq(phone_codes::attempts + 1))
+/// Counts one try against the code before it is compared, unless its tries are used up;
+/// returns whether this try may go ahead. One statement, so that concurrent guesses on
+/// PostgreSQL each take a try of their own.
+pub fn take_code_attempt(conn: &mut DbConnection, id: &str, max_attempts: i32) -> QueryResult<bool> {
+    let updated = diesel::update(
+        phone_codes::table
+            .find(id)
+            .filter(phone_codes::attempts.lt(max_attempts))
+            .filter(phone_codes::consumed_at.is_null()),
+    )
+    .set(phone_codes::attempts.eq(phone_codes::attempts + 1))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Serialises code sending per phone on PostgreSQL until the transaction ends, so that
+/// concurrent requests cannot all pass the sending limits; SQLite's write transactions are
+/// serial already.
+pub fn lock_phone(conn: &mut DbConnection, phone: &PhoneNumber) -> QueryResult<()> {
+    if let DbConnection::Pg(pg) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
+            .bind::<diesel::sql_types::Text, _>(phone.as_str())
+            .execute(pg)?;
+    }
+    Ok(())
+}
+
+/// Whether `phone` has a code of `purpose` that is neither used nor expired.
+pub fn has_open_code(
+    conn: &mut DbConnection,
+    phone: &PhoneNumber,
+    purpose: CodePurpose,
+    now: DateTime<Utc>,
+) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        phone_codes::table
+            .filter(phone_codes::phone.eq(phone.as_str()))
+            .filter(phone_codes::purpose.eq(purpose.as_str()))
+            .filter(phone_codes::consumed_at.is_null())
+            .filter(phone_codes::expires_at.gt(naive(now))),
+    ))
+    .get_result(conn)
+}
+
+/// Drops the password of an account whose phone was just proved at a kiosk: whoever set it
+/// before had not proved the phone, so it must not open the account.
+pub fn clear_password(conn: &mut DbConnection, id: &str, now: DateTime<Utc>) -> QueryResult<()> {
+    diesel::update(accounts::table.find(id))
+        .set((accounts::password_hash.eq(None::<String>), accounts::updated_at.eq(naive(now))))
         .execute(conn)?;
     Ok(())
 }

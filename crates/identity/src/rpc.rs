@@ -12,7 +12,7 @@ use tonic::{Request, Response, Status};
 
 use crate::domain::{self, CodePurpose, PhoneNumber};
 use crate::repo::{self, Account, NewAccount};
-use crate::service::{Identity, IssuedTokens};
+use crate::service::{Identity, IssuedTokens, invalid};
 use crate::{Error, Result};
 
 const CREATE_STAFF_ACCOUNT: &str = "/mediation.identity.v1.IdentityService/CreateStaffAccount";
@@ -252,13 +252,32 @@ impl IdentityService for Identity {
         if principal.role == Role::StationAdmin && role == Role::CentreAdmin {
             return Err(Error::Forbidden("a station admin cannot create centre admins").into());
         }
+        if role == Role::StationAdmin && site.is_none() {
+            return Err(invalid("site_id", "a station admin needs the station's site_id").into());
+        }
         let hash = self.hash_password(req.password.clone()).await?;
+        let sites = self.sites;
+        // The fingerprint must not let the stored row stand in for a fast hash of the password.
+        let fingerprinted = pb::CreateStaffAccountRequest { password: String::new(), ..req };
         let account = self
             .db
             .write::<_, Error, _>(move |conn| {
                 let key =
                     Key { principal: &principal.account_id, method: CREATE_STAFF_ACCOUNT, request_id: &request_id };
-                idempotency::once(conn, key, &req, |conn| {
+                idempotency::once(conn, key, &fingerprinted, |conn| {
+                    if let Some(site_id) = &site {
+                        let found = sites(conn, site_id)?.ok_or_else(|| invalid("site_id", "no such site"))?;
+                        let fits = match role {
+                            Role::StationAdmin => found.kind == "STATION",
+                            _ => found.kind == "CENTRE" || found.kind == "STATION",
+                        };
+                        if !fits {
+                            return Err(invalid(
+                                "site_id",
+                                "staff belong to a centre or a station (station admins to a station)",
+                            ));
+                        }
+                    }
                     if repo::account_by_login(conn, &login)?.is_some() {
                         return Err(Error::LoginTaken);
                     }
@@ -273,7 +292,7 @@ impl IdentityService for Identity {
                         site_id: site.as_deref(),
                         phone_verified: false,
                     };
-                    repo::insert_account(conn, &new, chrono::Utc::now())?;
+                    crate::service::insert_account(conn, &new, chrono::Utc::now())?;
                     let account = repo::account_by_id(conn, &id)?.ok_or(Error::AccountGone)?;
                     Ok(account_to_proto(&account, None))
                 })
@@ -295,7 +314,8 @@ impl IdentityService for Identity {
         let site = site_id(&mut v, "site_id", &req.site_id, true);
         let name = v.check("name", domain::parse_display_name(&req.name));
         let (request_id, site, name) = done(v, || Some((request_id?, site?, name?)))?;
-        let site = admin_site(&principal, site)?;
+        let site = site.expect("site_id is required");
+        let sites = self.sites;
 
         let secret = random_secret();
         let hash = self.hash_password(secret.clone()).await?;
@@ -309,6 +329,14 @@ impl IdentityService for Identity {
                     let kiosk_id = String::from_utf8(bytes).unwrap_or_default();
                     return Ok::<_, Error>(pb::ProvisionKioskResponse { kiosk_id, secret: String::new() });
                 }
+                let found = sites(conn, &site)?.ok_or_else(|| invalid("site_id", "no such site"))?;
+                if found.kind != "KIOSK" {
+                    return Err(invalid("site_id", "must be a KIOSK site"));
+                }
+                let own_station = principal.site_id.is_some() && found.parent_id == principal.site_id;
+                if principal.role != Role::CentreAdmin && !own_station {
+                    return Err(Error::Forbidden("a station admin provisions only its own station's kiosks"));
+                }
                 let new = NewAccount {
                     id: &kiosk_id,
                     role: Role::Kiosk,
@@ -316,10 +344,10 @@ impl IdentityService for Identity {
                     phone: None,
                     password_hash: Some(&hash),
                     display_name: &name,
-                    site_id: site.as_deref(),
+                    site_id: Some(&site),
                     phone_verified: false,
                 };
-                repo::insert_account(conn, &new, chrono::Utc::now())?;
+                crate::service::insert_account(conn, &new, chrono::Utc::now())?;
                 idempotency::complete(conn, key, kiosk_id.as_bytes())?;
                 Ok(pb::ProvisionKioskResponse { kiosk_id, secret })
             })

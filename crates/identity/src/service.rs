@@ -51,8 +51,20 @@ pub struct IssuedTokens {
     pub refresh: Option<(String, DateTime<Utc>)>,
 }
 
+/// What identity needs to know of a site. The directory owns sites; the gateway hands its
+/// lookup in, since the directory itself depends on identity for accounts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteRef {
+    /// `CENTRE`, `STATION` or `KIOSK`.
+    pub kind: String,
+    pub parent_id: Option<String>,
+}
+
+pub type SiteLookup = fn(&mut DbConnection, &str) -> Result<Option<SiteRef>, diesel::result::Error>;
+
 pub struct Identity {
     pub(crate) db: Db,
+    pub(crate) sites: SiteLookup,
     keys: Arc<TokenKeys>,
     notifier: Arc<Notifier>,
     pub(crate) settings: IdentitySettings,
@@ -96,12 +108,23 @@ pub async fn create_admin(db: &Db, login: &str, password: &str) -> Result<String
                     site_id: None,
                     phone_verified: false,
                 };
-                repo::insert_account(conn, &new, now)?;
+                insert_account(conn, &new, now)?;
                 Ok(id)
             }
         }
     })
     .await
+}
+
+/// Inserts an account, turning a lost race for its phone or login into the error a client
+/// can act on.
+pub(crate) fn insert_account(conn: &mut DbConnection, new: &NewAccount<'_>, now: DateTime<Utc>) -> Result<()> {
+    match repo::insert_account(conn, new, now) {
+        Err(err) if mediation_store::is_unique_violation(&err) => {
+            Err(if new.login.is_some() { Error::LoginTaken } else { Error::PhoneTaken })
+        }
+        other => Ok(other?),
+    }
 }
 
 pub(crate) fn invalid(field: &str, err: impl std::fmt::Display) -> Error {
@@ -138,11 +161,10 @@ fn check_code(
     now: DateTime<Utc>,
 ) -> Result<Result<(), CodeRefused>> {
     let Some(open) = repo::newest_open_code(conn, phone, purpose)? else { return Ok(Err(CodeRefused::NoneValid)) };
-    if open.expires_at.and_utc() <= now || open.attempts >= rules.max_attempts {
+    if open.expires_at.and_utc() <= now || !repo::take_code_attempt(conn, &open.id, rules.max_attempts)? {
         return Ok(Err(CodeRefused::NoneValid));
     }
     if open.code_hash != code_hash(phone, purpose, code) {
-        repo::count_code_attempt(conn, &open.id)?;
         return Ok(Err(CodeRefused::Wrong));
     }
     Ok(if repo::consume_code(conn, &open.id, now)? { Ok(()) } else { Err(CodeRefused::NoneValid) })
@@ -157,6 +179,7 @@ fn record_code(
     code: &str,
     now: DateTime<Utc>,
 ) -> Result<DateTime<Utc>> {
+    repo::lock_phone(conn, phone)?;
     let recent = repo::code_times_since(conn, phone, now - Duration::hours(1))?;
     rules.may_send(&recent, now).map_err(Error::RateLimited)?;
     let expires_at = now + rules.ttl;
@@ -165,8 +188,15 @@ fn record_code(
 }
 
 impl Identity {
-    pub fn new(db: Db, keys: Arc<TokenKeys>, notifier: Arc<Notifier>, settings: IdentitySettings) -> Self {
+    pub fn new(
+        db: Db,
+        keys: Arc<TokenKeys>,
+        notifier: Arc<Notifier>,
+        settings: IdentitySettings,
+        sites: SiteLookup,
+    ) -> Self {
         Self {
+            sites,
             hashing: Semaphore::new(settings.hashing_concurrency.max(1)),
             login_failures: FailureLimiter::new(settings.max_failures_per_login, settings.failure_window),
             peer_failures: FailureLimiter::new(settings.max_failures_per_peer, settings.failure_window),
@@ -205,20 +235,21 @@ impl Identity {
         Ok(self.notifier.send(&message).await?)
     }
 
-    fn limit_check(&self, login_key: &str, peer: Option<&str>) -> Result<()> {
+    /// Counts an attempt as failed before the password is checked, so that a burst of
+    /// concurrent guesses cannot all pass the limit; a success takes it back.
+    fn take_attempt(&self, login_key: &str, peer: Option<&str>) -> Result<()> {
         let now = Instant::now();
-        self.login_failures.check(login_key, now).map_err(Error::RateLimited)?;
+        self.login_failures.take(login_key, now).map_err(Error::RateLimited)?;
         if let Some(peer) = peer {
-            self.peer_failures.check(peer, now).map_err(Error::RateLimited)?;
+            self.peer_failures.take(peer, now).map_err(Error::RateLimited)?;
         }
         Ok(())
     }
 
-    fn record_failure(&self, login_key: &str, peer: Option<&str>) {
-        let now = Instant::now();
-        self.login_failures.record_failure(login_key, now);
+    fn attempt_succeeded(&self, login_key: &str, peer: Option<&str>) {
+        self.login_failures.clear(login_key);
         if let Some(peer) = peer {
-            self.peer_failures.record_failure(peer, now);
+            self.peer_failures.give_back(peer);
         }
     }
 
@@ -241,6 +272,9 @@ impl Identity {
                         Some(existing) if existing.phone_verified || existing.role != Role::Resident => {
                             return Err(Error::PhoneTaken);
                         }
+                        Some(_) if repo::has_open_code(conn, &phone, CodePurpose::Verify, now)? => {
+                            return Err(Error::RegistrationPending);
+                        }
                         Some(existing) => {
                             repo::reset_unverified_resident(conn, &existing.id, &hash, &display_name, now)?;
                             Account { display_name, password_hash: Some(hash), ..existing }
@@ -257,7 +291,7 @@ impl Identity {
                                 site_id: None,
                                 phone_verified: false,
                             };
-                            repo::insert_account(conn, &new, now)?;
+                            insert_account(conn, &new, now)?;
                             repo::account_by_id(conn, &id)?.ok_or(Error::AccountGone)?
                         }
                     };
@@ -318,7 +352,7 @@ impl Identity {
     pub async fn login(&self, login: String, password: String, peer: Option<String>) -> Result<IssuedTokens> {
         let phone = PhoneNumber::parse(&login).ok();
         let login_key = phone.as_ref().map_or_else(|| login.trim().to_ascii_lowercase(), |p| p.as_str().to_owned());
-        self.limit_check(&login_key, peer.as_deref())?;
+        self.take_attempt(&login_key, peer.as_deref())?;
         let account = self
             .db
             .read::<_, Error, _>({
@@ -336,12 +370,9 @@ impl Identity {
         let matched = self.verify_password(account.as_ref().and_then(|a| a.password_hash.clone()), password).await?;
         let account = match account {
             Some(account) if matched => account,
-            _ => {
-                self.record_failure(&login_key, peer.as_deref());
-                return Err(Error::BadCredentials);
-            }
+            _ => return Err(Error::BadCredentials),
         };
-        self.login_failures.clear(&login_key);
+        self.attempt_succeeded(&login_key, peer.as_deref());
         if account.role == Role::Resident && !account.phone_verified {
             return Err(Error::PhoneNotVerified);
         }
@@ -350,7 +381,7 @@ impl Identity {
 
     pub async fn kiosk_login(&self, kiosk_id: String, secret: String, peer: Option<String>) -> Result<IssuedTokens> {
         let login_key = format!("kiosk:{kiosk_id}");
-        self.limit_check(&login_key, peer.as_deref())?;
+        self.take_attempt(&login_key, peer.as_deref())?;
         let account = self
             .db
             .read::<_, Error, _>(move |conn| Ok(repo::account_by_id(conn, &kiosk_id)?))
@@ -359,13 +390,10 @@ impl Identity {
         let matched = self.verify_password(account.as_ref().and_then(|a| a.password_hash.clone()), secret).await?;
         match account {
             Some(account) if matched => {
-                self.login_failures.clear(&login_key);
+                self.attempt_succeeded(&login_key, peer.as_deref());
                 self.start_session(&account).await
             }
-            _ => {
-                self.record_failure(&login_key, peer.as_deref());
-                Err(Error::BadCredentials)
-            }
+            _ => Err(Error::BadCredentials),
         }
     }
 
@@ -466,7 +494,10 @@ impl Identity {
                         return Err(Error::Forbidden("this phone belongs to a staff account"));
                     }
                     Some(account) => {
-                        repo::mark_phone_verified(conn, &account.id, now)?;
+                        if !account.phone_verified {
+                            repo::clear_password(conn, &account.id, now)?;
+                            repo::mark_phone_verified(conn, &account.id, now)?;
+                        }
                         account
                     }
                     None => {
@@ -482,7 +513,7 @@ impl Identity {
                             site_id: None,
                             phone_verified: true,
                         };
-                        repo::insert_account(conn, &new, now)?;
+                        insert_account(conn, &new, now)?;
                         repo::account_by_id(conn, &id)?.ok_or(Error::AccountGone)?
                     }
                 };
