@@ -187,7 +187,8 @@ mod tests {
             let f = filter("", order);
             page(&f, all.clone(), None, 10).0.into_iter().map(|c| c.id).collect::<Vec<_>>()
         };
-        assert_eq!(ids(Order::Name), ["m2", "m3", "m1"]);
+        // Names sort by code point: 乙 (U+4E59) before 甲 (U+7532); ties fall to the id.
+        assert_eq!(ids(Order::Name), ["m1", "m2", "m3"]);
         assert_eq!(ids(Order::Rating), ["m2", "m1", "m3"]);
         assert_eq!(ids(Order::Relevance), ["m3", "m2", "m1"]);
     }
