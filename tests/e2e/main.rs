@@ -4,5 +4,6 @@
 //! that it was skipped).
 
 mod common;
+mod directory;
 mod identity;
 mod server;

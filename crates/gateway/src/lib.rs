@@ -5,6 +5,7 @@
 //! Business rules live in the service crates; this crate only composes them.
 
 mod auth_layer;
+mod deadline;
 pub mod settings;
 mod startup;
 pub mod telemetry;

@@ -22,6 +22,7 @@ use tracing::Level;
 
 use crate::Settings;
 use crate::auth_layer::AuthLayer;
+use crate::deadline::DeadlineLayer;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -165,6 +166,7 @@ impl Application {
             .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
             .layer(PropagateRequestIdLayer::new(REQUEST_ID))
             .layer(trace)
+            .layer(DeadlineLayer::new(Duration::from_secs(server.request_timeout_secs)))
             .layer(AuthLayer::new(self.keys.clone(), policy_table()))
             .into_inner();
 
@@ -172,7 +174,6 @@ impl Application {
         let directory = self.directory.into_server().max_decoding_message_size(server.max_message_bytes);
         let router = Server::builder()
             .accept_http1(true)
-            .timeout(Duration::from_secs(server.request_timeout_secs))
             .concurrency_limit_per_connection(server.concurrency_per_connection)
             .layer(layers)
             .add_service(health)

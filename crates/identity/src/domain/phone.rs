@@ -2,8 +2,15 @@ use std::fmt;
 
 /// A phone number in E.164 form (`+8613800000001`). Mainland China mobiles are accepted as 11
 /// digits starting 13 to 19, with or without `+86`; other countries must be given in E.164.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct PhoneNumber(String);
+
+impl fmt::Debug for PhoneNumber {
+    /// Masked like `Display`: a `{:?}` in a log line must not leak the number.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PhoneNumber({})", self.masked())
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PhoneError {
@@ -117,5 +124,6 @@ mod tests {
         assert_eq!(PhoneNumber::parse("+447911123456").unwrap().masked(), "+44******3456");
         assert_eq!(PhoneNumber::parse("+14155550123").unwrap().masked(), "+14*****0123");
         assert_eq!(format!("{}", PhoneNumber::parse("13800000001").unwrap()), "138****0001");
+        assert_eq!(format!("{:?}", PhoneNumber::parse("13800000001").unwrap()), "PhoneNumber(138****0001)");
     }
 }
