@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 
+use mediation_api::appointments::v1::appointment_service_client::AppointmentServiceClient;
 use mediation_api::directory::v1 as directory;
 use mediation_api::directory::v1::directory_service_client::DirectoryServiceClient;
 use mediation_api::identity::v1 as identity;
@@ -84,6 +85,7 @@ impl TestApp {
         settings.server.shutdown_grace_secs = 5;
         settings.database.url = db.url().to_owned();
         settings.database.max_connections = 4;
+        settings.appointments.outbox_poll_ms = 50;
         settings.notifications.sink = "file".into();
         settings.notifications.path = Some(dir.path().join("notifications.jsonl").display().to_string());
         tweak(&mut settings);
@@ -133,6 +135,26 @@ impl TestApp {
 
     pub async fn identity(&self) -> IdentityServiceClient<Channel> {
         IdentityServiceClient::new(self.channel().await)
+    }
+
+    pub async fn appointments(&self) -> AppointmentServiceClient<Channel> {
+        AppointmentServiceClient::new(self.channel().await)
+    }
+
+    /// A second gateway on the same database and notification file, as another process of a
+    /// scaled deployment would be; it has its own pool, so races between the two go through
+    /// the database as they would between processes.
+    pub async fn spawn_second(&self) -> TestApp {
+        let mut second = TestApp {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            settings: self.settings.clone(),
+            db: self.db.shared(),
+            _dir: tempfile::tempdir().unwrap(),
+            stop: None,
+            server: None,
+        };
+        second.start().await;
+        second
     }
 
     pub async fn directory(&self) -> DirectoryServiceClient<Channel> {

@@ -3,7 +3,9 @@
 //! PostgreSQL (when `MEDIATION_TEST_POSTGRES_URL` names a server; otherwise that half prints
 //! that it was skipped).
 
+mod appointments;
 mod common;
+mod demo;
 mod directory;
 mod identity;
 mod server;

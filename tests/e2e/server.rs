@@ -20,7 +20,12 @@ both_backends!(
 async fn health_reports_serving(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let mut health = HealthClient::new(app.channel().await);
-    for service in ["", "mediation.identity.v1.IdentityService", "mediation.directory.v1.DirectoryService"] {
+    for service in [
+        "",
+        "mediation.identity.v1.IdentityService",
+        "mediation.directory.v1.DirectoryService",
+        "mediation.appointments.v1.AppointmentService",
+    ] {
         let reply = health.check(HealthCheckRequest { service: service.into() }).await.unwrap().into_inner();
         assert_eq!(reply.status(), ServingStatus::Serving, "{service:?}");
     }
@@ -32,6 +37,7 @@ async fn reflection_lists_every_service_in_v1_and_v1alpha(backend: Backend) {
         "grpc.health.v1.Health",
         "grpc.reflection.v1.ServerReflection",
         "grpc.reflection.v1alpha.ServerReflection",
+        "mediation.appointments.v1.AppointmentService",
         "mediation.directory.v1.DirectoryService",
         "mediation.identity.v1.IdentityService",
     ];

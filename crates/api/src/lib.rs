@@ -21,9 +21,15 @@ pub mod mediation {
             tonic::include_proto!("mediation.directory.v1");
         }
     }
+
+    pub mod appointments {
+        pub mod v1 {
+            tonic::include_proto!("mediation.appointments.v1");
+        }
+    }
 }
 
-pub use mediation::{directory, identity};
+pub use mediation::{appointments, directory, identity};
 
 /// Vendored `google.type` messages (LatLng, DayOfWeek, TimeOfDay, Date).
 pub mod google {

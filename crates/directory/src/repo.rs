@@ -345,3 +345,25 @@ pub fn site_ref(conn: &mut DbConnection, id: &str) -> QueryResult<Option<mediati
         .optional()
         .map(|found| found.map(|(kind, parent_id)| mediation_identity::SiteRef { kind, parent_id }))
 }
+
+/// (id, kind) of the active mediators of `kinds`, holding `specialty` when given; for the
+/// appointment service's availability search.
+pub fn active_mediators(
+    conn: &mut DbConnection,
+    kinds: &[&str],
+    specialty: Option<&str>,
+) -> QueryResult<Vec<(String, String)>> {
+    let mut query = mediators::table
+        .filter(mediators::active.eq(true))
+        .filter(mediators::kind.eq_any(kinds))
+        .select((mediators::id, mediators::kind))
+        .order(mediators::id)
+        .into_boxed();
+    if let Some(code) = specialty {
+        let holders = mediator_specialties::table
+            .filter(mediator_specialties::specialty_code.eq(code.to_owned()))
+            .select(mediator_specialties::mediator_id);
+        query = query.filter(mediators::id.eq_any(holders));
+    }
+    query.load(conn)
+}

@@ -79,8 +79,11 @@ where
                 Ok(result) => result,
                 Err(_) => {
                     tracing::warn!(limit_ms = limit.as_millis() as u64, "call ran past its deadline");
-                    let status =
-                        with_reason(Code::DeadlineExceeded, reason::DEADLINE_EXCEEDED, "the call ran past its deadline");
+                    let status = with_reason(
+                        Code::DeadlineExceeded,
+                        reason::DEADLINE_EXCEEDED,
+                        "the call ran past its deadline",
+                    );
                     Ok(status.into_http())
                 }
             }
@@ -96,7 +99,9 @@ mod tests {
 
     use super::*;
 
-    fn slow(delay: Duration) -> impl Service<Request<()>, Response = Response<Body>, Error = Infallible, Future: Send> + Clone {
+    fn slow(
+        delay: Duration,
+    ) -> impl Service<Request<()>, Response = Response<Body>, Error = Infallible, Future: Send> + Clone {
         tower::service_fn(move |_req: Request<()>| async move {
             tokio::time::sleep(delay).await;
             Ok::<_, Infallible>(Response::new(Body::empty()))

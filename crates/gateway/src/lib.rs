@@ -6,6 +6,7 @@
 
 mod auth_layer;
 mod deadline;
+pub mod demo;
 pub mod settings;
 mod startup;
 pub mod telemetry;

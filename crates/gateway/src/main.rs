@@ -30,6 +30,11 @@ enum Command {
         #[arg(long, required = true)]
         password_stdin: bool,
     },
+    /// Load the Yinzhou demo district (a centre, 24 stations with kiosks and rooms, 72 mediators,
+    /// a login per role) and print the demo logins. Running it again duplicates nothing: it resets
+    /// the district in place and prints a new password and kiosk secrets. Working hours (#4) and
+    /// vans (#6) are added once those issues land.
+    SeedDemo,
 }
 
 #[tokio::main]
@@ -45,6 +50,12 @@ async fn main() -> anyhow::Result<()> {
         Command::Migrate => {
             mediation_gateway::startup_db(&settings).await?;
             println!("migrations applied");
+            Ok(())
+        }
+        Command::SeedDemo => {
+            let db = mediation_gateway::startup_db(&settings).await?;
+            let district = mediation_gateway::demo::seed_demo(&db).await?;
+            println!("{district}");
             Ok(())
         }
         Command::CreateAdmin { login, password_stdin: _ } => {

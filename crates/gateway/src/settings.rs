@@ -20,6 +20,15 @@
 //! | `auth.kiosk_session_ttl_secs` | `600` | a walk-in resident's kiosk session |
 //! | `auth.max_failures_per_login` / `auth.max_failures_per_peer` | `5` / `50` | failed logins allowed per 15 minutes (per process) |
 //! | `auth.hashing_concurrency` | `2` | argon2 hashes at once |
+//! | `appointments.min_notice_minutes` | `120` | earliest booking, from now |
+//! | `appointments.horizon_days` | `60` | latest booking, from now |
+//! | `appointments.buffer_minutes` | `0` | free time kept around each session |
+//! | `appointments.applicant_cancel_cutoff_minutes` | `120` | residents cancel up to this long before the start; staff any time |
+//! | `appointments.reminder_lead_minutes` | `1440` | how long before a session its reminder goes out |
+//! | `appointments.video_base_url` | `https://video.mediation.example/rooms` | VIDEO sessions join at `<base>/<appointment id>` |
+//! | `appointments.outbox_poll_ms` | `1000` | how often the notice worker looks for due messages |
+//! | `appointments.major_parties` / `major_amount_yuan` | `10` / `1000000` | grading: MAJOR from this many parties or yuan |
+//! | `appointments.difficult_parties` / `difficult_amount_yuan` | `3` / `50000` | grading: DIFFICULT from this many parties or yuan |
 //! | `notifications.sink` | `log` | `log`, `file` (JSON lines at `notifications.path`) or `webhook` (POST to `notifications.url`) |
 //! | `log.filter` | `info` | tracing filter, e.g. `info,mediation_identity=debug` |
 //! | `log.json` | `false` | JSON log lines |
@@ -35,8 +44,24 @@ pub struct Settings {
     pub server: Server,
     pub database: Database,
     pub auth: Auth,
+    pub appointments: Appointments,
     pub notifications: Notifications,
     pub log: Log,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Appointments {
+    pub min_notice_minutes: i64,
+    pub horizon_days: i64,
+    pub buffer_minutes: i64,
+    pub applicant_cancel_cutoff_minutes: i64,
+    pub reminder_lead_minutes: i64,
+    pub video_base_url: String,
+    pub outbox_poll_ms: u64,
+    pub major_parties: i32,
+    pub major_amount_yuan: i64,
+    pub difficult_parties: i32,
+    pub difficult_amount_yuan: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -108,6 +133,19 @@ max_failures_per_login = 5
 max_failures_per_peer = 50
 hashing_concurrency = 2
 
+[appointments]
+min_notice_minutes = 120
+horizon_days = 60
+buffer_minutes = 0
+applicant_cancel_cutoff_minutes = 120
+reminder_lead_minutes = 1440
+video_base_url = "https://video.mediation.example/rooms"
+outbox_poll_ms = 1000
+major_parties = 10
+major_amount_yuan = 1000000
+difficult_parties = 3
+difficult_amount_yuan = 50000
+
 [notifications]
 sink = "log"
 
@@ -143,6 +181,12 @@ impl Settings {
         );
         anyhow::ensure!(self.auth.access_ttl_secs > 0, "auth.access_ttl_secs must be positive");
         anyhow::ensure!(self.auth.refresh_ttl_days > 0, "auth.refresh_ttl_days must be positive");
+        let a = &self.appointments;
+        anyhow::ensure!(
+            a.min_notice_minutes >= 0 && a.horizon_days > 0 && a.buffer_minutes >= 0 && a.reminder_lead_minutes >= 0,
+            "appointments: notice, buffer and reminder lead must not be negative, the horizon positive"
+        );
+        anyhow::ensure!(a.outbox_poll_ms > 0, "appointments.outbox_poll_ms must be positive");
         Ok(())
     }
 

@@ -6,6 +6,9 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use http::HeaderName;
+use mediation_appointments::domain::grading::Thresholds;
+use mediation_appointments::domain::slots::SlotRules;
+use mediation_appointments::{AppointmentSettings, Appointments};
 use mediation_auth::{Access, MethodPolicy, TokenKeys};
 use mediation_directory::Directory;
 use mediation_identity::{Identity, IdentitySettings, load_signing_key};
@@ -28,7 +31,8 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Every service's access table, merged. A method listed twice is a programming error.
 pub fn policy_table() -> HashMap<&'static str, Access> {
-    let tables: [MethodPolicy; 2] = [mediation_identity::POLICY, mediation_directory::POLICY];
+    let tables: [MethodPolicy; 3] =
+        [mediation_identity::POLICY, mediation_directory::POLICY, mediation_appointments::POLICY];
     let mut merged = HashMap::new();
     for (method, access) in tables.into_iter().flatten() {
         assert!(merged.insert(*method, *access).is_none(), "{method} is in two policy tables");
@@ -44,6 +48,8 @@ pub struct Application {
     keys: Arc<TokenKeys>,
     identity: Identity,
     directory: Directory,
+    appointments: Appointments,
+    notifier: Arc<Notifier>,
 }
 
 pub fn pool_settings(settings: &Settings) -> PoolSettings {
@@ -77,6 +83,26 @@ fn redact_url(url: &str) -> String {
     }
 }
 
+fn appointment_settings(settings: &Settings) -> AppointmentSettings {
+    let a = &settings.appointments;
+    AppointmentSettings {
+        thresholds: Thresholds {
+            major_parties: a.major_parties,
+            major_amount_yuan: a.major_amount_yuan,
+            difficult_parties: a.difficult_parties,
+            difficult_amount_yuan: a.difficult_amount_yuan,
+        },
+        slots: SlotRules {
+            buffer: chrono::Duration::minutes(a.buffer_minutes),
+            notice: chrono::Duration::minutes(a.min_notice_minutes),
+            horizon: chrono::Duration::days(a.horizon_days),
+        },
+        applicant_cancel_cutoff: chrono::Duration::minutes(a.applicant_cancel_cutoff_minutes),
+        reminder_lead: chrono::Duration::minutes(a.reminder_lead_minutes),
+        video_base_url: a.video_base_url.clone(),
+    }
+}
+
 fn identity_settings(settings: &Settings) -> IdentitySettings {
     let auth = &settings.auth;
     IdentitySettings {
@@ -106,15 +132,16 @@ impl Application {
         let identity = Identity::new(
             db.clone(),
             keys.clone(),
-            notifier,
+            notifier.clone(),
             identity_settings(&settings),
             mediation_directory::repo::site_ref,
         );
         let directory = Directory::new(db.clone());
+        let appointments = Appointments::new(db.clone(), appointment_settings(&settings));
         let listener = TcpListener::bind(&settings.server.listen)
             .await
             .with_context(|| format!("binding {}", settings.server.listen))?;
-        Ok(Self { listener, settings, db, keys, identity, directory })
+        Ok(Self { listener, settings, db, keys, identity, directory, appointments, notifier })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -135,6 +162,9 @@ impl Application {
             .await;
         health_reporter
             .set_serving::<mediation_api::directory::v1::directory_service_server::DirectoryServiceServer<Directory>>()
+            .await;
+        health_reporter
+            .set_serving::<mediation_api::appointments::v1::appointment_service_server::AppointmentServiceServer<Appointments>>()
             .await;
         let reflection = || {
             tonic_reflection::server::Builder::configure()
@@ -172,6 +202,7 @@ impl Application {
 
         let identity = self.identity.into_server().max_decoding_message_size(server.max_message_bytes);
         let directory = self.directory.into_server().max_decoding_message_size(server.max_message_bytes);
+        let appointments = self.appointments.into_server().max_decoding_message_size(server.max_message_bytes);
         let router = Server::builder()
             .accept_http1(true)
             .concurrency_limit_per_connection(server.concurrency_per_connection)
@@ -180,8 +211,18 @@ impl Application {
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
             .add_service(identity)
-            .add_service(directory);
+            .add_service(directory)
+            .add_service(appointments);
 
+        let (worker_stop, worker_stopped) = tokio::sync::oneshot::channel::<()>();
+        let worker = tokio::spawn(mediation_appointments::notices::deliver_until(
+            self.db.clone(),
+            self.notifier.clone(),
+            Duration::from_millis(self.settings.appointments.outbox_poll_ms),
+            async {
+                let _ = worker_stopped.await;
+            },
+        ));
         let grace = Duration::from_secs(server.shutdown_grace_secs);
         let addr = self.listener.local_addr()?;
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -196,6 +237,8 @@ impl Application {
         }
         tracing::info!(grace_secs = grace.as_secs(), "shutting down: draining in-flight calls");
         let _ = stop_tx.send(());
+        let _ = worker_stop.send(());
+        let _ = worker.await;
         match tokio::time::timeout(grace, serve).await {
             Ok(result) => result.context("server failed while draining"),
             Err(_) => {

@@ -258,7 +258,7 @@ impl IdentityService for Identity {
         let hash = self.hash_password(req.password.clone()).await?;
         let sites = self.sites;
         // The fingerprint must not let the stored row stand in for a fast hash of the password.
-        let fingerprinted = pb::CreateStaffAccountRequest { password: String::new(), ..req };
+        let fingerprinted = pb::CreateStaffAccountRequest { password: String::new(), ..req }.encode_to_vec();
         let account = self
             .db
             .write::<_, Error, _>(move |conn| {

@@ -68,14 +68,15 @@ pub fn complete(conn: &mut DbConnection, key: Key<'_>, response: &[u8]) -> Resul
     Ok(())
 }
 
-/// Runs `create` once per key and replays its response to retries.
-pub fn once<M, E, F>(conn: &mut DbConnection, key: Key<'_>, request: &impl prost::Message, create: F) -> Result<M, E>
+/// Runs `create` once per key and replays its response to retries. `request` is the encoded
+/// request, minus anything that must not be kept (a password).
+pub fn once<M, E, F>(conn: &mut DbConnection, key: Key<'_>, request: &[u8], create: F) -> Result<M, E>
 where
     M: prost::Message + Default,
     E: From<Error>,
     F: FnOnce(&mut DbConnection) -> Result<M, E>,
 {
-    match claim(conn, key, &request.encode_to_vec())? {
+    match claim(conn, key, request)? {
         Claim::Replay(bytes) => Ok(M::decode(bytes.as_slice())
             .map_err(|err| Error::Migration(format!("recorded response does not decode: {err}")))?),
         Claim::New => {

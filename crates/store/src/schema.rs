@@ -16,6 +16,89 @@ diesel::table! {
 }
 
 diesel::table! {
+    appointment_mediators (appointment_id, mediator_id) {
+        appointment_id -> Text,
+        mediator_id -> Text,
+    }
+}
+
+diesel::table! {
+    appointments (id) {
+        id -> Text,
+        case_id -> Text,
+        site_id -> Text,
+        room_id -> Nullable<Text>,
+        mode -> Text,
+        status -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        join_url -> Text,
+        cancel_reason -> Text,
+        outcome_result -> Nullable<Text>,
+        agreement_summary -> Text,
+        referred_to -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    case_events (id) {
+        id -> Text,
+        case_id -> Text,
+        at -> Timestamp,
+        actor_id -> Nullable<Text>,
+        kind -> Text,
+        detail -> Text,
+    }
+}
+
+diesel::table! {
+    case_messages (id) {
+        id -> Text,
+        case_id -> Text,
+        author_id -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    case_parties (case_id, position) {
+        case_id -> Text,
+        position -> Integer,
+        name -> Text,
+        phone -> Text,
+        role -> Text,
+    }
+}
+
+diesel::table! {
+    cases (id) {
+        id -> Text,
+        site_id -> Text,
+        applicant_account_id -> Nullable<Text>,
+        created_by -> Text,
+        category -> Text,
+        summary -> Text,
+        origin -> Text,
+        grade -> Text,
+        grade_rationale -> Text,
+        status -> Text,
+        amount_in_dispute_yuan -> BigInt,
+        party_count -> Integer,
+        violence_risk -> Bool,
+        vulnerable_party -> Bool,
+        repeat_dispute -> Bool,
+        group_incident_risk -> Bool,
+        petition_history -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     idempotency_keys (principal, method, request_id) {
         principal -> Text,
         method -> Text,
@@ -51,6 +134,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    outbox (id) {
+        id -> Text,
+        kind -> Text,
+        recipient -> Text,
+        body -> Text,
+        appointment_id -> Nullable<Text>,
+        deliver_after -> Timestamp,
+        claimed_until -> Nullable<Timestamp>,
+        attempts -> Integer,
+        delivered_at -> Nullable<Timestamp>,
+        cancelled_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     phone_codes (id) {
         id -> Text,
         phone -> Text,
@@ -76,6 +175,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    resource_holds (resource, appointment_id) {
+        resource -> Text,
+        appointment_id -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     rooms (id) {
         id -> Text,
         site_id -> Text,
@@ -84,6 +192,17 @@ diesel::table! {
         capacity -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    schedule_exceptions (id) {
+        id -> Text,
+        mediator_id -> Text,
+        site_id -> Nullable<Text>,
+        kind -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
     }
 }
 
@@ -119,22 +238,62 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    working_hours (id) {
+        id -> Text,
+        mediator_id -> Text,
+        site_id -> Text,
+        day_of_week -> Integer,
+        start_minute -> Integer,
+        end_minute -> Integer,
+        effective_from -> Nullable<Date>,
+        effective_to -> Nullable<Date>,
+    }
+}
+
+diesel::joinable!(appointment_mediators -> appointments (appointment_id));
+diesel::joinable!(appointment_mediators -> mediators (mediator_id));
+diesel::joinable!(appointments -> accounts (created_by));
+diesel::joinable!(appointments -> cases (case_id));
+diesel::joinable!(appointments -> rooms (room_id));
+diesel::joinable!(appointments -> sites (site_id));
+diesel::joinable!(case_events -> cases (case_id));
+diesel::joinable!(case_messages -> accounts (author_id));
+diesel::joinable!(case_messages -> cases (case_id));
+diesel::joinable!(case_parties -> cases (case_id));
+diesel::joinable!(cases -> sites (site_id));
+diesel::joinable!(cases -> specialties (category));
 diesel::joinable!(mediator_specialties -> mediators (mediator_id));
 diesel::joinable!(mediator_specialties -> specialties (specialty_code));
 diesel::joinable!(mediators -> accounts (account_id));
 diesel::joinable!(mediators -> sites (home_site_id));
 diesel::joinable!(refresh_tokens -> accounts (account_id));
+diesel::joinable!(resource_holds -> appointments (appointment_id));
 diesel::joinable!(rooms -> sites (site_id));
+diesel::joinable!(schedule_exceptions -> mediators (mediator_id));
+diesel::joinable!(schedule_exceptions -> sites (site_id));
+diesel::joinable!(working_hours -> mediators (mediator_id));
+diesel::joinable!(working_hours -> sites (site_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
+    appointment_mediators,
+    appointments,
+    case_events,
+    case_messages,
+    case_parties,
+    cases,
     idempotency_keys,
     mediator_specialties,
     mediators,
+    outbox,
     phone_codes,
     refresh_tokens,
+    resource_holds,
     rooms,
+    schedule_exceptions,
     signing_keys,
     sites,
     specialties,
+    working_hours,
 );

@@ -16,7 +16,12 @@ pub struct TestDatabase {
 #[derive(Debug)]
 enum Cleanup {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres { server: String, name: String },
+    Postgres {
+        server: String,
+        name: String,
+    },
+    /// Another handle on a database someone else drops.
+    Shared,
 }
 
 impl TestDatabase {
@@ -39,6 +44,12 @@ impl TestDatabase {
 
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// A handle on the same database that leaves it in place when dropped, for a second
+    /// server on it.
+    pub fn shared(&self) -> TestDatabase {
+        TestDatabase { url: self.url.clone(), cleanup: Cleanup::Shared }
     }
 }
 

@@ -6,7 +6,8 @@ pub mod search;
 use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 
-/// An enum stored and carried by its upper-case name.
+/// An enum stored and carried by its upper-case name (other service crates use it too).
+#[macro_export]
 macro_rules! named_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
@@ -21,18 +22,18 @@ macro_rules! named_enum {
             }
         }
 
-        impl serde::Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 serializer.serialize_str(self.as_str())
             }
         }
 
-        impl FromStr for $name {
-            type Err = Invalid;
+        impl ::std::str::FromStr for $name {
+            type Err = $crate::domain::Invalid;
 
-            fn from_str(s: &str) -> Result<Self, Invalid> {
+            fn from_str(s: &str) -> Result<Self, $crate::domain::Invalid> {
                 $name::ALL.iter().copied().find(|v| v.as_str() == s)
-                    .ok_or_else(|| Invalid(format!("unknown {} {s:?}", stringify!($name))))
+                    .ok_or_else(|| $crate::domain::Invalid(format!("unknown {} {s:?}", stringify!($name))))
             }
         }
     };

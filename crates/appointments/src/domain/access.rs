@@ -1,0 +1,132 @@
+//! Who may see and act on a case: its applicant, the staff of its station, centre-wide staff,
+//! mediators booked on it, and the kiosks of its station (for check-in).
+
+use mediation_auth::{Principal, Role};
+
+use super::Case;
+
+/// The caller, with what the rules need beyond the token.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub principal: Principal,
+    /// The station the caller works for: a staff account's site, or a kiosk's parent station.
+    pub station: Option<String>,
+    /// The caller's mediator profile, when they are a mediator.
+    pub mediator_id: Option<String>,
+}
+
+impl Viewer {
+    pub fn role(&self) -> Role {
+        self.principal.role
+    }
+
+    /// Staff whose remit is the whole district.
+    pub fn is_centre_wide(&self) -> bool {
+        match self.role() {
+            Role::CentreAdmin => true,
+            Role::Dispatcher => self.principal.site_id.is_none(),
+            _ => false,
+        }
+    }
+
+    pub fn is_staff(&self) -> bool {
+        Role::STAFF.contains(&self.role())
+    }
+
+    /// Staff who work this case: centre-wide staff, or staff of the case's station.
+    pub fn works(&self, case: &Case) -> bool {
+        self.is_staff() && (self.is_centre_wide() || self.station.as_deref() == Some(case.site_id.as_str()))
+    }
+
+    pub fn is_applicant(&self, case: &Case) -> bool {
+        self.role() == Role::Resident
+            && case.applicant_account_id.as_deref() == Some(self.principal.account_id.as_str())
+    }
+
+    fn is_station_kiosk(&self, case: &Case) -> bool {
+        self.role() == Role::Kiosk && self.station.as_deref() == Some(case.site_id.as_str())
+    }
+
+    /// Whether the case exists as far as this caller may know. `assigned`: the caller is a
+    /// mediator booked on it.
+    pub fn can_see(&self, case: &Case, assigned: bool) -> bool {
+        self.is_applicant(case) || self.works(case) || assigned || self.is_station_kiosk(case)
+    }
+
+    /// Whether phone numbers show in full: for the applicant and the staff of the case.
+    pub fn sees_personal_data(&self, case: &Case) -> bool {
+        self.is_applicant(case) || self.works(case)
+    }
+
+    /// Whether the caller may run the session (check in, no-show, complete).
+    pub fn may_run_session(&self, case: &Case, assigned: bool) -> bool {
+        self.works(case) || assigned || self.is_station_kiosk(case)
+    }
+
+    /// Whether the caller may book, move or cancel sessions of the case.
+    pub fn may_schedule(&self, case: &Case) -> bool {
+        self.is_applicant(case) || self.works(case) || self.is_station_kiosk(case)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+
+    use super::*;
+    use crate::domain::grading::Assessment;
+    use crate::domain::{CaseStatus, Grade, Origin};
+
+    fn case() -> Case {
+        Case {
+            id: "c1".into(),
+            site_id: "s1".into(),
+            applicant_account_id: Some("resident-a".into()),
+            created_by: "resident-a".into(),
+            category: "neighbour".into(),
+            summary: String::new(),
+            origin: Origin::App,
+            grade: Grade::Ordinary,
+            grade_rationale: String::new(),
+            status: CaseStatus::Open,
+            assessment: Assessment::default(),
+            parties: vec![],
+            created_at: Utc::now(),
+        }
+    }
+
+    fn viewer(role: Role, account: &str, site: Option<&str>, station: Option<&str>) -> Viewer {
+        Viewer {
+            principal: Principal { account_id: account.into(), role, site_id: site.map(Into::into), kiosk_id: None },
+            station: station.map(Into::into),
+            mediator_id: None,
+        }
+    }
+
+    #[test]
+    fn the_matrix() {
+        let c = case();
+        // (who, can see, sees personal data, may schedule)
+        let cases = [
+            ("applicant", viewer(Role::Resident, "resident-a", None, None), true, true, true),
+            ("another resident", viewer(Role::Resident, "resident-b", None, None), false, false, false),
+            ("station admin", viewer(Role::StationAdmin, "x", Some("s1"), Some("s1")), true, true, true),
+            ("other station admin", viewer(Role::StationAdmin, "x", Some("s2"), Some("s2")), false, false, false),
+            ("station mediator", viewer(Role::Mediator, "x", Some("s1"), Some("s1")), true, true, true),
+            ("other station's mediator", viewer(Role::Mediator, "x", Some("s2"), Some("s2")), false, false, false),
+            ("centre admin", viewer(Role::CentreAdmin, "x", None, None), true, true, true),
+            ("centre dispatcher", viewer(Role::Dispatcher, "x", None, None), true, true, true),
+            ("station kiosk", viewer(Role::Kiosk, "k", Some("k1"), Some("s1")), true, false, true),
+            ("other kiosk", viewer(Role::Kiosk, "k", Some("k2"), Some("s2")), false, false, false),
+        ];
+        for (who, v, see, personal, schedule) in cases {
+            assert_eq!(v.can_see(&c, false), see, "{who} sees");
+            assert_eq!(v.sees_personal_data(&c), personal, "{who} personal");
+            assert_eq!(v.may_schedule(&c), schedule, "{who} schedules");
+        }
+        let booked_elsewhere = viewer(Role::Mediator, "x", Some("centre"), Some("centre"));
+        assert!(booked_elsewhere.can_see(&c, true));
+        assert!(!booked_elsewhere.sees_personal_data(&c), "an expert booked from the centre sees masked phones");
+        assert!(booked_elsewhere.may_run_session(&c, true));
+    }
+}

@@ -1,0 +1,135 @@
+//! The rules of appointments as pure functions over plain types: grading, working-hours
+//! expansion, slot finding, who may take a case, and the lifecycle of a session.
+
+pub mod access;
+pub mod grading;
+pub mod hours;
+pub mod lifecycle;
+pub mod slots;
+
+use mediation_directory::domain::MediatorKind;
+use mediation_directory::named_enum;
+
+named_enum!(Grade { Ordinary => "ORDINARY", Difficult => "DIFFICULT", Major => "MAJOR" });
+named_enum!(Origin { App => "APP", Kiosk => "KIOSK", Police110 => "POLICE_110", WalkIn => "WALK_IN" });
+named_enum!(CaseStatus { Open => "OPEN", Scheduled => "SCHEDULED", Closed => "CLOSED" });
+named_enum!(PartyRole { Applicant => "APPLICANT", Respondent => "RESPONDENT", Other => "OTHER" });
+named_enum!(ExceptionKind { Leave => "LEAVE", Extra => "EXTRA" });
+named_enum!(AppointmentStatus {
+    Booked => "BOOKED",
+    CheckedIn => "CHECKED_IN",
+    Completed => "COMPLETED",
+    Cancelled => "CANCELLED",
+    NoShow => "NO_SHOW",
+});
+named_enum!(OutcomeResult { Settled => "SETTLED", NotSettled => "NOT_SETTLED", Referred => "REFERRED" });
+
+/// Whether a mediator of `kind` may take a case of `grade` alone (ORDINARY, DIFFICULT) or lead
+/// a joint session (MAJOR).
+pub fn may_lead(grade: Grade, kind: MediatorKind) -> bool {
+    use MediatorKind::*;
+    match grade {
+        Grade::Ordinary => matches!(kind, StationMediator | PoliceLiaison),
+        Grade::Difficult => kind == ThinkTankExpert,
+        Grade::Major => matches!(kind, ThinkTankExpert | PartnerMediator),
+    }
+}
+
+/// Whether `kinds` may take a case of `grade` together: ORDINARY station mediators or police
+/// liaisons; DIFFICULT at least one think-tank expert; MAJOR at least two, one of them a
+/// think-tank expert or partner mediator.
+pub fn check_team(grade: Grade, kinds: &[MediatorKind]) -> Result<(), String> {
+    if kinds.is_empty() {
+        return Err("at least one mediator is needed".into());
+    }
+    match grade {
+        Grade::Ordinary if kinds.iter().all(|k| may_lead(grade, *k)) => Ok(()),
+        Grade::Ordinary => Err("an ORDINARY case is taken by station mediators or police liaisons".into()),
+        Grade::Difficult if kinds.iter().any(|k| may_lead(grade, *k)) => Ok(()),
+        Grade::Difficult => Err("a DIFFICULT case needs a think-tank expert".into()),
+        Grade::Major if kinds.len() >= 2 && kinds.iter().any(|k| may_lead(grade, *k)) => Ok(()),
+        Grade::Major => {
+            Err("a MAJOR case needs a joint session of two or more, one a think-tank expert or partner mediator".into())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use MediatorKind::*;
+
+    #[test]
+    fn who_may_take_which_grade() {
+        let cases: &[(Grade, &[MediatorKind], bool)] = &[
+            (Grade::Ordinary, &[StationMediator], true),
+            (Grade::Ordinary, &[PoliceLiaison], true),
+            (Grade::Ordinary, &[ThinkTankExpert], false),
+            (Grade::Ordinary, &[], false),
+            (Grade::Difficult, &[ThinkTankExpert], true),
+            (Grade::Difficult, &[StationMediator], false),
+            (Grade::Difficult, &[ThinkTankExpert, StationMediator], true),
+            (Grade::Major, &[ThinkTankExpert], false),
+            (Grade::Major, &[ThinkTankExpert, StationMediator], true),
+            (Grade::Major, &[PartnerMediator, PoliceLiaison], true),
+            (Grade::Major, &[StationMediator, PoliceLiaison], false),
+        ];
+        for (grade, kinds, ok) in cases {
+            assert_eq!(check_team(*grade, kinds).is_ok(), *ok, "{grade:?} {kinds:?}");
+        }
+    }
+}
+
+/// A party to a dispute; `phone` is E.164.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Party {
+    pub name: String,
+    pub phone: String,
+    pub role: PartyRole,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Case {
+    pub id: String,
+    pub site_id: String,
+    /// The resident who brought it; `None` for walk-ins and 110 transfers entered by staff.
+    pub applicant_account_id: Option<String>,
+    pub created_by: String,
+    pub category: String,
+    pub summary: String,
+    pub origin: Origin,
+    pub grade: Grade,
+    pub grade_rationale: String,
+    pub status: CaseStatus,
+    pub assessment: grading::Assessment,
+    pub parties: Vec<Party>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub result: OutcomeResult,
+    pub agreement_summary: String,
+    pub referred_to: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Appointment {
+    pub id: String,
+    pub case_id: String,
+    pub site_id: String,
+    pub room_id: Option<String>,
+    pub mode: mediation_directory::domain::Mode,
+    pub status: AppointmentStatus,
+    pub span: hours::Interval,
+    pub mediator_ids: Vec<String>,
+    pub join_url: String,
+    pub cancel_reason: String,
+    pub outcome: Option<Outcome>,
+    pub created_by: String,
+}
+
+/// The resources a session holds, as keys of the `resource_holds` table.
+pub fn resources(mediator_ids: &[String], room_id: Option<&str>) -> Vec<String> {
+    mediator_ids.iter().map(|m| format!("mediator:{m}")).chain(room_id.map(|r| format!("room:{r}"))).collect()
+}

@@ -1,0 +1,132 @@
+//! Free slots: working time minus leave and bookings (with a buffer around each), cut into
+//! slots that start at the start of working hours and step by the slot length or a finer step,
+//! within the booking window (minimum notice, horizon).
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::hours::{Interval, merge, subtract};
+
+/// Booking limits; configurable, these are the defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlotRules {
+    pub buffer: Duration,
+    pub notice: Duration,
+    pub horizon: Duration,
+}
+
+impl Default for SlotRules {
+    fn default() -> Self {
+        Self { buffer: Duration::zero(), notice: Duration::hours(2), horizon: Duration::days(60) }
+    }
+}
+
+/// A mediator's time at one site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Availability {
+    /// Weekly hours and EXTRA exceptions, merged: where slots start counting.
+    pub working: Vec<Interval>,
+    /// Working time no leave or booking covers.
+    pub free: Vec<Interval>,
+}
+
+pub fn availability(
+    weekly: Vec<Interval>,
+    extra: Vec<Interval>,
+    leave: &[Interval],
+    busy: &[Interval],
+    buffer: Duration,
+) -> Availability {
+    let working = merge(weekly.into_iter().chain(extra).collect());
+    let blocked: Vec<Interval> = leave.iter().copied().chain(busy.iter().map(|b| b.widened(buffer))).collect();
+    let free = subtract(&working, &blocked);
+    Availability { working, free }
+}
+
+/// Where a slot may lie: within `[from, to)`, no sooner than the notice, no later than the
+/// horizon. `None` when nothing is left.
+pub fn window(from: DateTime<Utc>, to: DateTime<Utc>, now: DateTime<Utc>, rules: &SlotRules) -> Option<Interval> {
+    let start = from.max(now + rules.notice);
+    let end = to.min(now + rules.horizon);
+    (start < end).then(|| Interval::new(start, end))
+}
+
+/// The slots of `length` in `availability`, stepping by `step` from each working interval's
+/// start, that are wholly free and inside `window`.
+pub fn slots(availability: &Availability, length: Duration, step: Duration, window: Interval) -> Vec<Interval> {
+    let mut out = Vec::new();
+    for working in &availability.working {
+        let mut start = working.start;
+        if start < window.start {
+            // Skip whole steps up to the window, keeping the grid anchored to the hours' start.
+            let steps = (window.start - start).num_seconds().div_euclid(step.num_seconds().max(1));
+            start += step * steps as i32;
+        }
+        while start + length <= working.end && start < window.end {
+            let slot = Interval::new(start, start + length);
+            if window.contains(&slot) && availability.free.iter().any(|f| f.contains(&slot)) {
+                out.push(slot);
+            }
+            start += step;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(h: u32, m: u32) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(&format!("2026-12-01T{h:02}:{m:02}:00Z")).unwrap().with_timezone(&Utc)
+    }
+
+    fn span(a: (u32, u32), b: (u32, u32)) -> Interval {
+        Interval::new(at(a.0, a.1), at(b.0, b.1))
+    }
+
+    fn starts(slots: &[Interval]) -> Vec<String> {
+        slots.iter().map(|s| s.start.format("%H:%M").to_string()).collect()
+    }
+
+    const DAY: fn() -> Interval = || span((0, 0), (23, 59));
+
+    #[test]
+    fn an_eight_hour_day_gives_eight_hourly_slots() {
+        let a = availability(vec![span((1, 0), (9, 0))], vec![], &[], &[], Duration::zero());
+        let got = slots(&a, Duration::hours(1), Duration::hours(1), DAY());
+        assert_eq!(starts(&got), ["01:00", "02:00", "03:00", "04:00", "05:00", "06:00", "07:00", "08:00"]);
+    }
+
+    #[test]
+    fn bookings_leave_and_buffers_block_slots() {
+        let busy = [span((3, 0), (4, 0))];
+        let leave = [span((7, 0), (9, 0))];
+        let a = availability(vec![span((1, 0), (9, 0))], vec![], &leave, &busy, Duration::zero());
+        let got = slots(&a, Duration::hours(1), Duration::hours(1), DAY());
+        assert_eq!(starts(&got), ["01:00", "02:00", "04:00", "05:00", "06:00"]);
+        let buffered = availability(vec![span((1, 0), (9, 0))], vec![], &leave, &busy, Duration::minutes(15));
+        let got = slots(&buffered, Duration::hours(1), Duration::hours(1), DAY());
+        assert_eq!(starts(&got), ["01:00", "05:00", "06:00"], "02:00 and 04:00 touch the buffer");
+    }
+
+    #[test]
+    fn finer_steps_and_extra_hours() {
+        let a = availability(vec![span((1, 0), (3, 0))], vec![span((10, 0), (11, 0))], &[], &[], Duration::zero());
+        let got = slots(&a, Duration::hours(1), Duration::minutes(30), DAY());
+        assert_eq!(starts(&got), ["01:00", "01:30", "02:00", "10:00"]);
+    }
+
+    #[test]
+    fn the_window_applies_notice_and_horizon() {
+        let rules = SlotRules::default();
+        let now = at(0, 30);
+        let w = window(at(0, 0), at(23, 0), now, &rules).unwrap();
+        assert_eq!(w.start, at(2, 30));
+        let a = availability(vec![span((1, 0), (9, 0))], vec![], &[], &[], Duration::zero());
+        let got = slots(&a, Duration::hours(1), Duration::hours(1), w);
+        assert_eq!(starts(&got).first().map(String::as_str), Some("03:00"), "on the hours' grid");
+        assert!(window(at(0, 0), at(1, 0), now, &rules).is_none());
+        let far = SlotRules { horizon: Duration::hours(3), ..rules };
+        assert_eq!(window(at(0, 0), at(23, 0), now, &far).unwrap().end, at(3, 30));
+    }
+}

@@ -1,0 +1,32 @@
+use mediation_auth::{Access, MethodPolicy, Role};
+
+const EVERYONE: Access = Access::Roles(&Role::ALL);
+const STAFF: Access = Access::Roles(Role::STAFF);
+const STAFF_AND_KIOSKS: Access =
+    Access::Roles(&[Role::Kiosk, Role::Mediator, Role::Dispatcher, Role::StationAdmin, Role::CentreAdmin]);
+const HOURS_KEEPERS: Access = Access::Roles(&[Role::Mediator, Role::StationAdmin, Role::CentreAdmin]);
+
+/// Who may call each AppointmentService method; which case or appointment they may touch is
+/// checked next to each method.
+pub const POLICY: MethodPolicy = &[
+    ("/mediation.appointments.v1.AppointmentService/CreateCase", EVERYONE),
+    ("/mediation.appointments.v1.AppointmentService/AssessCase", STAFF),
+    ("/mediation.appointments.v1.AppointmentService/OverrideGrade", STAFF),
+    ("/mediation.appointments.v1.AppointmentService/GetCase", EVERYONE),
+    ("/mediation.appointments.v1.AppointmentService/ListCases", EVERYONE),
+    ("/mediation.appointments.v1.AppointmentService/ListCaseEvents", EVERYONE),
+    ("/mediation.appointments.v1.AppointmentService/SetWorkingHours", HOURS_KEEPERS),
+    ("/mediation.appointments.v1.AppointmentService/AddScheduleException", HOURS_KEEPERS),
+    ("/mediation.appointments.v1.AppointmentService/SearchAvailability", EVERYONE),
+    ("/mediation.appointments.v1.AppointmentService/BookAppointment", EVERYONE),
+    ("/mediation.appointments.v1.AppointmentService/RescheduleAppointment", EVERYONE),
+    ("/mediation.appointments.v1.AppointmentService/CancelAppointment", EVERYONE),
+    ("/mediation.appointments.v1.AppointmentService/CheckIn", STAFF_AND_KIOSKS),
+    ("/mediation.appointments.v1.AppointmentService/MarkNoShow", STAFF_AND_KIOSKS),
+    ("/mediation.appointments.v1.AppointmentService/CompleteAppointment", STAFF),
+    ("/mediation.appointments.v1.AppointmentService/GetAppointment", EVERYONE),
+    ("/mediation.appointments.v1.AppointmentService/ListAppointments", EVERYONE),
+    ("/mediation.appointments.v1.AppointmentService/PostMessage", EVERYONE),
+    ("/mediation.appointments.v1.AppointmentService/ListMessages", EVERYONE),
+    ("/mediation.appointments.v1.AppointmentService/GetStatistics", STAFF),
+];

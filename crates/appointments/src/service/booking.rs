@@ -1,0 +1,333 @@
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use mediation_directory::domain::{Mode, RoomKind};
+use mediation_store::DbConnection;
+
+use super::{AppointmentSettings, site_zone, visible_case};
+use crate::domain::access::Viewer;
+use crate::domain::hours::{self, Interval};
+use crate::domain::lifecycle::{self, Move};
+use crate::domain::{Appointment, AppointmentStatus, Case, CaseStatus, ExceptionKind, Outcome, check_team, resources};
+use crate::error::{Error, Result, invalid, state};
+use crate::notices;
+use crate::repo::{self, AppointmentFilter};
+
+/// A booking as requested, validated field by field.
+#[derive(Debug, Clone)]
+pub struct BookingRequest {
+    pub case_id: String,
+    pub span: Interval,
+    pub mediator_ids: Vec<String>,
+    pub room_id: Option<String>,
+    pub mode: Mode,
+}
+
+fn schedulable_case(conn: &mut DbConnection, viewer: &Viewer, case_id: &str) -> Result<Case> {
+    let (case, _) = visible_case(conn, viewer, case_id)?;
+    if !viewer.may_schedule(&case) {
+        return Err(Error::Forbidden("only the applicant or the case's staff book its sessions"));
+    }
+    if case.status == CaseStatus::Closed {
+        return Err(state("CASE_CLOSED", "the case is closed"));
+    }
+    Ok(case)
+}
+
+/// The site where every mediator works through `span` (weekly hours or EXTRA, no LEAVE).
+fn common_site(conn: &mut DbConnection, mediator_ids: &[String], span: Interval) -> Result<String> {
+    let all_hours = repo::hours(conn, Some(mediator_ids), None)?;
+    let exceptions = repo::exceptions(conn, mediator_ids, span)?;
+    let mut sites_of_each: Vec<Vec<String>> = Vec::new();
+    for mediator_id in mediator_ids {
+        let mut sites = Vec::new();
+        let on_leave = exceptions
+            .iter()
+            .any(|(m, _, kind, leave)| m == mediator_id && *kind == ExceptionKind::Leave && leave.overlaps(&span));
+        for (m, site_id, rules) in all_hours.iter().filter(|(m, ..)| m == mediator_id) {
+            let tz: Tz = site_zone(conn, site_id)?;
+            let mut working = hours::expand(rules, tz, span);
+            working.extend(
+                exceptions
+                    .iter()
+                    .filter(|(em, s, kind, _)| {
+                        em == m && *kind == ExceptionKind::Extra && s.as_deref() == Some(site_id.as_str())
+                    })
+                    .map(|(.., extra)| *extra),
+            );
+            if !on_leave && hours::merge(working).iter().any(|w| w.contains(&span)) {
+                sites.push(site_id.clone());
+            }
+        }
+        sites_of_each.push(sites);
+    }
+    let first = sites_of_each.first().cloned().unwrap_or_default();
+    first
+        .into_iter()
+        .find(|site| sites_of_each.iter().all(|sites| sites.contains(site)))
+        .ok_or_else(|| invalid("start", "the mediators are not all working at one site for that whole time"))
+}
+
+/// Checks the mediators, the time and the room against the case, and finds the site.
+fn check_booking(
+    conn: &mut DbConnection,
+    settings: &AppointmentSettings,
+    case: &Case,
+    request: &BookingRequest,
+    now: DateTime<Utc>,
+) -> Result<String> {
+    let room_kind = super::room_kind(request.mode)?;
+    let profiles = mediation_directory::repo::mediators_by_ids(conn, &request.mediator_ids)?;
+    if profiles.len() != request.mediator_ids.len() || profiles.iter().any(|m| !m.active) {
+        return Err(invalid("mediator_ids", "every mediator must exist and be active"));
+    }
+    let kinds: Vec<_> = profiles.iter().map(|m| m.kind).collect();
+    check_team(case.grade, &kinds).map_err(|why| invalid("mediator_ids", why))?;
+    let rules = &settings.slots;
+    if request.span.start < now + rules.notice || request.span.end > now + rules.horizon {
+        return Err(invalid(
+            "start",
+            format!(
+                "sessions are booked at least {} minutes ahead and at most {} days ahead",
+                rules.notice.num_minutes(),
+                rules.horizon.num_days()
+            ),
+        ));
+    }
+    let site_id = common_site(conn, &request.mediator_ids, request.span)?;
+    match &request.room_id {
+        Some(room_id) => {
+            let room =
+                mediation_directory::repo::room(conn, room_id)?.ok_or_else(|| invalid("room_id", "no such room"))?;
+            if room.site_id != site_id || room.kind != room_kind {
+                return Err(invalid("room_id", format!("must be a {} room at site {site_id}", room_kind.as_str())));
+            }
+            if room.kind == RoomKind::Mediation && room.capacity < case.assessment.party_count {
+                return Err(invalid("room_id", "the room is too small for the parties"));
+            }
+        }
+        None if request.mode == Mode::InPerson => {
+            return Err(invalid("room_id", "an IN_PERSON session needs a MEDIATION room"));
+        }
+        None => {}
+    }
+    Ok(site_id)
+}
+
+/// Fails with SLOT_TAKEN when any of the appointment's resources is held near its time. The
+/// database constraint is the real guard; this only answers early and honours the buffer.
+fn ensure_free(conn: &mut DbConnection, settings: &AppointmentSettings, a: &Appointment) -> Result<()> {
+    let wanted = resources(&a.mediator_ids, a.room_id.as_deref());
+    if repo::held(conn, &wanted, a.span.widened(settings.slots.buffer), Some(&a.id))?.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::SlotTaken)
+    }
+}
+
+pub fn book(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    settings: &AppointmentSettings,
+    request: BookingRequest,
+    now: DateTime<Utc>,
+) -> Result<Appointment> {
+    let case = schedulable_case(conn, viewer, &request.case_id)?;
+    let site_id = check_booking(conn, settings, &case, &request, now)?;
+    let id = uuid::Uuid::now_v7().to_string();
+    let join_url = match request.mode {
+        Mode::Video => format!("{}/{id}", settings.video_base_url.trim_end_matches('/')),
+        _ => String::new(),
+    };
+    let appointment = Appointment {
+        id,
+        case_id: case.id.clone(),
+        site_id,
+        room_id: request.room_id,
+        mode: request.mode,
+        status: AppointmentStatus::Booked,
+        span: request.span,
+        mediator_ids: request.mediator_ids,
+        join_url,
+        cancel_reason: String::new(),
+        outcome: None,
+        created_by: viewer.principal.account_id.clone(),
+    };
+    ensure_free(conn, settings, &appointment)?;
+    repo::insert_appointment(conn, &appointment, now)?;
+    repo::hold(conn, &appointment)?;
+    repo::set_case_status(conn, &case.id, CaseStatus::Scheduled.as_str(), now)?;
+    let detail = format!("{} at {}", appointment.span.start.to_rfc3339(), appointment.site_id);
+    repo::add_event(conn, &case.id, Some(&viewer.principal.account_id), "BOOKED", &detail, now)?;
+    notices::booked(conn, settings, &case, &appointment, now)?;
+    Ok(appointment)
+}
+
+/// The appointment and its case, if the viewer may know of them.
+fn visible_appointment(conn: &mut DbConnection, viewer: &Viewer, id: &str) -> Result<(Appointment, Case, bool)> {
+    let appointment = repo::appointment(conn, id)?.ok_or(Error::NotFound("appointment"))?;
+    match visible_case(conn, viewer, &appointment.case_id) {
+        Ok((case, assigned)) => Ok((appointment, case, assigned)),
+        Err(Error::NotFound(_)) => Err(Error::NotFound("appointment")),
+        Err(other) => Err(other),
+    }
+}
+
+pub fn get_appointment(conn: &mut DbConnection, viewer: &Viewer, id: &str) -> Result<Appointment> {
+    Ok(visible_appointment(conn, viewer, id)?.0)
+}
+
+fn step(appointment: &mut Appointment, to: Move) -> Result<()> {
+    appointment.status = lifecycle::apply(appointment.status, to)
+        .map_err(|reason| state(reason, format!("the appointment is {}", appointment.status.as_str())))?;
+    Ok(())
+}
+
+pub fn reschedule(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    settings: &AppointmentSettings,
+    id: &str,
+    span: Interval,
+    room_id: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<Appointment> {
+    let (mut appointment, case, _) = visible_appointment(conn, viewer, id)?;
+    if !viewer.may_schedule(&case) {
+        return Err(Error::Forbidden("only the applicant or the case's staff move its sessions"));
+    }
+    step(&mut appointment, Move::Reschedule)?;
+    let request = BookingRequest {
+        case_id: case.id.clone(),
+        span,
+        mediator_ids: appointment.mediator_ids.clone(),
+        room_id: room_id.or(appointment.room_id.clone()),
+        mode: appointment.mode,
+    };
+    appointment.site_id = check_booking(conn, settings, &case, &request, now)?;
+    appointment.span = span;
+    appointment.room_id = request.room_id;
+    ensure_free(conn, settings, &appointment)?;
+    repo::release(conn, id)?;
+    repo::update_appointment(conn, &appointment, now)?;
+    repo::hold(conn, &appointment)?;
+    repo::add_event(conn, &case.id, Some(&viewer.principal.account_id), "RESCHEDULED", &span.start.to_rfc3339(), now)?;
+    notices::rescheduled(conn, settings, &case, &appointment, now)?;
+    Ok(appointment)
+}
+
+pub fn cancel(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    settings: &AppointmentSettings,
+    id: &str,
+    reason: String,
+    now: DateTime<Utc>,
+) -> Result<Appointment> {
+    let (mut appointment, case, _) = visible_appointment(conn, viewer, id)?;
+    if !viewer.may_schedule(&case) {
+        return Err(Error::Forbidden("only the applicant or the case's staff cancel its sessions"));
+    }
+    step(&mut appointment, Move::Cancel)?;
+    if !viewer.works(&case) && now > appointment.span.start - settings.applicant_cancel_cutoff {
+        return Err(state(
+            "CANCEL_CUTOFF_PASSED",
+            format!(
+                "sessions can be cancelled up to {} minutes before they start; ask the station",
+                settings.applicant_cancel_cutoff.num_minutes()
+            ),
+        ));
+    }
+    appointment.cancel_reason = reason;
+    repo::release(conn, id)?;
+    repo::update_appointment(conn, &appointment, now)?;
+    repo::add_event(conn, &case.id, Some(&viewer.principal.account_id), "CANCELLED", &appointment.cancel_reason, now)?;
+    reopen_if_idle(conn, &case, now)?;
+    notices::cancelled(conn, settings, &case, &appointment, now)?;
+    Ok(appointment)
+}
+
+/// A case with no live session left is open again.
+fn reopen_if_idle(conn: &mut DbConnection, case: &Case, now: DateTime<Utc>) -> Result<()> {
+    let filter = AppointmentFilter { case_ids: Some(vec![case.id.clone()]), ..AppointmentFilter::default() };
+    let live = repo::list_appointments(conn, &filter, None, 1000)?
+        .iter()
+        .any(|a| matches!(a.status, AppointmentStatus::Booked | AppointmentStatus::CheckedIn));
+    if !live && case.status == CaseStatus::Scheduled {
+        repo::set_case_status(conn, &case.id, CaseStatus::Open.as_str(), now)?;
+    }
+    Ok(())
+}
+
+/// Check-in, no-show or completion, by the case's staff, a mediator booked on it, or a kiosk
+/// of its station (not completion).
+pub fn run_session(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    id: &str,
+    to: Move,
+    outcome: Option<Outcome>,
+    now: DateTime<Utc>,
+) -> Result<Appointment> {
+    let (mut appointment, case, assigned) = visible_appointment(conn, viewer, id)?;
+    let kiosk = viewer.role() == mediation_auth::Role::Kiosk;
+    if !viewer.may_run_session(&case, assigned) || (kiosk && to == Move::Complete) {
+        return Err(Error::Forbidden("only the case's staff or its mediators run its sessions"));
+    }
+    step(&mut appointment, to)?;
+    let kind = match to {
+        Move::CheckIn => "CHECKED_IN",
+        Move::NoShow => {
+            repo::release(conn, id)?;
+            "NO_SHOW"
+        }
+        Move::Complete => {
+            appointment.outcome = outcome;
+            repo::set_case_status(conn, &case.id, CaseStatus::Closed.as_str(), now)?;
+            "COMPLETED"
+        }
+        Move::Reschedule | Move::Cancel => unreachable!("scheduling moves go through reschedule and cancel"),
+    };
+    repo::update_appointment(conn, &appointment, now)?;
+    let detail = appointment.outcome.as_ref().map(|o| o.result.as_str()).unwrap_or_default();
+    repo::add_event(conn, &case.id, Some(&viewer.principal.account_id), kind, detail, now)?;
+    if to == Move::NoShow {
+        reopen_if_idle(conn, &case, now)?;
+    }
+    Ok(appointment)
+}
+
+/// The appointments the viewer may list, narrowed by `filter`.
+pub fn list_appointments(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    mut filter: AppointmentFilter,
+    after_id: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Appointment>> {
+    if let Some(case_ids) = &filter.case_ids {
+        for case_id in case_ids {
+            visible_case(conn, viewer, case_id)?;
+        }
+    }
+    let own_mediator = viewer.mediator_id.is_some() && filter.mediator_id == viewer.mediator_id;
+    if viewer.role() == mediation_auth::Role::Resident {
+        let own = repo::list_cases(
+            conn,
+            &repo::CaseFilter { applicant: Some(viewer.principal.account_id.clone()), ..Default::default() },
+            None,
+            10_000,
+        )?;
+        let own_ids: Vec<String> = own.into_iter().map(|c| c.id).collect();
+        filter.case_ids = Some(match filter.case_ids {
+            Some(asked) => asked.into_iter().filter(|c| own_ids.contains(c)).collect(),
+            None => own_ids,
+        });
+    } else if !viewer.is_centre_wide() && !own_mediator && filter.case_ids.is_none() {
+        let station = viewer.station.clone().ok_or(Error::Forbidden("your account belongs to no station"))?;
+        if filter.site_ids.as_ref().is_some_and(|sites| sites.iter().any(|s| *s != station)) {
+            return Err(Error::Forbidden("you may list only your own station's appointments"));
+        }
+        filter.site_ids = Some(vec![station]);
+    }
+    Ok(repo::list_appointments(conn, &filter, after_id, limit)?)
+}

@@ -1,0 +1,161 @@
+use chrono::{DateTime, Utc};
+use mediation_auth::Role;
+use mediation_directory::domain::SiteKind;
+use mediation_store::DbConnection;
+
+use super::{AppointmentSettings, visible_case};
+use crate::domain::access::Viewer;
+use crate::domain::grading::{self, Assessment};
+use crate::domain::{Case, CaseStatus, Grade, Origin, Party};
+use crate::error::{Error, Result, invalid};
+use crate::repo::{self, CaseFilter};
+
+/// A case as submitted, validated field by field.
+#[derive(Debug, Clone)]
+pub struct NewCase {
+    pub category: String,
+    pub summary: String,
+    pub parties: Vec<Party>,
+    pub origin: Origin,
+    pub assessment: Assessment,
+    pub site_id: Option<String>,
+}
+
+/// Which origins each caller may record: residents come through the app (or a kiosk session),
+/// kiosks through themselves, staff enter walk-ins and 110 transfers.
+fn check_origin(viewer: &Viewer, origin: Origin) -> Result<()> {
+    let allowed: &[Origin] = match viewer.role() {
+        Role::Resident if viewer.principal.kiosk_id.is_some() => &[Origin::Kiosk, Origin::App],
+        Role::Resident => &[Origin::App],
+        Role::Kiosk => &[Origin::Kiosk],
+        _ => &[Origin::WalkIn, Origin::Police110, Origin::Kiosk],
+    };
+    if allowed.contains(&origin) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden("your role may not record a case of that origin"))
+    }
+}
+
+pub fn create_case(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    settings: &AppointmentSettings,
+    new: NewCase,
+    now: DateTime<Utc>,
+) -> Result<Case> {
+    check_origin(viewer, new.origin)?;
+    let site_id = new.site_id.or_else(|| viewer.station.clone()).ok_or_else(|| invalid("site_id", "is required"))?;
+    let site = mediation_directory::repo::site(conn, &site_id)?.ok_or_else(|| invalid("site_id", "no such site"))?;
+    if !matches!(site.kind, SiteKind::Station | SiteKind::Centre) {
+        return Err(invalid("site_id", "cases are handled by a station or the centre"));
+    }
+    if viewer.is_staff() && !viewer.is_centre_wide() && viewer.station.as_deref() != Some(site_id.as_str()) {
+        return Err(Error::Forbidden("staff record cases for their own station"));
+    }
+    if mediation_directory::repo::known_specialties(conn, std::slice::from_ref(&new.category))?.is_empty() {
+        return Err(invalid("category", "is not a speciality code (see ListSpecialties)"));
+    }
+    let mut assessment = new.assessment;
+    assessment.party_count = assessment.party_count.max(new.parties.len() as i32);
+    let (grade, rationale) = grading::grade(&assessment, &settings.thresholds);
+    let actor = viewer.principal.account_id.clone();
+    let case = Case {
+        id: uuid::Uuid::now_v7().to_string(),
+        site_id,
+        applicant_account_id: (viewer.role() == Role::Resident).then(|| actor.clone()),
+        created_by: actor.clone(),
+        category: new.category,
+        summary: new.summary,
+        origin: new.origin,
+        grade,
+        grade_rationale: rationale.clone(),
+        status: CaseStatus::Open,
+        assessment,
+        parties: new.parties,
+        created_at: now,
+    };
+    repo::insert_case(conn, &case)?;
+    repo::add_event(conn, &case.id, Some(&actor), "CREATED", &rationale, now)?;
+    Ok(case)
+}
+
+fn worked_case(conn: &mut DbConnection, viewer: &Viewer, case_id: &str) -> Result<Case> {
+    let (case, _) = visible_case(conn, viewer, case_id)?;
+    if viewer.works(&case) { Ok(case) } else { Err(Error::Forbidden("only staff of the case's station may do this")) }
+}
+
+pub fn assess_case(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    settings: &AppointmentSettings,
+    case_id: &str,
+    assessment: Assessment,
+    now: DateTime<Utc>,
+) -> Result<Case> {
+    let mut case = worked_case(conn, viewer, case_id)?;
+    let (grade, rationale) = grading::grade(&assessment, &settings.thresholds);
+    repo::update_grade(conn, case_id, grade, &rationale, Some(&assessment), now)?;
+    repo::add_event(conn, case_id, Some(&viewer.principal.account_id), "ASSESSED", &rationale, now)?;
+    case.grade = grade;
+    case.grade_rationale = rationale;
+    case.assessment = assessment;
+    Ok(case)
+}
+
+pub fn override_grade(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    case_id: &str,
+    grade: Grade,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<Case> {
+    let mut case = worked_case(conn, viewer, case_id)?;
+    let rationale = format!("{}: overridden by staff: {reason}", grade.as_str());
+    repo::update_grade(conn, case_id, grade, &rationale, None, now)?;
+    let detail = format!("{} -> {}: {reason}", case.grade.as_str(), grade.as_str());
+    repo::add_event(conn, case_id, Some(&viewer.principal.account_id), "GRADE_OVERRIDDEN", &detail, now)?;
+    case.grade = grade;
+    case.grade_rationale = rationale;
+    Ok(case)
+}
+
+/// The cases the viewer may list, narrowed by `site_id` when given.
+pub fn list_cases(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    site_id: Option<String>,
+    status: Option<CaseStatus>,
+    grade: Option<Grade>,
+    after_id: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Case>> {
+    let mut filter = CaseFilter {
+        status: status.map(|s| s.as_str().to_owned()),
+        grade: grade.map(|g| g.as_str().to_owned()),
+        ..CaseFilter::default()
+    };
+    if viewer.role() == Role::Resident {
+        filter.applicant = Some(viewer.principal.account_id.clone());
+        filter.site_ids = site_id.map(|s| vec![s]);
+    } else if viewer.is_centre_wide() {
+        filter.site_ids = site_id.map(|s| vec![s]);
+    } else {
+        let station = viewer.station.clone().ok_or(Error::Forbidden("your account belongs to no station"))?;
+        if site_id.as_ref().is_some_and(|s| *s != station) {
+            return Err(Error::Forbidden("you may list only your own station's cases"));
+        }
+        filter.site_ids = Some(vec![station]);
+    }
+    Ok(repo::list_cases(conn, &filter, after_id, limit)?)
+}
+
+pub fn case_events(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    case_id: &str,
+) -> Result<Vec<(DateTime<Utc>, Option<String>, String, String)>> {
+    visible_case(conn, viewer, case_id)?;
+    Ok(repo::events(conn, case_id)?)
+}

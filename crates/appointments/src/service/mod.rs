@@ -1,0 +1,79 @@
+//! The appointment flows. Each runs inside the caller's transaction, reads what it needs,
+//! checks the caller against the case, applies the rules and writes through the repo.
+
+mod booking;
+mod cases;
+mod messages;
+mod schedule;
+
+pub use booking::*;
+pub use cases::*;
+pub use messages::*;
+pub use schedule::*;
+
+use chrono::Duration;
+use mediation_auth::{Principal, Role};
+use mediation_store::DbConnection;
+
+use crate::domain::Case;
+use crate::domain::access::Viewer;
+use crate::domain::grading::Thresholds;
+use crate::domain::slots::SlotRules;
+use crate::error::{Error, Result};
+use crate::repo;
+
+/// The service's settings; the gateway's settings module documents each default.
+#[derive(Debug, Clone)]
+pub struct AppointmentSettings {
+    pub thresholds: Thresholds,
+    pub slots: SlotRules,
+    /// How long before the start an applicant may still cancel.
+    pub applicant_cancel_cutoff: Duration,
+    /// How long before a session its reminder goes out.
+    pub reminder_lead: Duration,
+    /// VIDEO sessions join at `<video_base_url>/<appointment id>`.
+    pub video_base_url: String,
+}
+
+impl Default for AppointmentSettings {
+    fn default() -> Self {
+        Self {
+            thresholds: Thresholds::default(),
+            slots: SlotRules::default(),
+            applicant_cancel_cutoff: Duration::hours(2),
+            reminder_lead: Duration::hours(24),
+            video_base_url: "https://video.mediation.example/rooms".into(),
+        }
+    }
+}
+
+/// The caller as the access rules see them: their station (a kiosk's is its parent) and, for
+/// a mediator, their profile.
+pub fn viewer(conn: &mut DbConnection, principal: Principal) -> Result<Viewer> {
+    let at_kiosk = principal.role == Role::Kiosk || principal.kiosk_id.is_some();
+    let station = match &principal.site_id {
+        Some(kiosk_site) if at_kiosk => mediation_directory::repo::site(conn, kiosk_site)?.and_then(|s| s.parent_id),
+        site => site.clone(),
+    };
+    let mediator_id = match principal.role {
+        Role::Mediator => mediation_directory::repo::mediator_by_account(conn, &principal.account_id)?,
+        _ => None,
+    };
+    Ok(Viewer { principal, station, mediator_id })
+}
+
+/// Whether the viewer is a mediator booked on one of the case's sessions.
+fn assigned(conn: &mut DbConnection, viewer: &Viewer, case_id: &str) -> Result<bool> {
+    Ok(match &viewer.mediator_id {
+        Some(mediator_id) => repo::case_ids_of_mediator(conn, mediator_id)?.iter().any(|c| c == case_id),
+        None => false,
+    })
+}
+
+/// The case if the viewer may know of it; NOT_FOUND otherwise, so that its existence stays
+/// private.
+pub fn visible_case(conn: &mut DbConnection, viewer: &Viewer, case_id: &str) -> Result<(Case, bool)> {
+    let case = repo::case(conn, case_id)?.ok_or(Error::NotFound("case"))?;
+    let assigned = assigned(conn, viewer, case_id)?;
+    if viewer.can_see(&case, assigned) { Ok((case, assigned)) } else { Err(Error::NotFound("case")) }
+}

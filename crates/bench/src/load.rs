@@ -1,0 +1,163 @@
+//! The load generator: `concurrency` workers share `connections` HTTP/2 connections, each
+//! making one call at a time for the warm-up and then the measured window. A call counts when
+//! it starts and ends inside the window; latencies go to HDR histograms, failures are counted
+//! by gRPC code.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use hdrhistogram::Histogram;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use tonic::transport::{Channel, Endpoint};
+
+use crate::scenario::{Caller, Scenario};
+use crate::seed::District;
+
+/// Latencies are recorded in nanoseconds, up to a minute, to three significant figures.
+const MAX_NANOS: u64 = 60_000_000_000;
+/// How often a long run reports its progress.
+const PROGRESS_EVERY: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone, Copy)]
+pub struct LoadOptions {
+    pub connections: usize,
+    pub concurrency: usize,
+    pub duration: Duration,
+    pub warmup: Duration,
+}
+
+pub fn histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, MAX_NANOS, 3).expect("constant histogram bounds are valid")
+}
+
+/// The calls of one variant of a scenario.
+#[derive(Debug, Clone)]
+pub struct Tally {
+    /// Latencies of the calls that succeeded.
+    pub latency: Histogram<u64>,
+    /// Failed calls by gRPC code.
+    pub errors: BTreeMap<String, u64>,
+    /// Results returned by the successful calls (hits of a search), to show the queries matched.
+    pub results: u64,
+}
+
+impl Tally {
+    fn new() -> Self {
+        Self { latency: histogram(), errors: BTreeMap::new(), results: 0 }
+    }
+
+    pub fn ok(&self) -> u64 {
+        self.latency.len()
+    }
+
+    pub fn calls(&self) -> u64 {
+        self.ok() + self.errors.values().sum::<u64>()
+    }
+
+    fn add(&mut self, other: &Tally) {
+        self.latency.add(&other.latency).expect("histograms of the same bounds add");
+        for (code, count) in &other.errors {
+            *self.errors.entry(code.clone()).or_default() += count;
+        }
+        self.results += other.results;
+    }
+}
+
+/// One scenario's measured window.
+#[derive(Debug, Clone)]
+pub struct Measured {
+    pub scenario: Scenario,
+    pub seconds: f64,
+    pub total: Tally,
+    /// One tally per entry of [`Scenario::variants`].
+    pub variants: Vec<Tally>,
+}
+
+/// Opens `count` separate HTTP/2 connections to `url`.
+pub async fn connect(url: &str, count: usize) -> anyhow::Result<Vec<Channel>> {
+    let mut channels = Vec::with_capacity(count);
+    for _ in 0..count {
+        let endpoint = Endpoint::from_shared(url.to_owned())?.tcp_nodelay(true);
+        channels.push(endpoint.connect().await.with_context(|| format!("connecting to {url}"))?);
+    }
+    Ok(channels)
+}
+
+/// Runs `scenario` over `channels` and returns the measured window.
+pub async fn run(
+    scenario: Scenario,
+    channels: &[Channel],
+    district: Arc<District>,
+    options: LoadOptions,
+    seed: u64,
+) -> anyhow::Result<Measured> {
+    let measure_from = Instant::now() + options.warmup;
+    let measure_until = measure_from + options.duration;
+    let done = Arc::new(AtomicU64::new(0));
+    let progress = (options.duration + options.warmup > 2 * PROGRESS_EVERY).then(|| {
+        let done = done.clone();
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(PROGRESS_EVERY);
+            ticker.tick().await;
+            loop {
+                ticker.tick().await;
+                let phase = if Instant::now() < measure_from { "warming up" } else { "measuring" };
+                eprintln!("  {}: {} calls so far ({phase})", scenario.name(), done.load(Ordering::Relaxed));
+            }
+        })
+    });
+
+    let variants = scenario.variants().len();
+    let workers: Vec<_> = (0..options.concurrency)
+        .map(|worker| {
+            let channel = channels[worker % channels.len()].clone();
+            let rng = StdRng::seed_from_u64(seed ^ (worker as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+            let mut caller = Caller::new(channel, district.clone(), rng);
+            let done = done.clone();
+            tokio::spawn(async move {
+                let mut tallies: Vec<Tally> = (0..variants).map(|_| Tally::new()).collect();
+                loop {
+                    let started = Instant::now();
+                    if started >= measure_until {
+                        break;
+                    }
+                    let (variant, result) = caller.call(scenario).await;
+                    let finished = Instant::now();
+                    done.fetch_add(1, Ordering::Relaxed);
+                    if started < measure_from || finished > measure_until {
+                        continue;
+                    }
+                    let tally = &mut tallies[variant];
+                    match result {
+                        Ok(results) => {
+                            let nanos = u64::try_from((finished - started).as_nanos()).unwrap_or(u64::MAX);
+                            tally.latency.saturating_record(nanos.max(1));
+                            tally.results += results as u64;
+                        }
+                        Err(status) => *tally.errors.entry(format!("{:?}", status.code())).or_default() += 1,
+                    }
+                }
+                tallies
+            })
+        })
+        .collect();
+
+    let mut per_variant: Vec<Tally> = (0..variants).map(|_| Tally::new()).collect();
+    for worker in workers {
+        for (sum, tally) in per_variant.iter_mut().zip(worker.await.context("a load worker panicked")?) {
+            sum.add(&tally);
+        }
+    }
+    if let Some(progress) = progress {
+        progress.abort();
+    }
+    let mut total = Tally::new();
+    for tally in &per_variant {
+        total.add(tally);
+    }
+    Ok(Measured { scenario, seconds: options.duration.as_secs_f64(), total, variants: per_variant })
+}

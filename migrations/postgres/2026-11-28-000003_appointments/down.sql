@@ -1,0 +1,10 @@
+DROP TABLE outbox;
+DROP TABLE case_messages;
+DROP TABLE resource_holds;
+DROP TABLE appointment_mediators;
+DROP TABLE appointments;
+DROP TABLE schedule_exceptions;
+DROP TABLE working_hours;
+DROP TABLE case_events;
+DROP TABLE case_parties;
+DROP TABLE cases;
