@@ -1,12 +1,17 @@
-//! `mediation seed-demo`: the demo district loads twice without duplicating anything, and what
-//! it printed lets each role in.
+//! `mediation seed-demo`: the demo district loads twice without duplicating anything, what it
+//! printed lets each role in, and its mediators' working hours give the demo resident slots
+//! next week: at their station for an ordinary case, with think-tank experts at the centre for
+//! a difficult one.
 
 use std::collections::{BTreeMap, HashSet};
 
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveTime, TimeZone, Timelike, Utc, Weekday};
+use mediation_api::appointments::v1 as pb;
 use mediation_api::directory::v1 as directory;
 use mediation_api::identity::v1 as identity;
 use mediation_api::status::reason;
 use mediation_gateway::demo::{DemoDistrict, seed_demo};
+use prost_types::Timestamp;
 use tonic::Code;
 
 use crate::common::*;
@@ -27,6 +32,22 @@ async fn the_demo_district_loads_twice_and_its_logins_work(backend: Backend) {
     assert_eq!(second.rooms.updated, first.rooms.created);
     assert_ne!(first.password, second.password, "a run issues a new password");
     assert_ne!(first.kiosk.secret, second.kiosk.secret, "a run issues new kiosk secrets");
+    let printed = second.to_string();
+    assert!(printed.contains("Working hours") && printed.contains("#6"), "{printed}");
+    assert!(!printed.contains("#4"), "{printed}");
+
+    // The second run replaced the working hours rather than adding to them.
+    assert!(first.hour_rules > 0);
+    assert_eq!(second.hour_rules, first.hour_rules);
+    let stored = db
+        .read::<_, anyhow::Error, _>(|conn| Ok(mediation_appointments::repo::hours(conn, None, None)?))
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), first.mediators.total(), "one schedule a mediator, at their home site");
+    assert_eq!(stored.iter().map(|(.., hours)| hours.rules.len()).sum::<usize>(), second.hour_rules);
+    let (_, site, hours) = stored.iter().find(|(m, ..)| m == "mediator-001").expect("mediator-001 has hours");
+    assert_eq!(site, "site-station-zhonghe");
+    assert_eq!(hours.rules.len(), 11, "two sessions Monday to Friday and Saturday morning");
 
     let (centre, stations, kiosks) = sites(&app).await;
     assert_eq!(centre.len(), 1);
@@ -78,6 +99,8 @@ async fn the_demo_district_loads_twice_and_its_logins_work(backend: Backend) {
     assert!(mediators.iter().any(|m| m.languages.iter().any(|l| l == "wuu")), "some speak Ningbo dialect");
 
     logins_work(&app, &first, &second).await;
+    let experts = mediators.iter().filter(|m| m.kind == directory::MediatorKind::ThinkTankExpert as i32).count();
+    the_resident_finds_slots_next_week(&app, &second, experts).await;
 }
 
 /// (centres, stations, kiosks).
@@ -135,4 +158,123 @@ async fn logins_work(app: &TestApp, first: &DemoDistrict, second: &DemoDistrict)
     assert_eq!(me.role, identity::Role::Kiosk as i32);
     assert_eq!(me.site_id, "site-kiosk-zhonghe");
     assert_status(client.kiosk_login(kiosk(&first.kiosk.secret)).await, Code::Unauthenticated, reason::BAD_CREDENTIALS);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Working hours, through the appointments service
+
+/// Asia/Shanghai, the demo's time zone, has had no daylight saving since 1991: a fixed UTC+8.
+fn shanghai() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).unwrap()
+}
+
+fn ts(t: DateTime<Utc>) -> Timestamp {
+    Timestamp { seconds: t.timestamp(), nanos: 0 }
+}
+
+fn instant(t: &Option<Timestamp>) -> DateTime<Utc> {
+    let t = t.as_ref().expect("a timestamp");
+    DateTime::from_timestamp(t.seconds, t.nanos as u32).unwrap()
+}
+
+/// The demo resident's own app case at `site_id`, with them as the one applicant.
+fn resident_case(site_id: &str, resident_phone: &str, assessment: pb::Assessment) -> pb::CreateCaseRequest {
+    pb::CreateCaseRequest {
+        request_id: new_request_id(),
+        category: "neighbour".into(),
+        summary: "楼上装修噪声扰民，多次协商未果。".into(),
+        parties: vec![pb::Party {
+            name: "王小丽".into(),
+            phone: resident_phone.into(),
+            role: pb::PartyRole::Applicant.into(),
+        }],
+        origin: pb::CaseOrigin::App.into(),
+        assessment: Some(assessment),
+        site_id: site_id.into(),
+    }
+}
+
+/// Every one-hour slot of the week that starts at local midnight four days from today (so at
+/// least three days ahead, clear of the minimum notice).
+async fn next_week(app: &TestApp, token: &str, case_id: &str) -> Vec<pb::Slot> {
+    let today = Utc::now().with_timezone(&shanghai()).date_naive();
+    let from = shanghai().from_local_datetime(&(today + Duration::days(4)).and_time(NaiveTime::MIN)).unwrap();
+    let request = pb::SearchAvailabilityRequest {
+        case_id: case_id.into(),
+        from: Some(ts(from.with_timezone(&Utc))),
+        to: Some(ts((from + Duration::days(7)).with_timezone(&Utc))),
+        duration: Some(prost_types::Duration { seconds: 3600, nanos: 0 }),
+        max_slots: 1000,
+        ..Default::default()
+    };
+    let slots = app.appointments().await.search_availability(authed(request, token)).await.expect("searches");
+    slots.into_inner().slots
+}
+
+/// Each offered mediator's profile, by id.
+async fn offered(app: &TestApp, slots: &[pb::Slot]) -> BTreeMap<String, directory::Mediator> {
+    let mut client = app.directory().await;
+    let mut profiles = BTreeMap::new();
+    for id in slots.iter().flat_map(|s| &s.mediator_ids) {
+        if !profiles.contains_key(id) {
+            let request = directory::GetMediatorRequest { id: id.clone() };
+            profiles.insert(id.clone(), client.get_mediator(request).await.expect("an offered mediator").into_inner());
+        }
+    }
+    profiles
+}
+
+async fn the_resident_finds_slots_next_week(app: &TestApp, demo: &DemoDistrict, experts: usize) {
+    let token = app.login(&demo.resident_phone, &demo.password).await.access_token;
+    let mut client = app.appointments().await;
+
+    // An ordinary case at the demo station: its station mediators and police liaison, in
+    // station hours (08:30 to 12:00 and 13:30 to 17:30, and on Saturday morning at 中河).
+    let assessment = pb::Assessment { amount_in_dispute_yuan: 2_000, ..Default::default() };
+    let request = resident_case("site-station-zhonghe", &demo.resident_phone, assessment);
+    let case = client.create_case(authed(request, &token)).await.expect("files the case").into_inner();
+    assert_eq!(case.grade, pb::Grade::Ordinary as i32, "{case:?}");
+    let slots = next_week(app, &token, &case.id).await;
+    assert!(!slots.is_empty(), "an ordinary case finds slots next week");
+    let local = |t: &Option<Timestamp>| instant(t).with_timezone(&shanghai());
+    for slot in &slots {
+        assert_eq!(slot.site_id, "site-station-zhonghe", "{slot:?}");
+        let (start, end) = (local(&slot.start), local(&slot.end));
+        let (from, to) = (start.hour() * 60 + start.minute(), end.hour() * 60 + end.minute());
+        let in_session = if start.weekday() == Weekday::Sat {
+            (9 * 60..=11 * 60).contains(&from)
+        } else {
+            (8 * 60 + 30..=11 * 60).contains(&from) || (13 * 60 + 30..=16 * 60 + 30).contains(&from)
+        };
+        assert!(in_session && to - from == 60 && start.weekday() != Weekday::Sun, "{start} to {end}");
+    }
+    assert!(slots.iter().any(|s| local(&s.start).weekday() == Weekday::Sat), "中河 opens on Saturday morning");
+    assert!(slots.iter().any(|s| local(&s.start).time() == NaiveTime::from_hms_opt(8, 30, 0).unwrap()));
+    let profiles = offered(app, &slots).await;
+    assert!(profiles.len() >= 3, "both station mediators and the liaison: {:?}", profiles.keys());
+    for mediator in profiles.values() {
+        let kind = directory::MediatorKind::try_from(mediator.kind).unwrap();
+        assert!(
+            matches!(kind, directory::MediatorKind::StationMediator | directory::MediatorKind::PoliceLiaison),
+            "{mediator:?}"
+        );
+        assert_eq!(mediator.home_site_id, "site-station-zhonghe");
+    }
+
+    // A difficult case at the centre: think-tank experts only, at the centre.
+    let assessment = pb::Assessment { violence_risk: true, ..Default::default() };
+    let request = resident_case("site-yinzhou-centre", &demo.resident_phone, assessment);
+    let case = client.create_case(authed(request, &token)).await.expect("files the case").into_inner();
+    assert_eq!(case.grade, pb::Grade::Difficult as i32, "{case:?}");
+    let slots = next_week(app, &token, &case.id).await;
+    assert!(!slots.is_empty(), "a difficult case finds slots next week");
+    for slot in &slots {
+        assert_eq!(slot.site_id, "site-yinzhou-centre", "{slot:?}");
+        assert_eq!(slot.mediator_ids.len(), 1, "{slot:?}");
+    }
+    let profiles = offered(app, &slots).await;
+    for mediator in profiles.values() {
+        assert_eq!(mediator.kind, directory::MediatorKind::ThinkTankExpert as i32, "{mediator:?}");
+    }
+    assert_eq!(profiles.len(), experts, "every expert sits at the centre some day of the week");
 }

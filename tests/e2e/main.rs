@@ -8,4 +8,5 @@ mod common;
 mod demo;
 mod directory;
 mod identity;
+mod ratings;
 mod server;

@@ -25,6 +25,7 @@ async fn health_reports_serving(backend: Backend) {
         "mediation.identity.v1.IdentityService",
         "mediation.directory.v1.DirectoryService",
         "mediation.appointments.v1.AppointmentService",
+        "mediation.ratings.v1.RatingService",
     ] {
         let reply = health.check(HealthCheckRequest { service: service.into() }).await.unwrap().into_inner();
         assert_eq!(reply.status(), ServingStatus::Serving, "{service:?}");
@@ -33,14 +34,24 @@ async fn health_reports_serving(backend: Backend) {
 
 async fn reflection_lists_every_service_in_v1_and_v1alpha(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let expected = [
-        "grpc.health.v1.Health",
-        "grpc.reflection.v1.ServerReflection",
-        "grpc.reflection.v1alpha.ServerReflection",
-        "mediation.appointments.v1.AppointmentService",
-        "mediation.directory.v1.DirectoryService",
-        "mediation.identity.v1.IdentityService",
-    ];
+    // Every service of the API, plus health and both reflection versions.
+    let set = <prost_types::FileDescriptorSet as prost::Message>::decode(mediation_api::FILE_DESCRIPTOR_SET).unwrap();
+    let mut expected: Vec<String> = set
+        .file
+        .iter()
+        .filter(|f| f.package().starts_with("mediation."))
+        .flat_map(|f| f.service.iter().map(move |s| format!("{}.{}", f.package(), s.name())))
+        .chain(
+            [
+                "grpc.health.v1.Health",
+                "grpc.reflection.v1.ServerReflection",
+                "grpc.reflection.v1alpha.ServerReflection",
+            ]
+            .map(String::from),
+        )
+        .collect();
+    expected.sort();
+    assert!(expected.len() >= 7, "{expected:?}");
 
     use tonic_reflection::pb::v1;
     let mut client = v1::server_reflection_client::ServerReflectionClient::new(app.channel().await);

@@ -27,9 +27,15 @@ pub mod mediation {
             tonic::include_proto!("mediation.appointments.v1");
         }
     }
+
+    pub mod ratings {
+        pub mod v1 {
+            tonic::include_proto!("mediation.ratings.v1");
+        }
+    }
 }
 
-pub use mediation::{appointments, directory, identity};
+pub use mediation::{appointments, directory, identity, ratings};
 
 /// Vendored `google.type` messages (LatLng, DayOfWeek, TimeOfDay, Date).
 pub mod google {

@@ -11,7 +11,9 @@ use mediation_store::Db;
 use mediation_store::idempotency::{self, Key};
 use tonic::{Request, Response, Status};
 
-use crate::domain::search::{Cursor, Order, RatingSummary, SearchFilter};
+use std::sync::Arc;
+
+use crate::domain::search::{Cursor, Order, RatingBook, RatingSummary, SearchFilter};
 use crate::domain::{
     LatLng, Mediator, MediatorKind, Mode, Room, RoomKind, Site, SiteKind, check_capacity, check_level, check_location,
     parse_languages, parse_text, parse_time_zone,
@@ -27,15 +29,27 @@ const ADDRESS_CHARS: usize = 200;
 const BIO_CHARS: usize = 2000;
 const QUERY_CHARS: usize = 100;
 
+/// Reads every mediator's rating summary; the gateway wires in the rating service's, since
+/// that service depends on this one.
+pub type RatingLookup =
+    Arc<dyn Fn(&mut mediation_store::DbConnection) -> Result<RatingBook, diesel::result::Error> + Send + Sync>;
+
 /// The directory service over one database.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Directory {
     db: Db,
+    ratings: RatingLookup,
+}
+
+impl std::fmt::Debug for Directory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Directory").field("db", &self.db).finish_non_exhaustive()
+    }
 }
 
 impl Directory {
-    pub fn new(db: Db) -> Self {
-        Self { db }
+    pub fn new(db: Db, ratings: RatingLookup) -> Self {
+        Self { db, ratings }
     }
 
     pub fn into_server(self) -> DirectoryServiceServer<Directory> {
@@ -514,8 +528,14 @@ impl DirectoryService for Directory {
         let fingerprint = filter.as_ref().map(paging::fingerprint).unwrap_or_default();
         let after = v.check("page_token", paging::decode_token::<Cursor>(&req.page_token, &fingerprint));
         let (filter, size, after) = finish(v, || Some((filter?, size?, after?)))?;
-        let (hits, next) =
-            self.db.read::<_, Error, _>(move |conn| service::search(conn, &filter, after.as_ref(), size)).await?;
+        let ratings = self.ratings.clone();
+        let (hits, next) = self
+            .db
+            .read::<_, Error, _>(move |conn| {
+                let book = ratings(conn)?;
+                service::search(conn, &book, &filter, after.as_ref(), size)
+            })
+            .await?;
         Ok(Response::new(pb::SearchMediatorsResponse {
             hits: hits
                 .into_iter()

@@ -7,7 +7,7 @@ use chrono::Utc;
 use mediation_auth::{Principal, Role};
 use mediation_store::{DbConnection, is_unique_violation};
 
-use crate::domain::search::{self, Candidate, Cursor, RatingSummary, SearchFilter};
+use crate::domain::search::{self, Candidate, Cursor, RatingBook, RatingSummary, SearchFilter};
 use crate::domain::{
     self, LatLng, Mediator, MediatorKind, Mode, Room, RoomKind, Site, check_capacity, check_parent, manages,
 };
@@ -172,6 +172,7 @@ pub fn set_mediator_active(conn: &mut DbConnection, principal: &Principal, id: &
 /// A page of search hits, in rank order, and the cursor after it.
 pub fn search(
     conn: &mut DbConnection,
+    ratings: &RatingBook,
     filter: &SearchFilter,
     after: Option<&Cursor>,
     size: usize,
@@ -202,13 +203,11 @@ pub fn search(
             *held.entry(mediator_id).or_default() += 1;
         }
     }
-    // Ratings arrive with the rating service; until then every summary is empty and
-    // `min_rating` filters nothing.
     let candidates = rows
         .into_iter()
         .map(|(id, display_name, bio)| Candidate {
             matched_specialties: held.get(&id).copied().unwrap_or(0),
-            rating: RatingSummary::default(),
+            rating: ratings.of(&id),
             id,
             display_name,
             bio,

@@ -32,14 +32,27 @@ enum Command {
     },
     /// Load the Yinzhou demo district (a centre, 24 stations with kiosks and rooms, 72 mediators,
     /// a login per role) and print the demo logins. Running it again duplicates nothing: it resets
-    /// the district in place and prints a new password and kiosk secrets. Working hours (#4) and
-    /// vans (#6) are added once those issues land.
+    /// the district in place and prints a new password and kiosk secrets. Mediators get weekly
+    /// working hours; vans are added with issue #6.
     SeedDemo,
+    /// Plan a Solomon-format VRPTW instance through the dispatch planner and print one JSON
+    /// object: vehicles, distance, routes (customer numbers in visiting order).
+    SolveVrptw {
+        file: PathBuf,
+        /// The planner's time limit.
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+    },
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if let Command::SolveVrptw { file, seconds } = &cli.command {
+        let report = mediation_dispatch::solve_vrptw(file, *seconds).with_context(|| format!("{}", file.display()))?;
+        println!("{report}");
+        return Ok(());
+    }
     let settings = Settings::load(cli.config.as_deref())?;
     telemetry::init(&settings.log);
     match cli.command {
@@ -58,6 +71,7 @@ async fn main() -> anyhow::Result<()> {
             println!("{district}");
             Ok(())
         }
+        Command::SolveVrptw { .. } => unreachable!("handled before the settings are read"),
         Command::CreateAdmin { login, password_stdin: _ } => {
             let mut password = String::new();
             std::io::stdin().lock().read_line(&mut password).context("reading the password from standard input")?;

@@ -29,6 +29,13 @@
 //! | `appointments.outbox_poll_ms` | `1000` | how often the notice worker looks for due messages |
 //! | `appointments.major_parties` / `major_amount_yuan` | `10` / `1000000` | grading: MAJOR from this many parties or yuan |
 //! | `appointments.difficult_parties` / `difficult_amount_yuan` | `3` / `50000` | grading: DIFFICULT from this many parties or yuan |
+//! | `ratings.prior_mean` / `ratings.prior_weight` | `4.0` / `10` | the Bayesian mean's prior and how many ratings it counts as |
+//! | `ratings.edit_window_days` | `7` | how long an author may change a rating |
+//! | `ratings.weight_settlement` / `weight_rating` / `weight_volume` | `0.4` / `0.4` / `0.2` | assessment score weights |
+//! | `ratings.volume_target_per_month` | `20` | sessions a month that count as a full workload |
+//! | `ratings.base_wage_yuan` / `level_wage_yuan` | `3000` / `400` | monthly base wage; level wage per level a month |
+//! | `ratings.reward_per_settled_case_yuan` / `reward_per_think_tank_session_yuan` | `100` / `200` | rewards instead of subsidy |
+//! | `ratings.rating_bonus_yuan` | `500` | paid when the period's Bayesian mean is at least 4.5 over 5 or more ratings |
 //! | `notifications.sink` | `log` | `log`, `file` (JSON lines at `notifications.path`) or `webhook` (POST to `notifications.url`) |
 //! | `log.filter` | `info` | tracing filter, e.g. `info,mediation_identity=debug` |
 //! | `log.json` | `false` | JSON log lines |
@@ -45,6 +52,7 @@ pub struct Settings {
     pub database: Database,
     pub auth: Auth,
     pub appointments: Appointments,
+    pub ratings: Ratings,
     pub notifications: Notifications,
     pub log: Log,
 }
@@ -93,6 +101,22 @@ pub struct Auth {
     pub max_failures_per_login: u32,
     pub max_failures_per_peer: u32,
     pub hashing_concurrency: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Ratings {
+    pub prior_mean: f64,
+    pub prior_weight: f64,
+    pub edit_window_days: i64,
+    pub weight_settlement: f64,
+    pub weight_rating: f64,
+    pub weight_volume: f64,
+    pub volume_target_per_month: f64,
+    pub base_wage_yuan: i64,
+    pub level_wage_yuan: i64,
+    pub reward_per_settled_case_yuan: i64,
+    pub reward_per_think_tank_session_yuan: i64,
+    pub rating_bonus_yuan: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -146,6 +170,20 @@ major_amount_yuan = 1000000
 difficult_parties = 3
 difficult_amount_yuan = 50000
 
+[ratings]
+prior_mean = 4.0
+prior_weight = 10.0
+edit_window_days = 7
+weight_settlement = 0.4
+weight_rating = 0.4
+weight_volume = 0.2
+volume_target_per_month = 20.0
+base_wage_yuan = 3000
+level_wage_yuan = 400
+reward_per_settled_case_yuan = 100
+reward_per_think_tank_session_yuan = 200
+rating_bonus_yuan = 500
+
 [notifications]
 sink = "log"
 
@@ -187,6 +225,11 @@ impl Settings {
             "appointments: notice, buffer and reminder lead must not be negative, the horizon positive"
         );
         anyhow::ensure!(a.outbox_poll_ms > 0, "appointments.outbox_poll_ms must be positive");
+        let r = &self.ratings;
+        anyhow::ensure!(
+            (1.0..=5.0).contains(&r.prior_mean) && r.prior_weight >= 0.0 && r.volume_target_per_month > 0.0,
+            "ratings: prior_mean must be 1 to 5, prior_weight not negative, volume_target_per_month positive"
+        );
         Ok(())
     }
 

@@ -9,10 +9,13 @@ use http::HeaderName;
 use mediation_appointments::domain::grading::Thresholds;
 use mediation_appointments::domain::slots::SlotRules;
 use mediation_appointments::{AppointmentSettings, Appointments};
-use mediation_auth::{Access, MethodPolicy, TokenKeys};
+use mediation_auth::{Access, TokenKeys};
 use mediation_directory::Directory;
 use mediation_identity::{Identity, IdentitySettings, load_signing_key};
 use mediation_notify::Notifier;
+use mediation_ratings::domain::assessment::{PayRules, Weights};
+use mediation_ratings::domain::summary::Prior;
+use mediation_ratings::{RatingSettings, Ratings};
 use mediation_store::{Db, PoolSettings};
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
@@ -31,8 +34,12 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Every service's access table, merged. A method listed twice is a programming error.
 pub fn policy_table() -> HashMap<&'static str, Access> {
-    let tables: [MethodPolicy; 3] =
-        [mediation_identity::POLICY, mediation_directory::POLICY, mediation_appointments::POLICY];
+    let tables = [
+        mediation_identity::POLICY,
+        mediation_directory::POLICY,
+        mediation_appointments::POLICY,
+        mediation_ratings::POLICY,
+    ];
     let mut merged = HashMap::new();
     for (method, access) in tables.into_iter().flatten() {
         assert!(merged.insert(*method, *access).is_none(), "{method} is in two policy tables");
@@ -49,6 +56,7 @@ pub struct Application {
     identity: Identity,
     directory: Directory,
     appointments: Appointments,
+    ratings: Ratings,
     notifier: Arc<Notifier>,
 }
 
@@ -103,6 +111,29 @@ fn appointment_settings(settings: &Settings) -> AppointmentSettings {
     }
 }
 
+fn rating_settings(settings: &Settings) -> RatingSettings {
+    let r = &settings.ratings;
+    RatingSettings {
+        prior: Prior { mean: r.prior_mean, weight: r.prior_weight },
+        weights: Weights {
+            settlement: r.weight_settlement,
+            rating: r.weight_rating,
+            volume: r.weight_volume,
+            volume_target_per_month: r.volume_target_per_month,
+            ..Weights::default()
+        },
+        pay: PayRules {
+            base_monthly: r.base_wage_yuan,
+            per_level_monthly: r.level_wage_yuan,
+            per_settled_case: r.reward_per_settled_case_yuan,
+            per_think_tank_session: r.reward_per_think_tank_session_yuan,
+            rating_bonus: r.rating_bonus_yuan,
+            ..PayRules::default()
+        },
+        edit_window: chrono::Duration::days(r.edit_window_days),
+    }
+}
+
 fn identity_settings(settings: &Settings) -> IdentitySettings {
     let auth = &settings.auth;
     IdentitySettings {
@@ -136,12 +167,16 @@ impl Application {
             identity_settings(&settings),
             mediation_directory::repo::site_ref,
         );
-        let directory = Directory::new(db.clone());
+        let rating_settings = rating_settings(&settings);
+        let prior = rating_settings.prior;
+        let directory =
+            Directory::new(db.clone(), Arc::new(move |conn| mediation_ratings::service::rating_book(conn, prior)));
+        let ratings = Ratings::new(db.clone(), rating_settings);
         let appointments = Appointments::new(db.clone(), appointment_settings(&settings));
         let listener = TcpListener::bind(&settings.server.listen)
             .await
             .with_context(|| format!("binding {}", settings.server.listen))?;
-        Ok(Self { listener, settings, db, keys, identity, directory, appointments, notifier })
+        Ok(Self { listener, settings, db, keys, identity, directory, appointments, ratings, notifier })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -165,6 +200,9 @@ impl Application {
             .await;
         health_reporter
             .set_serving::<mediation_api::appointments::v1::appointment_service_server::AppointmentServiceServer<Appointments>>()
+            .await;
+        health_reporter
+            .set_serving::<mediation_api::ratings::v1::rating_service_server::RatingServiceServer<Ratings>>()
             .await;
         let reflection = || {
             tonic_reflection::server::Builder::configure()
@@ -203,6 +241,7 @@ impl Application {
         let identity = self.identity.into_server().max_decoding_message_size(server.max_message_bytes);
         let directory = self.directory.into_server().max_decoding_message_size(server.max_message_bytes);
         let appointments = self.appointments.into_server().max_decoding_message_size(server.max_message_bytes);
+        let ratings = self.ratings.into_server().max_decoding_message_size(server.max_message_bytes);
         let router = Server::builder()
             .accept_http1(true)
             .concurrency_limit_per_connection(server.concurrency_per_connection)
@@ -212,7 +251,8 @@ impl Application {
             .add_service(reflection_v1alpha)
             .add_service(identity)
             .add_service(directory)
-            .add_service(appointments);
+            .add_service(appointments)
+            .add_service(ratings);
 
         let (worker_stop, worker_stopped) = tokio::sync::oneshot::channel::<()>();
         let worker = tokio::spawn(mediation_appointments::notices::deliver_until(

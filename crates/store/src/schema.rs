@@ -99,6 +99,54 @@ diesel::table! {
 }
 
 diesel::table! {
+    dispatch_days (station_id, day) {
+        station_id -> Text,
+        day -> Text,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    dispatch_plans (id) {
+        id -> Text,
+        station_id -> Text,
+        day -> Text,
+        version -> BigInt,
+        body -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        committed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    home_visits (id) {
+        id -> Text,
+        case_id -> Text,
+        station_id -> Text,
+        day -> Text,
+        address -> Text,
+        latitude -> Double,
+        longitude -> Double,
+        window_start -> Timestamp,
+        window_end -> Timestamp,
+        duration_minutes -> Integer,
+        reason -> Text,
+        specialty_code -> Nullable<Text>,
+        priority -> Integer,
+        status -> Text,
+        van_id -> Nullable<Text>,
+        position -> Nullable<Integer>,
+        eta -> Nullable<Timestamp>,
+        note -> Text,
+        cancel_reason -> Text,
+        requested_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     idempotency_keys (principal, method, request_id) {
         principal -> Text,
         method -> Text,
@@ -159,6 +207,55 @@ diesel::table! {
         expires_at -> Timestamp,
         attempts -> Integer,
         consumed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    rating_moderations (id) {
+        id -> Text,
+        rating_id -> Text,
+        actor_id -> Text,
+        action -> Text,
+        reason -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    rating_summaries (mediator_id) {
+        mediator_id -> Text,
+        count -> Integer,
+        sum_overall -> Integer,
+        sum_fairness -> Integer,
+        sum_professionalism -> Integer,
+        sum_timeliness -> Integer,
+        stars_1 -> Integer,
+        stars_2 -> Integer,
+        stars_3 -> Integer,
+        stars_4 -> Integer,
+        stars_5 -> Integer,
+        settled_count -> Integer,
+        settled_sum -> Integer,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ratings (id) {
+        id -> Text,
+        appointment_id -> Text,
+        mediator_id -> Text,
+        rater_account_id -> Text,
+        overall -> Integer,
+        fairness -> Integer,
+        professionalism -> Integer,
+        timeliness -> Integer,
+        comment -> Text,
+        settled -> Bool,
+        hidden -> Bool,
+        hidden_reason -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
     }
 }
 
@@ -239,6 +336,40 @@ diesel::table! {
 }
 
 diesel::table! {
+    van_crew (van_id, day, mediator_id) {
+        van_id -> Text,
+        day -> Text,
+        mediator_id -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    van_shifts (van_id, day) {
+        van_id -> Text,
+        day -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    vans (id) {
+        id -> Text,
+        plate -> Text,
+        depot_site_id -> Text,
+        seats -> Integer,
+        status -> Text,
+        latitude -> Nullable<Double>,
+        longitude -> Nullable<Double>,
+        located_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     working_hours (id) {
         id -> Text,
         mediator_id -> Text,
@@ -263,15 +394,28 @@ diesel::joinable!(case_messages -> cases (case_id));
 diesel::joinable!(case_parties -> cases (case_id));
 diesel::joinable!(cases -> sites (site_id));
 diesel::joinable!(cases -> specialties (category));
+diesel::joinable!(dispatch_plans -> sites (station_id));
+diesel::joinable!(home_visits -> cases (case_id));
+diesel::joinable!(home_visits -> sites (station_id));
+diesel::joinable!(home_visits -> vans (van_id));
 diesel::joinable!(mediator_specialties -> mediators (mediator_id));
 diesel::joinable!(mediator_specialties -> specialties (specialty_code));
 diesel::joinable!(mediators -> accounts (account_id));
 diesel::joinable!(mediators -> sites (home_site_id));
+diesel::joinable!(rating_moderations -> accounts (actor_id));
+diesel::joinable!(rating_moderations -> ratings (rating_id));
+diesel::joinable!(rating_summaries -> mediators (mediator_id));
+diesel::joinable!(ratings -> accounts (rater_account_id));
+diesel::joinable!(ratings -> appointments (appointment_id));
+diesel::joinable!(ratings -> mediators (mediator_id));
 diesel::joinable!(refresh_tokens -> accounts (account_id));
 diesel::joinable!(resource_holds -> appointments (appointment_id));
 diesel::joinable!(rooms -> sites (site_id));
 diesel::joinable!(schedule_exceptions -> mediators (mediator_id));
 diesel::joinable!(schedule_exceptions -> sites (site_id));
+diesel::joinable!(van_crew -> mediators (mediator_id));
+diesel::joinable!(van_shifts -> vans (van_id));
+diesel::joinable!(vans -> sites (depot_site_id));
 diesel::joinable!(working_hours -> mediators (mediator_id));
 diesel::joinable!(working_hours -> sites (site_id));
 
@@ -283,11 +427,17 @@ diesel::allow_tables_to_appear_in_same_query!(
     case_messages,
     case_parties,
     cases,
+    dispatch_days,
+    dispatch_plans,
+    home_visits,
     idempotency_keys,
     mediator_specialties,
     mediators,
     outbox,
     phone_codes,
+    rating_moderations,
+    rating_summaries,
+    ratings,
     refresh_tokens,
     resource_holds,
     rooms,
@@ -295,5 +445,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     signing_keys,
     sites,
     specialties,
+    van_crew,
+    van_shifts,
+    vans,
     working_hours,
 );

@@ -43,6 +43,20 @@ pub struct RatingSummary {
     pub bayesian_mean: f64,
 }
 
+/// Every rated mediator's summary, and the one an unrated mediator has (its Bayesian mean is
+/// the prior's); supplied by the rating service.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RatingBook {
+    pub by_mediator: std::collections::HashMap<String, RatingSummary>,
+    pub unrated: RatingSummary,
+}
+
+impl RatingBook {
+    pub fn of(&self, mediator_id: &str) -> RatingSummary {
+        self.by_mediator.get(mediator_id).copied().unwrap_or(self.unrated)
+    }
+}
+
 /// A mediator as search sees it.
 #[derive(Debug, Clone)]
 pub struct Candidate {
@@ -120,7 +134,7 @@ pub fn page(
 ) -> (Vec<Candidate>, Option<Cursor>) {
     let mut ranked: Vec<(Cursor, Candidate)> = candidates
         .into_iter()
-        .filter(|c| matches_text(filter, c))
+        .filter(|c| matches_text(filter, c) && c.rating.bayesian_mean >= filter.min_rating)
         .map(|c| (cursor_of(filter, &c), c))
         .filter(|(cursor, _)| after.is_none_or(|after| compare(filter.order, cursor, after) == Ordering::Greater))
         .collect();
@@ -215,6 +229,15 @@ mod tests {
             assert!(seen.contains(&format!("m{i:02}")), "m{i:02} was skipped");
         }
         assert!(seen.contains(&"late".to_owned()));
+    }
+
+    #[test]
+    fn min_rating_filters_on_the_bayesian_mean() {
+        let mut f = filter("", Order::Rating);
+        f.min_rating = 4.5;
+        let rows = vec![candidate("good", "a", "", 0, 4.6), candidate("fair", "b", "", 0, 4.4)];
+        let ids: Vec<_> = page(&f, rows, None, 10).0.into_iter().map(|c| c.id).collect();
+        assert_eq!(ids, ["good"]);
     }
 
     #[test]

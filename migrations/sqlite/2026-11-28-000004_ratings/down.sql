@@ -1,0 +1,3 @@
+DROP TABLE rating_moderations;
+DROP TABLE rating_summaries;
+DROP TABLE ratings;
