@@ -36,6 +36,8 @@ both_backends!(
     the_directory_orders_and_filters_mediators_by_the_bayesian_mean,
     a_months_assessment_has_explained_pay_lines_readable_by_the_mediator_and_their_admins,
     quarters_site_lists_and_the_payroll_export,
+    concurrent_ratings_are_all_counted_and_duplicates_refused,
+    the_prior_and_the_edit_window_follow_the_settings,
 );
 
 /// The respondent's phone on every case made here.
@@ -675,6 +677,11 @@ async fn admins_hide_a_rating_with_a_reason_and_it_leaves_the_summary_and_public
     }
     assert!(list(&app, mediator, Some(&other_admin)).await.is_empty(), "another station's admin sees no hidden rating");
 
+    // The assessment of the month it was made in counts it as hidden, not as a rating.
+    let a = assessment(&app, &w.admin, mediator, month_of(Utc::now())).await.expect("the assessment");
+    let inputs = a.inputs.unwrap();
+    assert_eq!((inputs.ratings_count, inputs.hidden_ratings), (0, 1), "{inputs:?}");
+
     // Hiding it again changes nothing: it is not taken out of the sums twice.
     let again = client.hide_rating(hide(&station_admin, "重复操作")).await.expect("hides again").into_inner();
     assert!(again.hidden);
@@ -796,13 +803,13 @@ async fn a_joint_session_is_rated_per_mediator(backend: Backend) {
     // The session counts for both; the expert's is a think-tank session.
     let period = month_of(instant(&appointment.start));
     let expert = assessment(&app, &w.admin, lead, period).await.expect("the expert's assessment");
-    let inputs = expert.inputs.clone().unwrap();
+    let inputs = expert.inputs.unwrap();
     assert_eq!((inputs.sessions_held, inputs.settled, inputs.think_tank_sessions), (1, 1, 1), "{inputs:?}");
     let think_tank = line(&expert, "REWARD_THINK_TANK");
     assert_eq!(think_tank.amount_yuan, 200, "{think_tank:?}");
     assert!(!think_tank.explanation.is_empty());
     let station = assessment(&app, &w.admin, second, period).await.expect("the station mediator's assessment");
-    let inputs = station.inputs.clone().unwrap();
+    let inputs = station.inputs.unwrap();
     assert_eq!((inputs.sessions_held, inputs.settled, inputs.think_tank_sessions), (1, 1, 0), "{inputs:?}");
     assert!(station.lines.iter().all(|l| l.kind != "REWARD_THINK_TANK"), "{:?}", station.lines);
 }
@@ -871,7 +878,7 @@ async fn the_directory_orders_and_filters_mediators_by_the_bayesian_mean(backend
 
     // min_rating filters on the Bayesian mean: the newcomer's single five is not enough for 4.5.
     let only = |hits: Vec<(String, directory::RatingSummary)>| hits.into_iter().map(|(id, _)| id).collect::<Vec<_>>();
-    assert_eq!(only(search(&app, &w, directory::MediatorOrder::Rating, 4.5).await), [veteran.clone()]);
+    assert_eq!(only(search(&app, &w, directory::MediatorOrder::Rating, 4.5).await), std::slice::from_ref(veteran));
     assert_eq!(
         only(search(&app, &w, directory::MediatorOrder::Rating, 4.05).await),
         [veteran.clone(), newcomer.clone()]
@@ -886,6 +893,23 @@ async fn the_directory_orders_and_filters_mediators_by_the_bayesian_mean(backend
     let mut everyone: Vec<String> = w.every_mediator().iter().map(|m| m.to_string()).collect();
     everyone.sort();
     assert_eq!(all, everyone, "no limit leaves everyone in");
+
+    // This month's ratings in the assessment: ten fives at a Bayesian mean of 4.5 earn the
+    // veteran the rating bonus; one is not enough for the newcomer; the partner's 1 is a
+    // complaint.
+    let now = month_of(Utc::now());
+    let a = assessment(&app, &w.admin, veteran, now).await.expect("the veteran's assessment");
+    let inputs = a.inputs.unwrap();
+    assert_eq!((inputs.ratings_count, inputs.complaints), (10, 0), "{inputs:?}");
+    assert_close(inputs.ratings_bayesian_mean, 4.5, "ratings_bayesian_mean");
+    let bonus = line(&a, "REWARD_RATING");
+    assert_eq!(bonus.amount_yuan, 500, "{bonus:?}");
+    let a = assessment(&app, &w.admin, newcomer, now).await.expect("the newcomer's assessment");
+    assert_eq!(a.inputs.unwrap().ratings_count, 1);
+    assert_eq!(line(&a, "REWARD_RATING").amount_yuan, 0);
+    let a = assessment(&app, &w.admin, partner, now).await.expect("the partner's assessment");
+    let inputs = a.inputs.unwrap();
+    assert_eq!((inputs.ratings_count, inputs.complaints), (1, 1), "{inputs:?}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -927,7 +951,7 @@ async fn a_months_assessment_has_explained_pay_lines_readable_by_the_mediator_an
     for l in &a.lines {
         assert!(!l.explanation.trim().is_empty(), "{l:?} is explained");
     }
-    let inputs = a.inputs.clone().expect("the inputs");
+    let inputs = a.inputs.expect("the inputs");
     assert_eq!((inputs.sessions_held, inputs.settled, inputs.no_shows), (1, 1, 0), "{inputs:?}");
     assert_close(inputs.settlement_rate, 1.0, "settlement_rate");
     assert_eq!(inputs.current_level, 2);
@@ -1053,7 +1077,7 @@ async fn quarters_site_lists_and_the_payroll_export(backend: Backend) {
     everyone.sort();
     assert_eq!(ids, everyone);
     let mine = listed.iter().find(|a| a.mediator_id == m.id).expect("M is listed");
-    let inputs = mine.inputs.clone().unwrap();
+    let inputs = mine.inputs.unwrap();
     assert_eq!((inputs.sessions_held, inputs.settled, inputs.no_shows), (1, 1, missed_in(&month)), "{inputs:?}");
     assert_eq!(line(mine, "BASE").amount_yuan, 3000);
     assert_eq!(line(mine, "REWARD_SETTLED").amount_yuan, 100);
@@ -1118,4 +1142,100 @@ async fn quarters_site_lists_and_the_payroll_export(backend: Backend) {
     assert!(parse_csv(&csv)[1..].iter().all(|r| r[period_at] == label), "{csv}");
     assert_forbidden(client.export_assessments(authed(export.clone(), &other_admin)).await);
     assert_forbidden(client.export_assessments(authed(export, &own)).await);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Races and settings
+
+async fn concurrent_ratings_are_all_counted_and_duplicates_refused(backend: Backend) {
+    let app = spawn(backend).await;
+    let w = world(&app).await;
+    // A walk-in case with six parties (so DIFFICULT, for the think-tank expert), each of whom
+    // registers and verifies their phone.
+    let mediator = w.expert.id.clone();
+    let phones: Vec<String> = (1..=6).map(|i| format!("1380000040{i}")).collect();
+    let roles = [appointments::PartyRole::Applicant, appointments::PartyRole::Respondent];
+    let parties = phones
+        .iter()
+        .enumerate()
+        .map(|(i, phone)| appointments::Party {
+            name: format!("当事人{i}"),
+            phone: phone.clone(),
+            role: roles.get(i).copied().unwrap_or(appointments::PartyRole::Other).into(),
+        })
+        .collect();
+    let request = appointments::CreateCaseRequest {
+        request_id: new_request_id(),
+        category: "neighbour".into(),
+        summary: "多户噪音纠纷。".into(),
+        parties,
+        origin: appointments::CaseOrigin::WalkIn.into(),
+        assessment: Some(ordinary()),
+        site_id: w.station.clone(),
+    };
+    let case = app.appointments().await.create_case(authed(request, &w.admin)).await.expect("creates").into_inner();
+    let appointment = book(&app, &w, &case.id, &[&mediator]).await;
+    complete(&app, &w, &appointment.id, appointments::OutcomeResult::Settled).await;
+    let mut tokens = Vec::new();
+    for (i, phone) in phones.iter().enumerate() {
+        tokens.push(resident_named(&app, phone, &format!("当事人{i}")).await);
+    }
+
+    // Every party rates twice at once: overall 1, 2, 3, 4, 5, 5.
+    let overall = |i: usize| (i as i32 + 1).min(5);
+    let client = ratings(&app).await;
+    let mut calls = Vec::new();
+    for (i, token) in tokens.iter().enumerate() {
+        for _ in 0..2 {
+            let mut client = client.clone();
+            let request = authed(rating(&appointment.id, overall(i), "同时提交"), token);
+            calls.push((i, tokio::spawn(async move { client.submit_rating(request).await })));
+        }
+    }
+    let mut accepted = vec![0; tokens.len()];
+    for (i, call) in calls {
+        match call.await.expect("the call ran") {
+            Ok(_) => accepted[i] += 1,
+            Err(status) => {
+                assert_eq!(status.code(), Code::AlreadyExists, "party {i}: {status:?}");
+            }
+        }
+    }
+    assert_eq!(accepted, vec![1; tokens.len()], "each party's rating is accepted exactly once");
+    let s = summary(&app, &mediator).await;
+    assert_summary(&s, 6, 20.0 / 6.0, 60.0 / 16.0, [1, 1, 1, 1, 2]);
+    assert_eq!(s.settled.unwrap().count, 6);
+    assert_eq!(list(&app, &mediator, None).await.len(), 6);
+}
+
+async fn the_prior_and_the_edit_window_follow_the_settings(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |s| {
+        s.appointments.min_notice_minutes = 0;
+        s.ratings.prior_mean = 3.0;
+        s.ratings.prior_weight = 2.0;
+        s.ratings.edit_window_days = 0;
+    })
+    .await;
+    let w = world(&app).await;
+    let mediator = &w.station_mediators[0].id;
+    let resident = resident(&app, "13800000411").await;
+    let appointment = session(&app, &w, &resident, "13800000411", mediator, appointments::OutcomeResult::Settled).await;
+
+    assert_summary(&summary(&app, mediator).await, 0, 0.0, 3.0, [0; 5]);
+    let rated = submit(&app, &resident, rating(&appointment.id, 5, "")).await.expect("rates");
+    // (2 × 3 + 5) / (2 + 1)
+    assert_summary(&summary(&app, mediator).await, 1, 5.0, 11.0 / 3.0, [0, 0, 0, 0, 1]);
+    let hits = search(&app, &w, directory::MediatorOrder::Rating, 0.0).await;
+    assert_eq!(hits[0].0, *mediator);
+    assert_close(hits[0].1.bayesian_mean, 11.0 / 3.0, "the directory's Bayesian mean");
+    assert_close(hits[1].1.bayesian_mean, 3.0, "an unrated mediator stands at the configured prior");
+
+    // With no edit window, the author can no longer change it.
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let update =
+        pb::UpdateRatingRequest { rating_id: rated.id.clone(), scores: Some(scores(1)), comment: "改".into() };
+    let closed = ratings(&app).await.update_rating(authed(update, &resident)).await;
+    assert_status(closed, Code::FailedPrecondition, "RATING_EDIT_WINDOW_CLOSED");
+    assert_summary(&summary(&app, mediator).await, 1, 5.0, 11.0 / 3.0, [0, 0, 0, 0, 1]);
+    assert_eq!(list(&app, mediator, None).await[0].scores, Some(scores(5)));
 }

@@ -92,6 +92,39 @@ impl Violations {
     pub fn into_result(self) -> Result<(), Status> {
         if self.is_empty() { Ok(()) } else { Err(self.into_status()) }
     }
+
+    /// The parsed request when nothing was violated. `parsed` builds it from the fields'
+    /// `Option`s, which are all `Some` then.
+    pub fn finish<T>(self, parsed: impl FnOnce() -> Option<T>) -> Result<T, Status> {
+        self.into_result()?;
+        Ok(parsed().expect("every field parsed when there are no violations"))
+    }
+
+    /// A required id: trimmed, 1 to 64 characters.
+    pub fn id(&mut self, field: &str, value: &str) -> Option<String> {
+        let value = value.trim();
+        if value.is_empty() || value.len() > 64 || value.chars().any(char::is_control) {
+            self.add(field, "is required: 1 to 64 characters");
+            return None;
+        }
+        Some(value.to_owned())
+    }
+
+    /// An optional id: empty means none.
+    pub fn optional_id(&mut self, field: &str, value: &str) -> Option<Option<String>> {
+        if value.trim().is_empty() { Some(None) } else { self.id(field, value).map(Some) }
+    }
+
+    /// A `request_id`: a client-chosen UUID (AIP-155), normalised to lower-case hyphenated form.
+    pub fn request_id(&mut self, value: &str) -> Option<String> {
+        match uuid::Uuid::parse_str(value) {
+            Ok(id) => Some(id.hyphenated().to_string()),
+            Err(_) => {
+                self.add("request_id", "must be a UUID chosen by the client");
+                None
+            }
+        }
+    }
 }
 
 /// A status naming one field, with a reason of its own (a taken login, a wrong code).
@@ -123,6 +156,31 @@ mod tests {
         let fields: Vec<_> = details.bad_request().unwrap().field_violations.iter().map(|f| f.field.clone()).collect();
         assert_eq!(fields, ["phone", "password"]);
         assert_eq!(details.error_info().unwrap().reason, reason::VALIDATION);
+    }
+
+    #[test]
+    fn ids_and_request_ids() {
+        let mut v = Violations::new();
+        assert_eq!(v.id("a", " x1 "), Some("x1".into()));
+        assert_eq!(v.optional_id("b", ""), Some(None));
+        assert_eq!(
+            v.request_id("8C8E5D0E-8A7C-4E8B-9B4C-1B2F0E9C1A11"),
+            Some("8c8e5d0e-8a7c-4e8b-9b4c-1b2f0e9c1a11".into())
+        );
+        assert!(v.is_empty());
+        assert_eq!(v.id("c", ""), None);
+        assert_eq!(v.id("d", &"x".repeat(65)), None);
+        assert_eq!(v.request_id("retry-1"), None);
+        let status = v.finish(|| Some(())).unwrap_err();
+        let fields: Vec<_> = status
+            .get_error_details()
+            .bad_request()
+            .unwrap()
+            .field_violations
+            .iter()
+            .map(|f| f.field.clone())
+            .collect();
+        assert_eq!(fields, ["c", "d", "request_id"]);
     }
 
     #[test]

@@ -26,12 +26,11 @@ pub const REMINDER: &str = "APPOINTMENT_REMINDER";
 
 /// The applicant's phone: their account's, or the APPLICANT party's for walk-ins.
 fn recipient(conn: &mut DbConnection, case: &Case) -> Result<Option<String>> {
-    if let Some(account_id) = &case.applicant_account_id {
-        if let Some(account) = mediation_identity::repo::account_by_id(conn, account_id)? {
-            if let Some(phone) = account.phone {
-                return Ok(Some(phone.as_str().to_owned()));
-            }
-        }
+    if let Some(account_id) = &case.applicant_account_id
+        && let Some(account) = mediation_identity::repo::account_by_id(conn, account_id)?
+        && let Some(phone) = account.phone
+    {
+        return Ok(Some(phone.as_str().to_owned()));
     }
     Ok(case.parties.iter().find(|p| p.role == PartyRole::Applicant).map(|p| p.phone.clone()))
 }
@@ -81,7 +80,7 @@ fn reminder(
         conn,
         REMINDER,
         to,
-        format!("【银州调解】提醒：您的调解将于 {when} 开始。Reminder: your session starts {when}."),
+        format!("【鄞州调解】提醒：您的调解将于 {when} 开始。Reminder: your session starts {when}."),
         a,
         at,
         now,
@@ -97,7 +96,7 @@ pub fn booked(
 ) -> Result<()> {
     let Some(to) = recipient(conn, case)? else { return Ok(()) };
     let when = local_time(conn, a)?;
-    let mut body = format!("【银州调解】已预约 {when} 的调解。Booked: {when}.");
+    let mut body = format!("【鄞州调解】已预约 {when} 的调解。Booked: {when}.");
     if !a.join_url.is_empty() {
         body.push_str(&format!(" {}", a.join_url));
     }
@@ -115,7 +114,7 @@ pub fn rescheduled(
     repo::withdraw(conn, &a.id, REMINDER, now)?;
     let Some(to) = recipient(conn, case)? else { return Ok(()) };
     let when = local_time(conn, a)?;
-    enqueue(conn, RESCHEDULED, &to, format!("【银州调解】调解已改至 {when}。Moved to {when}."), a, now, now)?;
+    enqueue(conn, RESCHEDULED, &to, format!("【鄞州调解】调解已改至 {when}。Moved to {when}."), a, now, now)?;
     reminder(conn, settings, &to, a, &when, now)
 }
 
@@ -129,7 +128,7 @@ pub fn cancelled(
     repo::withdraw(conn, &a.id, REMINDER, now)?;
     let Some(to) = recipient(conn, case)? else { return Ok(()) };
     let when = local_time(conn, a)?;
-    enqueue(conn, CANCELLED, &to, format!("【银州调解】{when} 的调解已取消。Cancelled: {when}."), a, now, now)
+    enqueue(conn, CANCELLED, &to, format!("【鄞州调解】{when} 的调解已取消。Cancelled: {when}."), a, now, now)
 }
 
 /// How long a claimed message is reserved for the worker that claimed it.

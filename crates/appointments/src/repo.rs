@@ -615,13 +615,16 @@ pub fn insert_message(
     Ok(())
 }
 
-/// (id, author_id, author display name, body, created_at), oldest first, after `after_id`.
+/// A consultation message: (id, author_id, author display name, body, created_at).
+pub type MessageRow = (String, String, String, String, DateTime<Utc>);
+
+/// Messages of a case, oldest first, after `after_id`.
 pub fn messages(
     conn: &mut DbConnection,
     case_id: &str,
     after_id: Option<&str>,
     limit: i64,
-) -> QueryResult<Vec<(String, String, String, String, DateTime<Utc>)>> {
+) -> QueryResult<Vec<MessageRow>> {
     use mediation_store::schema::accounts;
     let mut query = case_messages::table
         .inner_join(accounts::table)

@@ -155,29 +155,6 @@ fn duration(
     Some(Some(Duration::minutes(minutes)))
 }
 
-fn id(v: &mut Violations, field: &str, value: &str) -> Option<String> {
-    let value = value.trim();
-    if value.is_empty() || value.len() > 64 {
-        v.add(field, "is required and at most 64 characters");
-        return None;
-    }
-    Some(value.to_owned())
-}
-
-fn optional_id(v: &mut Violations, field: &str, value: &str) -> Option<Option<String>> {
-    if value.trim().is_empty() { Some(None) } else { id(v, field, value).map(Some) }
-}
-
-fn request_id(v: &mut Violations, value: &str) -> Option<String> {
-    match uuid::Uuid::parse_str(value) {
-        Ok(id) => Some(id.hyphenated().to_string()),
-        Err(_) => {
-            v.add("request_id", "must be a UUID chosen by the client");
-            None
-        }
-    }
-}
-
 fn mode(v: &mut Violations, value: i32) -> Option<Mode> {
     match MediationMode::try_from(value) {
         Ok(MediationMode::Unspecified | MediationMode::InPerson) => Some(Mode::InPerson),
@@ -463,11 +440,6 @@ fn rules(v: &mut Violations, rules: &[pb::WeeklyRule]) -> Option<Vec<WeeklyRule>
     (out.len() == rules.len()).then_some(out)
 }
 
-fn finish<T>(v: Violations, parsed: impl FnOnce() -> Option<T>) -> Result<T, Status> {
-    v.into_result()?;
-    Ok(parsed().expect("every field parsed when there are no violations"))
-}
-
 fn page<T>(mut items: Vec<T>, size: usize, query: &str, key: impl Fn(&T) -> String) -> (Vec<T>, String) {
     if items.len() > size {
         items.truncate(size);
@@ -484,8 +456,8 @@ impl AppointmentService for Appointments {
         let principal = caller(&request)?;
         let req = request.into_inner();
         let mut v = Violations::new();
-        let request_id = request_id(&mut v, &req.request_id);
-        let category = id(&mut v, "category", &req.category);
+        let request_id = v.request_id(&req.request_id);
+        let category = v.id("category", &req.category);
         let summary = v.check("summary", parse_text(&req.summary, 2000, true));
         let parties = parties(&mut v, &req.parties);
         let origin = match pb::CaseOrigin::try_from(req.origin) {
@@ -499,8 +471,8 @@ impl AppointmentService for Appointments {
             }
         };
         let assessment = assessment_from(&mut v, req.assessment);
-        let site_id = optional_id(&mut v, "site_id", &req.site_id);
-        let (request_id, new) = finish(v, || {
+        let site_id = v.optional_id("site_id", &req.site_id);
+        let (request_id, new) = v.finish(|| {
             let new = NewCase {
                 category: category?,
                 summary: summary?,
@@ -526,12 +498,12 @@ impl AppointmentService for Appointments {
         let principal = caller(&request)?;
         let req = request.into_inner();
         let mut v = Violations::new();
-        let case_id = id(&mut v, "case_id", &req.case_id);
+        let case_id = v.id("case_id", &req.case_id);
         if req.assessment.is_none() {
             v.add("assessment", "is required");
         }
         let assessment = assessment_from(&mut v, req.assessment);
-        let (case_id, assessment) = finish(v, || Some((case_id?, assessment?)))?;
+        let (case_id, assessment) = v.finish(|| Some((case_id?, assessment?)))?;
         let case = self
             .write(principal, move |conn, viewer, settings| {
                 let case = service::assess_case(conn, viewer, settings, &case_id, assessment, Utc::now())?;
@@ -545,13 +517,13 @@ impl AppointmentService for Appointments {
         let principal = caller(&request)?;
         let req = request.into_inner();
         let mut v = Violations::new();
-        let case_id = id(&mut v, "case_id", &req.case_id);
+        let case_id = v.id("case_id", &req.case_id);
         let grade = grade_from(req.grade);
         if grade.is_none() {
             v.add("grade", "must be ORDINARY, DIFFICULT or MAJOR");
         }
         let reason = v.check("reason", parse_text(&req.reason, 500, true));
-        let (case_id, grade, reason) = finish(v, || Some((case_id?, grade?, reason?)))?;
+        let (case_id, grade, reason) = v.finish(|| Some((case_id?, grade?, reason?)))?;
         let case = self
             .write(principal, move |conn, viewer, _| {
                 let case = service::override_grade(conn, viewer, &case_id, grade, &reason, Utc::now())?;
@@ -564,8 +536,8 @@ impl AppointmentService for Appointments {
     async fn get_case(&self, request: Request<pb::GetCaseRequest>) -> Result<Response<pb::Case>, Status> {
         let principal = caller(&request)?;
         let mut v = Violations::new();
-        let case_id = id(&mut v, "id", &request.get_ref().id);
-        let case_id = finish(v, || case_id)?;
+        let case_id = v.id("id", &request.get_ref().id);
+        let case_id = v.finish(|| case_id)?;
         let case = self
             .read(principal, move |conn, viewer, _| {
                 let (case, _) = service::visible_case(conn, viewer, &case_id)?;
@@ -583,7 +555,7 @@ impl AppointmentService for Appointments {
         let principal = caller(&request)?;
         let req = request.into_inner();
         let mut v = Violations::new();
-        let site_id = optional_id(&mut v, "site_id", &req.site_id);
+        let site_id = v.optional_id("site_id", &req.site_id);
         let status = (req.status != 0).then(|| case_status_from(req.status));
         if status == Some(None) {
             v.add("status", "must be OPEN, SCHEDULED or CLOSED");
@@ -595,7 +567,7 @@ impl AppointmentService for Appointments {
         let size = v.check("page_size", paging::page_size(req.page_size, 50, 500));
         let query = paging::fingerprint(&("cases", &principal.account_id, &req.site_id, req.status, req.grade));
         let after = v.check("page_token", paging::decode_token::<Option<String>>(&req.page_token, &query));
-        let (site_id, size, after) = finish(v, || Some((site_id?, size?, after?)))?;
+        let (site_id, size, after) = v.finish(|| Some((site_id?, size?, after?)))?;
         let (status, grade) = (status.flatten(), grade.flatten());
         let cases = self
             .read(principal, move |conn, viewer, _| {
@@ -627,8 +599,8 @@ impl AppointmentService for Appointments {
     ) -> Result<Response<pb::ListCaseEventsResponse>, Status> {
         let principal = caller(&request)?;
         let mut v = Violations::new();
-        let case_id = id(&mut v, "case_id", &request.get_ref().case_id);
-        let case_id = finish(v, || case_id)?;
+        let case_id = v.id("case_id", &request.get_ref().case_id);
+        let case_id = v.finish(|| case_id)?;
         let events = self.read(principal, move |conn, viewer, _| service::case_events(conn, viewer, &case_id)).await?;
         let events = events
             .into_iter()
@@ -649,17 +621,17 @@ impl AppointmentService for Appointments {
         let principal = caller(&request)?;
         let req = request.into_inner();
         let mut v = Violations::new();
-        let mediator_id = id(&mut v, "mediator_id", &req.mediator_id);
-        let site_id = id(&mut v, "site_id", &req.site_id);
+        let mediator_id = v.id("mediator_id", &req.mediator_id);
+        let site_id = v.id("site_id", &req.site_id);
         let parsed_rules = rules(&mut v, &req.rules);
         let from = date_from(&mut v, "effective_from", req.effective_from);
         let to = date_from(&mut v, "effective_to", req.effective_to);
-        if let (Some(Some(from)), Some(Some(to))) = (from, to) {
-            if to < from {
-                v.add("effective_to", "must not be before effective_from");
-            }
+        if let (Some(Some(from)), Some(Some(to))) = (from, to)
+            && to < from
+        {
+            v.add("effective_to", "must not be before effective_from");
         }
-        let (mediator_id, site_id, hours) = finish(v, || {
+        let (mediator_id, site_id, hours) = v.finish(|| {
             let hours = Hours { rules: parsed_rules?, effective_from: from?, effective_to: to? };
             Some((mediator_id?, site_id?, hours))
         })?;
@@ -692,12 +664,12 @@ impl AppointmentService for Appointments {
         let principal = caller(&request)?;
         let req = request.into_inner();
         let mut v = Violations::new();
-        let mediator_id = id(&mut v, "mediator_id", &req.mediator_id);
+        let mediator_id = v.id("mediator_id", &req.mediator_id);
         let (start, end) = (instant(&mut v, "start", req.start), instant(&mut v, "end", req.end));
-        if let (Some(s), Some(e)) = (start, end) {
-            if s >= e || e - s > Duration::days(366) {
-                v.add("end", "must be after start, within a year");
-            }
+        if let (Some(s), Some(e)) = (start, end)
+            && (s >= e || e - s > Duration::days(366))
+        {
+            v.add("end", "must be after start, within a year");
         }
         let kind = match pb::ExceptionKind::try_from(req.kind) {
             Ok(pb::ExceptionKind::Leave) => Some(ExceptionKind::Leave),
@@ -707,12 +679,12 @@ impl AppointmentService for Appointments {
                 None
             }
         };
-        let site_id = optional_id(&mut v, "site_id", &req.site_id);
+        let site_id = v.optional_id("site_id", &req.site_id);
         if kind == Some(ExceptionKind::Extra) && site_id == Some(None) {
             v.add("site_id", "EXTRA hours need the site where they are held");
         }
         let (mediator_id, span, kind, site_id) =
-            finish(v, || Some((mediator_id?, Interval::new(start?, end?), kind?, site_id?)))?;
+            v.finish(|| Some((mediator_id?, Interval::new(start?, end?), kind?, site_id?)))?;
         let site_id = if kind == ExceptionKind::Leave { None } else { site_id };
         let (mediator, site) = (mediator_id.clone(), site_id.clone());
         let exception_id = self
@@ -737,16 +709,16 @@ impl AppointmentService for Appointments {
         let principal = caller(&request)?;
         let req = request.into_inner();
         let mut v = Violations::new();
-        let case_id = id(&mut v, "case_id", &req.case_id);
-        let specialty = optional_id(&mut v, "specialty_code", &req.specialty_code);
-        let site_id = optional_id(&mut v, "site_id", &req.site_id);
-        let mediator_id = optional_id(&mut v, "mediator_id", &req.mediator_id);
+        let case_id = v.id("case_id", &req.case_id);
+        let specialty = v.optional_id("specialty_code", &req.specialty_code);
+        let site_id = v.optional_id("site_id", &req.site_id);
+        let mediator_id = v.optional_id("mediator_id", &req.mediator_id);
         let mode = mode(&mut v, req.mode);
         let (from, to) = (instant(&mut v, "from", req.from), instant(&mut v, "to", req.to));
-        if let (Some(f), Some(t)) = (from, to) {
-            if t <= f || t - f > Duration::days(62) {
-                v.add("to", "must be after from, at most 62 days later");
-            }
+        if let (Some(f), Some(t)) = (from, to)
+            && (t <= f || t - f > Duration::days(62))
+        {
+            v.add("to", "must be after from, at most 62 days later");
         }
         let length = duration(&mut v, "duration", req.duration, true);
         let step = duration(&mut v, "step", req.step, false);
@@ -754,7 +726,7 @@ impl AppointmentService for Appointments {
             v.add("max_slots", "must not be negative");
         }
         let max_slots = if req.max_slots == 0 { 200 } else { (req.max_slots as usize).min(1000) };
-        let query = finish(v, || {
+        let query = v.finish(|| {
             let length = length??;
             Some(AvailabilityQuery {
                 case_id: case_id?,
@@ -794,8 +766,8 @@ impl AppointmentService for Appointments {
         let principal = caller(&request)?;
         let req = request.into_inner();
         let mut v = Violations::new();
-        let request_id = request_id(&mut v, &req.request_id);
-        let case_id = id(&mut v, "case_id", &req.case_id);
+        let request_id = v.request_id(&req.request_id);
+        let case_id = v.id("case_id", &req.case_id);
         let span = span(&mut v, req.start, req.end);
         let mut mediator_ids: Vec<String> = req.mediator_ids.iter().map(|m| m.trim().to_owned()).collect();
         mediator_ids.sort();
@@ -806,9 +778,9 @@ impl AppointmentService for Appointments {
         {
             v.add("mediator_ids", "1 to 5 mediator ids are required");
         }
-        let room_id = optional_id(&mut v, "room_id", &req.room_id);
+        let room_id = v.optional_id("room_id", &req.room_id);
         let mode = mode(&mut v, req.mode);
-        let (request_id, booking) = finish(v, || {
+        let (request_id, booking) = v.finish(|| {
             let booking =
                 BookingRequest { case_id: case_id?, span: span?, mediator_ids, room_id: room_id?, mode: mode? };
             Some((request_id?, booking))
@@ -829,12 +801,12 @@ impl AppointmentService for Appointments {
         let principal = caller(&request)?;
         let req = request.into_inner();
         let mut v = Violations::new();
-        let appointment_id = id(&mut v, "appointment_id", &req.appointment_id);
-        let request_id = request_id(&mut v, &req.request_id);
+        let appointment_id = v.id("appointment_id", &req.appointment_id);
+        let request_id = v.request_id(&req.request_id);
         let span = span(&mut v, req.start, req.end);
-        let room_id = optional_id(&mut v, "room_id", &req.room_id);
+        let room_id = v.optional_id("room_id", &req.room_id);
         let (appointment_id, request_id, span, room_id) =
-            finish(v, || Some((appointment_id?, request_id?, span?, room_id?)))?;
+            v.finish(|| Some((appointment_id?, request_id?, span?, room_id?)))?;
         let bytes = prost::Message::encode_to_vec(&req);
         let reply = self
             .write_once(principal, RESCHEDULE, request_id, bytes, move |conn, viewer, settings| {
@@ -852,9 +824,9 @@ impl AppointmentService for Appointments {
         let principal = caller(&request)?;
         let req = request.into_inner();
         let mut v = Violations::new();
-        let appointment_id = id(&mut v, "appointment_id", &req.appointment_id);
+        let appointment_id = v.id("appointment_id", &req.appointment_id);
         let reason = v.check("reason", parse_text(&req.reason, 500, false));
-        let (appointment_id, reason) = finish(v, || Some((appointment_id?, reason?)))?;
+        let (appointment_id, reason) = v.finish(|| Some((appointment_id?, reason?)))?;
         let reply = self
             .write(principal, move |conn, viewer, settings| {
                 service::cancel(conn, viewer, settings, &appointment_id, reason, Utc::now()).map(appointment_to_proto)
@@ -896,7 +868,7 @@ impl AppointmentService for Appointments {
             parse_text(&outcome.referred_to, 200, result == Some(OutcomeResult::Referred)),
         );
         let outcome =
-            finish(v, || Some(Outcome { result: result?, agreement_summary: summary?, referred_to: referred_to? }))?;
+            v.finish(|| Some(Outcome { result: result?, agreement_summary: summary?, referred_to: referred_to? }))?;
         self.run_session(principal, &req.appointment_id, Move::Complete, Some(outcome)).await
     }
 
@@ -906,8 +878,8 @@ impl AppointmentService for Appointments {
     ) -> Result<Response<pb::Appointment>, Status> {
         let principal = caller(&request)?;
         let mut v = Violations::new();
-        let appointment_id = id(&mut v, "id", &request.get_ref().id);
-        let appointment_id = finish(v, || appointment_id)?;
+        let appointment_id = v.id("id", &request.get_ref().id);
+        let appointment_id = v.finish(|| appointment_id)?;
         let reply = self
             .read(principal, move |conn, viewer, _| {
                 service::get_appointment(conn, viewer, &appointment_id).map(appointment_to_proto)
@@ -923,9 +895,9 @@ impl AppointmentService for Appointments {
         let principal = caller(&request)?;
         let req = request.into_inner();
         let mut v = Violations::new();
-        let mediator_id = optional_id(&mut v, "mediator_id", &req.mediator_id);
-        let site_id = optional_id(&mut v, "site_id", &req.site_id);
-        let case_id = optional_id(&mut v, "case_id", &req.case_id);
+        let mediator_id = v.optional_id("mediator_id", &req.mediator_id);
+        let site_id = v.optional_id("site_id", &req.site_id);
+        let case_id = v.optional_id("case_id", &req.case_id);
         let status = (req.status != 0).then(|| status_from(req.status));
         if status == Some(None) {
             v.add("status", "must be an appointment status");
@@ -944,7 +916,7 @@ impl AppointmentService for Appointments {
             to,
         ));
         let after = v.check("page_token", paging::decode_token::<Option<String>>(&req.page_token, &query));
-        let (filter, size, after) = finish(v, || {
+        let (filter, size, after) = v.finish(|| {
             let filter = AppointmentFilter {
                 case_ids: case_id?.map(|c| vec![c]),
                 site_ids: site_id?.map(|s| vec![s]),
@@ -971,9 +943,9 @@ impl AppointmentService for Appointments {
         let principal = caller(&request)?;
         let req = request.into_inner();
         let mut v = Violations::new();
-        let case_id = id(&mut v, "case_id", &req.case_id);
+        let case_id = v.id("case_id", &req.case_id);
         let body = v.check("body", parse_text(&req.body, 4000, true));
-        let (case_id, body) = finish(v, || Some((case_id?, body?)))?;
+        let (case_id, body) = v.finish(|| Some((case_id?, body?)))?;
         let author_id = principal.account_id.clone();
         let (case, text) = (case_id.clone(), body.clone());
         let now = Utc::now();
@@ -997,11 +969,11 @@ impl AppointmentService for Appointments {
         let principal = caller(&request)?;
         let req = request.into_inner();
         let mut v = Violations::new();
-        let case_id = id(&mut v, "case_id", &req.case_id);
+        let case_id = v.id("case_id", &req.case_id);
         let size = v.check("page_size", paging::page_size(req.page_size, 50, 500));
         let query = paging::fingerprint(&("messages", &req.case_id));
         let after = v.check("page_token", paging::decode_token::<Option<String>>(&req.page_token, &query));
-        let (case_id, size, after) = finish(v, || Some((case_id?, size?, after?)))?;
+        let (case_id, size, after) = v.finish(|| Some((case_id?, size?, after?)))?;
         let case = case_id.clone();
         let rows = self
             .read(principal, move |conn, viewer, _| {
@@ -1030,15 +1002,15 @@ impl AppointmentService for Appointments {
         let principal = caller(&request)?;
         let req = request.into_inner();
         let mut v = Violations::new();
-        let site_id = optional_id(&mut v, "site_id", &req.site_id);
-        let mediator_id = optional_id(&mut v, "mediator_id", &req.mediator_id);
+        let site_id = v.optional_id("site_id", &req.site_id);
+        let mediator_id = v.optional_id("mediator_id", &req.mediator_id);
         let (from, to) = (instant(&mut v, "from", req.from), instant(&mut v, "to", req.to));
-        if let (Some(f), Some(t)) = (from, to) {
-            if t <= f {
-                v.add("to", "must be after from");
-            }
+        if let (Some(f), Some(t)) = (from, to)
+            && t <= f
+        {
+            v.add("to", "must be after from");
         }
-        let (site_id, mediator_id, from, to) = finish(v, || Some((site_id?, mediator_id?, from?, to?)))?;
+        let (site_id, mediator_id, from, to) = v.finish(|| Some((site_id?, mediator_id?, from?, to?)))?;
         let stats = self
             .read(principal, move |conn, viewer, _| service::statistics(conn, viewer, site_id, mediator_id, from, to))
             .await?;
@@ -1067,8 +1039,8 @@ impl Appointments {
         outcome: Option<Outcome>,
     ) -> Result<Response<pb::Appointment>, Status> {
         let mut v = Violations::new();
-        let appointment_id = id(&mut v, "appointment_id", appointment_id);
-        let appointment_id = finish(v, || appointment_id)?;
+        let appointment_id = v.id("appointment_id", appointment_id);
+        let appointment_id = v.finish(|| appointment_id)?;
         let reply = self
             .write(principal, move |conn, viewer, _| {
                 service::run_session(conn, viewer, &appointment_id, to, outcome, Utc::now()).map(appointment_to_proto)

@@ -196,33 +196,10 @@ fn rating_to_proto(r: RatingSummary) -> pb::RatingSummary {
     pb::RatingSummary { count: r.count as i32, mean: r.mean, bayesian_mean: r.bayesian_mean }
 }
 
-fn id_field(v: &mut Violations, field: &str, value: &str) -> Option<String> {
-    let value = value.trim();
-    if value.is_empty() || value.len() > 64 {
-        v.add(field, "is required and at most 64 characters");
-        return None;
-    }
-    Some(value.to_owned())
-}
-
-fn optional_id(v: &mut Violations, field: &str, value: &str) -> Option<Option<String>> {
-    if value.trim().is_empty() { Some(None) } else { id_field(v, field, value).map(Some) }
-}
-
 fn location(v: &mut Violations, field: &str, value: Option<PbLatLng>) -> Option<Option<LatLng>> {
     match value {
         None => Some(None),
         Some(l) => v.check(field, check_location(LatLng { latitude: l.latitude, longitude: l.longitude })).map(Some),
-    }
-}
-
-fn request_id(v: &mut Violations, value: &str) -> Option<String> {
-    match uuid::Uuid::parse_str(value) {
-        Ok(id) => Some(id.hyphenated().to_string()),
-        Err(_) => {
-            v.add("request_id", "must be a UUID chosen by the client");
-            None
-        }
     }
 }
 
@@ -275,11 +252,6 @@ fn page_size(v: &mut Violations, requested: i32, default: usize, max: usize) -> 
     v.check("page_size", paging::page_size(requested, default, max))
 }
 
-fn finish<T>(v: Violations, parsed: impl FnOnce() -> Option<T>) -> Result<T, Status> {
-    v.into_result()?;
-    Ok(parsed().expect("every field parsed when there are no violations"))
-}
-
 #[tonic::async_trait]
 impl DirectoryService for Directory {
     async fn list_sites(
@@ -288,7 +260,7 @@ impl DirectoryService for Directory {
     ) -> Result<Response<pb::ListSitesResponse>, Status> {
         let req = request.into_inner();
         let mut v = Violations::new();
-        let parent = optional_id(&mut v, "parent_id", &req.parent_id);
+        let parent = v.optional_id("parent_id", &req.parent_id);
         let kind = (req.kind != 0).then(|| site_kind_from(req.kind));
         if kind == Some(None) {
             v.add("kind", "must be CENTRE, STATION or KIOSK");
@@ -296,7 +268,7 @@ impl DirectoryService for Directory {
         let size = page_size(&mut v, req.page_size, 50, 500);
         let query = paging::fingerprint(&("sites", &req.parent_id, req.kind));
         let after = v.check("page_token", paging::decode_token::<String>(&req.page_token, &query));
-        let (parent, size, after) = finish(v, || Some((parent?, size?, after?)))?;
+        let (parent, size, after) = v.finish(|| Some((parent?, size?, after?)))?;
         let kind = kind.flatten().map(SiteKind::as_str);
         let mut sites = self
             .db
@@ -319,8 +291,8 @@ impl DirectoryService for Directory {
     async fn get_site(&self, request: Request<pb::GetSiteRequest>) -> Result<Response<pb::Site>, Status> {
         let req = request.into_inner();
         let mut v = Violations::new();
-        let id = id_field(&mut v, "id", &req.id);
-        let id = finish(v, || id)?;
+        let id = v.id("id", &req.id);
+        let id = v.finish(|| id)?;
         let site = self
             .db
             .read::<_, Error, _>(move |conn| crate::repo::site(conn, &id)?.ok_or(Error::NotFound("site")))
@@ -333,17 +305,17 @@ impl DirectoryService for Directory {
         let req = request.into_inner();
         let site = req.site.clone().unwrap_or_default();
         let mut v = Violations::new();
-        let request_id = request_id(&mut v, &req.request_id);
+        let request_id = v.request_id(&req.request_id);
         let name = v.check("site.name", parse_text(&site.name, NAME_CHARS, true));
         let kind = site_kind_from(site.kind);
         if kind.is_none() {
             v.add("site.kind", "must be CENTRE, STATION or KIOSK");
         }
-        let parent = optional_id(&mut v, "site.parent_id", &site.parent_id);
+        let parent = v.optional_id("site.parent_id", &site.parent_id);
         let time_zone = v.check("site.time_zone", parse_time_zone(&site.time_zone));
         let address = v.check("site.address", parse_text(&site.address, ADDRESS_CHARS, false));
         let location = location(&mut v, "site.location", site.location);
-        let (request_id, site) = finish(v, || {
+        let (request_id, site) = v.finish(|| {
             let site = Site {
                 id: uuid::Uuid::now_v7().to_string(),
                 name: name?,
@@ -368,7 +340,7 @@ impl DirectoryService for Directory {
         let req = request.into_inner();
         let site = req.site.unwrap_or_default();
         let mut v = Violations::new();
-        let id = id_field(&mut v, "site.id", &site.id);
+        let id = v.id("site.id", &site.id);
         let mut patch = SitePatch::default();
         for path in mask_paths(&mut v, req.update_mask, &["name", "address", "location", "time_zone"]) {
             match path.as_str() {
@@ -379,7 +351,7 @@ impl DirectoryService for Directory {
                 _ => {}
             }
         }
-        let id = finish(v, || id)?;
+        let id = v.finish(|| id)?;
         let site = self.db.write::<_, Error, _>(move |conn| service::update_site(conn, &principal, &id, patch)).await?;
         Ok(Response::new(site_to_proto(site)))
     }
@@ -390,11 +362,11 @@ impl DirectoryService for Directory {
     ) -> Result<Response<pb::ListRoomsResponse>, Status> {
         let req = request.into_inner();
         let mut v = Violations::new();
-        let site_id = id_field(&mut v, "site_id", &req.site_id);
+        let site_id = v.id("site_id", &req.site_id);
         let size = page_size(&mut v, req.page_size, 50, 500);
         let query = paging::fingerprint(&("rooms", &req.site_id));
         let after = v.check("page_token", paging::decode_token::<String>(&req.page_token, &query));
-        let (site_id, size, after) = finish(v, || Some((site_id?, size?, after?)))?;
+        let (site_id, size, after) = v.finish(|| Some((site_id?, size?, after?)))?;
         let mut rooms = self
             .db
             .read::<_, Error, _>(move |conn| {
@@ -418,8 +390,8 @@ impl DirectoryService for Directory {
         let req = request.into_inner();
         let room = req.room.clone().unwrap_or_default();
         let mut v = Violations::new();
-        let request_id = request_id(&mut v, &req.request_id);
-        let site_id = id_field(&mut v, "room.site_id", &room.site_id);
+        let request_id = v.request_id(&req.request_id);
+        let site_id = v.id("room.site_id", &room.site_id);
         let name = v.check("room.name", parse_text(&room.name, NAME_CHARS, true));
         let kind = room_kind_from(room.kind);
         let capacity = match kind {
@@ -429,7 +401,7 @@ impl DirectoryService for Directory {
             }
             Some(kind) => v.check("room.capacity", check_capacity(kind, room.capacity)),
         };
-        let (request_id, room) = finish(v, || {
+        let (request_id, room) = v.finish(|| {
             let room = Room {
                 id: uuid::Uuid::now_v7().to_string(),
                 site_id: site_id?,
@@ -452,7 +424,7 @@ impl DirectoryService for Directory {
         let req = request.into_inner();
         let room = req.room.unwrap_or_default();
         let mut v = Violations::new();
-        let id = id_field(&mut v, "room.id", &room.id);
+        let id = v.id("room.id", &room.id);
         let mut patch = RoomPatch::default();
         for path in mask_paths(&mut v, req.update_mask, &["name", "kind", "capacity"]) {
             match path.as_str() {
@@ -467,7 +439,7 @@ impl DirectoryService for Directory {
                 _ => {}
             }
         }
-        let id = finish(v, || id)?;
+        let id = v.finish(|| id)?;
         let room = self.db.write::<_, Error, _>(move |conn| service::update_room(conn, &principal, &id, patch)).await?;
         Ok(Response::new(room_to_proto(room)))
     }
@@ -489,7 +461,7 @@ impl DirectoryService for Directory {
         let req = request.into_inner();
         let mut v = Violations::new();
         let codes = specialty_codes(&mut v, "specialty_codes", &req.specialty_codes);
-        let site_id = optional_id(&mut v, "site_id", &req.site_id);
+        let site_id = v.optional_id("site_id", &req.site_id);
         let mode = (req.mode != 0).then(|| mode_from(req.mode));
         if mode == Some(None) {
             v.add("mode", "must be IN_PERSON, VIDEO or HOME_VISIT");
@@ -527,7 +499,7 @@ impl DirectoryService for Directory {
         })();
         let fingerprint = filter.as_ref().map(paging::fingerprint).unwrap_or_default();
         let after = v.check("page_token", paging::decode_token::<Cursor>(&req.page_token, &fingerprint));
-        let (filter, size, after) = finish(v, || Some((filter?, size?, after?)))?;
+        let (filter, size, after) = v.finish(|| Some((filter?, size?, after?)))?;
         let ratings = self.ratings.clone();
         let (hits, next) = self
             .db
@@ -551,8 +523,8 @@ impl DirectoryService for Directory {
     async fn get_mediator(&self, request: Request<pb::GetMediatorRequest>) -> Result<Response<pb::Mediator>, Status> {
         let req = request.into_inner();
         let mut v = Violations::new();
-        let id = id_field(&mut v, "id", &req.id);
-        let id = finish(v, || id)?;
+        let id = v.id("id", &req.id);
+        let id = v.finish(|| id)?;
         let mediator = self
             .db
             .read::<_, Error, _>(move |conn| crate::repo::mediator(conn, &id)?.ok_or(Error::NotFound("mediator")))
@@ -568,7 +540,7 @@ impl DirectoryService for Directory {
         let req = request.into_inner();
         let m = req.mediator.clone().unwrap_or_default();
         let mut v = Violations::new();
-        let request_id = request_id(&mut v, &req.request_id);
+        let request_id = v.request_id(&req.request_id);
         let name = v.check("mediator.display_name", parse_text(&m.display_name, NAME_CHARS, true));
         let kind = mediator_kind_from(m.kind);
         if kind.is_none() {
@@ -578,10 +550,10 @@ impl DirectoryService for Directory {
         let codes = specialty_codes(&mut v, "mediator.specialty_codes", &m.specialty_codes);
         let languages = v.check("mediator.languages", parse_languages(&m.languages));
         let modes = modes(&mut v, "mediator.modes", &m.modes);
-        let home = id_field(&mut v, "mediator.home_site_id", &m.home_site_id);
-        let account = id_field(&mut v, "mediator.account_id", &m.account_id);
+        let home = v.id("mediator.home_site_id", &m.home_site_id);
+        let account = v.id("mediator.account_id", &m.account_id);
         let bio = v.check("mediator.bio", parse_text(&m.bio, BIO_CHARS, false));
-        let (request_id, mediator) = finish(v, || {
+        let (request_id, mediator) = v.finish(|| {
             let mediator = Mediator {
                 id: uuid::Uuid::now_v7().to_string(),
                 account_id: account?,
@@ -613,7 +585,7 @@ impl DirectoryService for Directory {
         let req = request.into_inner();
         let m = req.mediator.unwrap_or_default();
         let mut v = Violations::new();
-        let id = id_field(&mut v, "mediator.id", &m.id);
+        let id = v.id("mediator.id", &m.id);
         let mut patch = MediatorPatch::default();
         let allowed = ["display_name", "kind", "level", "specialty_codes", "languages", "modes", "home_site_id", "bio"];
         for path in mask_paths(&mut v, req.update_mask, &allowed) {
@@ -636,12 +608,12 @@ impl DirectoryService for Directory {
                 }
                 "languages" => patch.languages = v.check("mediator.languages", parse_languages(&m.languages)),
                 "modes" => patch.modes = modes(&mut v, "mediator.modes", &m.modes),
-                "home_site_id" => patch.home_site_id = id_field(&mut v, "mediator.home_site_id", &m.home_site_id),
+                "home_site_id" => patch.home_site_id = v.id("mediator.home_site_id", &m.home_site_id),
                 "bio" => patch.bio = v.check("mediator.bio", parse_text(&m.bio, BIO_CHARS, false)),
                 _ => {}
             }
         }
-        let id = finish(v, || id)?;
+        let id = v.finish(|| id)?;
         let mediator =
             self.db.write::<_, Error, _>(move |conn| service::update_mediator(conn, &principal, &id, patch)).await?;
         Ok(Response::new(mediator_to_proto(mediator)))
@@ -654,8 +626,8 @@ impl DirectoryService for Directory {
         let principal = caller(&request)?;
         let req = request.into_inner();
         let mut v = Violations::new();
-        let id = id_field(&mut v, "id", &req.id);
-        let id = finish(v, || id)?;
+        let id = v.id("id", &req.id);
+        let id = v.finish(|| id)?;
         let mediator = self
             .db
             .write::<_, Error, _>(move |conn| service::set_mediator_active(conn, &principal, &id, req.active))

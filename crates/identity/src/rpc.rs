@@ -133,11 +133,6 @@ fn site_id(v: &mut Violations, field: &str, value: &str, required: bool) -> Opti
     Some(Some(value.to_owned()))
 }
 
-fn done<T>(v: Violations, value: impl FnOnce() -> Option<T>) -> Result<T, Status> {
-    v.into_result()?;
-    Ok(value().expect("every field parsed when there are no violations"))
-}
-
 /// A station admin acts only within their own station; a centre admin anywhere.
 fn admin_site(principal: &Principal, requested: Option<String>) -> Result<Option<String>> {
     match principal.role {
@@ -162,7 +157,7 @@ impl IdentityService for Identity {
         let phone = phone(&mut v, "phone", &req.phone);
         let password = v.check("password", domain::check_password(&req.password));
         let name = v.check("display_name", domain::parse_display_name(&req.display_name));
-        let (phone, (), name) = done(v, || Some((phone?, password?, name?)))?;
+        let (phone, (), name) = v.finish(|| Some((phone?, password?, name?)))?;
         let (account, expires_at) = self.register_resident(phone, req.password, name).await?;
         Ok(Response::new(pb::RegisterResidentResponse {
             account: Some(account_to_proto(&account, None)),
@@ -178,7 +173,7 @@ impl IdentityService for Identity {
         let mut v = Violations::new();
         let phone = phone(&mut v, "phone", &req.phone);
         let purpose = purpose(&mut v, req.purpose);
-        let (phone, purpose) = done(v, || Some((phone?, purpose?)))?;
+        let (phone, purpose) = v.finish(|| Some((phone?, purpose?)))?;
         let expires_at = self.send_phone_code(phone, purpose).await?;
         Ok(Response::new(pb::SendPhoneCodeResponse { expires_at: Some(timestamp(expires_at)) }))
     }
@@ -191,7 +186,7 @@ impl IdentityService for Identity {
         let mut v = Violations::new();
         let phone = phone(&mut v, "phone", &req.phone);
         let code = six_digits(&mut v, "code", &req.code);
-        let (phone, code) = done(v, || Some((phone?, code?)))?;
+        let (phone, code) = v.finish(|| Some((phone?, code?)))?;
         let account = self.verify_phone(phone, code).await?;
         Ok(Response::new(pb::VerifyPhoneResponse { account: Some(account_to_proto(&account, None)) }))
     }
@@ -204,7 +199,7 @@ impl IdentityService for Identity {
         if req.password.is_empty() || req.password.chars().count() > *domain::PASSWORD_CHARS.end() {
             v.add("password", "is required and at most 128 characters");
         }
-        let login = done(v, || login)?;
+        let login = v.finish(|| login)?;
         let tokens = self.login(login, req.password, peer).await?;
         Ok(Response::new(tokens_to_proto(tokens)))
     }
@@ -213,7 +208,7 @@ impl IdentityService for Identity {
         let req = request.into_inner();
         let mut v = Violations::new();
         let token = secret(&mut v, "refresh_token", &req.refresh_token);
-        let token = done(v, || token)?;
+        let token = v.finish(|| token)?;
         Ok(Response::new(tokens_to_proto(self.refresh(token).await?)))
     }
 
@@ -221,7 +216,7 @@ impl IdentityService for Identity {
         let req = request.into_inner();
         let mut v = Violations::new();
         let token = secret(&mut v, "refresh_token", &req.refresh_token);
-        let token = done(v, || token)?;
+        let token = v.finish(|| token)?;
         self.logout(token).await?;
         Ok(Response::new(pb::LogoutResponse {}))
     }
@@ -239,14 +234,14 @@ impl IdentityService for Identity {
         let principal = caller(&request)?;
         let req = request.into_inner();
         let mut v = Violations::new();
-        let request_id = v.check("request_id", domain::parse_request_id(&req.request_id));
+        let request_id = v.request_id(&req.request_id);
         let login = v.check("login", domain::parse_login(&req.login));
         let password = v.check("password", domain::check_password(&req.password));
         let role = staff_role(&mut v, req.role);
         let site = site_id(&mut v, "site_id", &req.site_id, false);
         let name = v.check("display_name", domain::parse_display_name(&req.display_name));
         let (request_id, login, (), role, site, name) =
-            done(v, || Some((request_id?, login?, password?, role?, site?, name?)))?;
+            v.finish(|| Some((request_id?, login?, password?, role?, site?, name?)))?;
 
         let site = admin_site(&principal, site)?;
         if principal.role == Role::StationAdmin && role == Role::CentreAdmin {
@@ -310,10 +305,10 @@ impl IdentityService for Identity {
         let principal = caller(&request)?;
         let req = request.into_inner();
         let mut v = Violations::new();
-        let request_id = v.check("request_id", domain::parse_request_id(&req.request_id));
+        let request_id = v.request_id(&req.request_id);
         let site = site_id(&mut v, "site_id", &req.site_id, true);
         let name = v.check("name", domain::parse_display_name(&req.name));
-        let (request_id, site, name) = done(v, || Some((request_id?, site?, name?)))?;
+        let (request_id, site, name) = v.finish(|| Some((request_id?, site?, name?)))?;
         let site = site.expect("site_id is required");
         let sites = self.sites;
 
@@ -362,7 +357,7 @@ impl IdentityService for Identity {
         let mut v = Violations::new();
         let kiosk_id = secret(&mut v, "kiosk_id", &req.kiosk_id);
         let kiosk_secret = secret(&mut v, "secret", &req.secret);
-        let (kiosk_id, kiosk_secret) = done(v, || Some((kiosk_id?, kiosk_secret?)))?;
+        let (kiosk_id, kiosk_secret) = v.finish(|| Some((kiosk_id?, kiosk_secret?)))?;
         Ok(Response::new(tokens_to_proto(self.kiosk_login(kiosk_id, kiosk_secret, peer).await?)))
     }
 
@@ -375,7 +370,7 @@ impl IdentityService for Identity {
         let mut v = Violations::new();
         let phone = phone(&mut v, "phone", &req.phone);
         let code = six_digits(&mut v, "code", &req.code);
-        let (phone, code) = done(v, || Some((phone?, code?)))?;
+        let (phone, code) = v.finish(|| Some((phone?, code?)))?;
         let tokens = self.start_kiosk_resident_session(&principal, phone, code).await?;
         Ok(Response::new(tokens_to_proto(tokens)))
     }

@@ -48,6 +48,7 @@ type Row = (
     NaiveDateTime,
 );
 
+#[allow(clippy::type_complexity)] // the column list itself, in the order of `Row`
 fn columns() -> (
     ratings::id,
     ratings::appointment_id,
@@ -269,6 +270,7 @@ fn sums_of(r: SumsRow) -> (String, Sums) {
     )
 }
 
+#[allow(clippy::type_complexity)] // the column list itself, in the order of `SumsRow`
 fn sums_columns() -> (
     rating_summaries::mediator_id,
     rating_summaries::count,

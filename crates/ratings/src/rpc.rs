@@ -65,15 +65,6 @@ fn rating_to_proto(r: Rating, admin: bool) -> pb::Rating {
     }
 }
 
-fn id(v: &mut Violations, field: &str, value: &str) -> Option<String> {
-    let value = value.trim();
-    if value.is_empty() || value.len() > 64 {
-        v.add(field, "is required and at most 64 characters");
-        return None;
-    }
-    Some(value.to_owned())
-}
-
 fn scores(v: &mut Violations, scores: Option<pb::Scores>) -> Option<Scores> {
     let s = scores.unwrap_or_default();
     match Scores::parse(s.overall, s.fairness, s.professionalism, s.timeliness) {
@@ -144,27 +135,22 @@ fn assessment_to_proto(a: Assessment) -> pb::Assessment {
     }
 }
 
-fn finish<T>(v: Violations, parsed: impl FnOnce() -> Option<T>) -> Result<T, Status> {
-    v.into_result()?;
-    Ok(parsed().expect("every field parsed when there are no violations"))
-}
-
 #[tonic::async_trait]
 impl RatingService for Ratings {
     async fn submit_rating(&self, request: Request<pb::SubmitRatingRequest>) -> Result<Response<pb::Rating>, Status> {
         let principal = caller(&request)?;
         let req = request.into_inner();
         let mut v = Violations::new();
-        let appointment_id = id(&mut v, "appointment_id", &req.appointment_id);
+        let appointment_id = v.id("appointment_id", &req.appointment_id);
         let scores = scores(&mut v, req.scores);
         let comment = comment(&mut v, &req.comment);
         let mediator_id = if req.mediator_id.trim().is_empty() {
             Some(None)
         } else {
-            id(&mut v, "mediator_id", &req.mediator_id).map(Some)
+            v.id("mediator_id", &req.mediator_id).map(Some)
         };
         let (appointment_id, scores, comment, mediator_id) =
-            finish(v, || Some((appointment_id?, scores?, comment?, mediator_id?)))?;
+            v.finish(|| Some((appointment_id?, scores?, comment?, mediator_id?)))?;
         let rating = self
             .db
             .write::<_, Error, _>(move |conn| {
@@ -178,10 +164,10 @@ impl RatingService for Ratings {
         let principal = caller(&request)?;
         let req = request.into_inner();
         let mut v = Violations::new();
-        let rating_id = id(&mut v, "rating_id", &req.rating_id);
+        let rating_id = v.id("rating_id", &req.rating_id);
         let scores = scores(&mut v, req.scores);
         let comment = comment(&mut v, &req.comment);
-        let (rating_id, scores, comment) = finish(v, || Some((rating_id?, scores?, comment?)))?;
+        let (rating_id, scores, comment) = v.finish(|| Some((rating_id?, scores?, comment?)))?;
         let settings = self.settings.clone();
         let rating = self
             .db
@@ -197,8 +183,8 @@ impl RatingService for Ratings {
         request: Request<pb::GetMediatorSummaryRequest>,
     ) -> Result<Response<pb::MediatorSummary>, Status> {
         let mut v = Violations::new();
-        let mediator_id = id(&mut v, "mediator_id", &request.get_ref().mediator_id);
-        let mediator_id = finish(v, || mediator_id)?;
+        let mediator_id = v.id("mediator_id", &request.get_ref().mediator_id);
+        let mediator_id = v.finish(|| mediator_id)?;
         let settings = self.settings.clone();
         let m = mediator_id.clone();
         let s = self.db.read::<_, Error, _>(move |conn| service::summary(conn, &settings, &m)).await?;
@@ -223,12 +209,12 @@ impl RatingService for Ratings {
         let principal: Option<Principal> = request.extensions().get::<Principal>().cloned();
         let req = request.into_inner();
         let mut v = Violations::new();
-        let mediator_id = id(&mut v, "mediator_id", &req.mediator_id);
+        let mediator_id = v.id("mediator_id", &req.mediator_id);
         let size = v.check("page_size", paging::page_size(req.page_size, 20, 100));
         let query =
             paging::fingerprint(&("ratings", &req.mediator_id, principal.as_ref().map(|p| p.account_id.clone())));
         let after = v.check("page_token", paging::decode_token::<(DateTime<Utc>, String)>(&req.page_token, &query));
-        let (mediator_id, size, after) = finish(v, || Some((mediator_id?, size?, after?)))?;
+        let (mediator_id, size, after) = v.finish(|| Some((mediator_id?, size?, after?)))?;
         let (mut ratings, admin) = self
             .db
             .read::<_, Error, _>(move |conn| {
@@ -252,9 +238,9 @@ impl RatingService for Ratings {
         let principal = caller(&request)?;
         let req = request.into_inner();
         let mut v = Violations::new();
-        let rating_id = id(&mut v, "rating_id", &req.rating_id);
+        let rating_id = v.id("rating_id", &req.rating_id);
         let reason = v.check("reason", parse_text(&req.reason, 500, true));
-        let (rating_id, reason) = finish(v, || Some((rating_id?, reason?)))?;
+        let (rating_id, reason) = v.finish(|| Some((rating_id?, reason?)))?;
         let rating = self
             .db
             .write::<_, Error, _>(move |conn| service::hide(conn, &principal, &rating_id, &reason, Utc::now()))
@@ -269,9 +255,9 @@ impl RatingService for Ratings {
         let principal = caller(&request)?;
         let req = request.into_inner();
         let mut v = Violations::new();
-        let mediator_id = id(&mut v, "mediator_id", &req.mediator_id);
+        let mediator_id = v.id("mediator_id", &req.mediator_id);
         let period = period(&mut v, req.period);
-        let (mediator_id, period) = finish(v, || Some((mediator_id?, period?)))?;
+        let (mediator_id, period) = v.finish(|| Some((mediator_id?, period?)))?;
         let settings = self.settings.clone();
         let assessment = self
             .db
@@ -287,13 +273,13 @@ impl RatingService for Ratings {
         let principal = caller(&request)?;
         let req = request.into_inner();
         let mut v = Violations::new();
-        let site_id = id(&mut v, "site_id", &req.site_id);
+        let site_id = v.id("site_id", &req.site_id);
         let period = period(&mut v, req.period);
         let size = v.check("page_size", paging::page_size(req.page_size, 50, 200));
         let query =
             paging::fingerprint(&("assessments", &req.site_id, req.period.map(|p| (p.year, p.month, p.quarter))));
         let after = v.check("page_token", paging::decode_token::<String>(&req.page_token, &query));
-        let (site_id, period, size, after) = finish(v, || Some((site_id?, period?, size?, after?)))?;
+        let (site_id, period, size, after) = v.finish(|| Some((site_id?, period?, size?, after?)))?;
         let settings = self.settings.clone();
         let mut items = self
             .db
@@ -320,9 +306,9 @@ impl RatingService for Ratings {
         let principal = caller(&request)?;
         let req = request.into_inner();
         let mut v = Violations::new();
-        let site_id = id(&mut v, "site_id", &req.site_id);
+        let site_id = v.id("site_id", &req.site_id);
         let period = period(&mut v, req.period);
-        let (site_id, period) = finish(v, || Some((site_id?, period?)))?;
+        let (site_id, period) = v.finish(|| Some((site_id?, period?)))?;
         let settings = self.settings.clone();
         let items = self
             .db

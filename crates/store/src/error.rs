@@ -16,6 +16,8 @@ pub enum Error {
     Migration(String),
     #[error(transparent)]
     Query(#[from] DieselError),
+    #[error("a recorded response no longer decodes: {0}")]
+    Unreadable(String),
     #[error("request_id was already used for a different request")]
     IdempotencyKeyReused,
 }

@@ -77,8 +77,7 @@ where
     F: FnOnce(&mut DbConnection) -> Result<M, E>,
 {
     match claim(conn, key, request)? {
-        Claim::Replay(bytes) => Ok(M::decode(bytes.as_slice())
-            .map_err(|err| Error::Migration(format!("recorded response does not decode: {err}")))?),
+        Claim::Replay(bytes) => Ok(M::decode(bytes.as_slice()).map_err(|err| Error::Unreadable(err.to_string()))?),
         Claim::New => {
             let response = create(conn)?;
             complete(conn, key, &response.encode_to_vec())?;

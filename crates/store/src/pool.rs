@@ -98,11 +98,11 @@ impl Db {
     /// `sqlite:///abs/path` is absolute) or `postgres://...`.
     pub fn connect(url: &str, settings: &PoolSettings) -> Result<Self> {
         let (target, backend) = parse_url(url, settings)?;
-        if let Target::Sqlite { path, .. } = &target {
-            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                std::fs::create_dir_all(parent)
-                    .map_err(|source| Error::CreateFolder { path: parent.display().to_string(), source })?;
-            }
+        if let Target::Sqlite { path, .. } = &target
+            && let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(parent)
+                .map_err(|source| Error::CreateFolder { path: parent.display().to_string(), source })?;
         }
         let pool = r2d2::Pool::builder()
             .max_size(settings.max_connections)

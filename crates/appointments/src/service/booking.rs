@@ -246,13 +246,17 @@ pub fn cancel(
     Ok(appointment)
 }
 
+/// Whether any session of the case is still booked or under way.
+fn has_live_session(conn: &mut DbConnection, case: &Case) -> Result<bool> {
+    let filter = AppointmentFilter { case_ids: Some(vec![case.id.clone()]), ..AppointmentFilter::default() };
+    Ok(repo::list_appointments(conn, &filter, None, 1000)?
+        .iter()
+        .any(|a| matches!(a.status, AppointmentStatus::Booked | AppointmentStatus::CheckedIn)))
+}
+
 /// A case with no live session left is open again.
 fn reopen_if_idle(conn: &mut DbConnection, case: &Case, now: DateTime<Utc>) -> Result<()> {
-    let filter = AppointmentFilter { case_ids: Some(vec![case.id.clone()]), ..AppointmentFilter::default() };
-    let live = repo::list_appointments(conn, &filter, None, 1000)?
-        .iter()
-        .any(|a| matches!(a.status, AppointmentStatus::Booked | AppointmentStatus::CheckedIn));
-    if !live && case.status == CaseStatus::Scheduled {
+    if !has_live_session(conn, case)? && case.status == CaseStatus::Scheduled {
         repo::set_case_status(conn, &case.id, CaseStatus::Open.as_str(), now)?;
     }
     Ok(())
@@ -282,7 +286,6 @@ pub fn run_session(
         }
         Move::Complete => {
             appointment.outcome = outcome;
-            repo::set_case_status(conn, &case.id, CaseStatus::Closed.as_str(), now)?;
             "COMPLETED"
         }
         Move::Reschedule | Move::Cancel => unreachable!("scheduling moves go through reschedule and cancel"),
@@ -290,8 +293,13 @@ pub fn run_session(
     repo::update_appointment(conn, &appointment, now)?;
     let detail = appointment.outcome.as_ref().map(|o| o.result.as_str()).unwrap_or_default();
     repo::add_event(conn, &case.id, Some(&viewer.principal.account_id), kind, detail, now)?;
-    if to == Move::NoShow {
-        reopen_if_idle(conn, &case, now)?;
+    match to {
+        Move::NoShow => reopen_if_idle(conn, &case, now)?,
+        // The case closes with its last live session; a joint follow-up keeps it scheduled.
+        Move::Complete if !has_live_session(conn, &case)? => {
+            repo::set_case_status(conn, &case.id, CaseStatus::Closed.as_str(), now)?
+        }
+        _ => {}
     }
     Ok(appointment)
 }

@@ -33,7 +33,7 @@ pub fn list_messages(
     case_id: &str,
     after_id: Option<&str>,
     limit: i64,
-) -> Result<Vec<(String, String, String, String, DateTime<Utc>)>> {
+) -> Result<Vec<repo::MessageRow>> {
     consultation_case(conn, viewer, case_id)?;
     Ok(repo::messages(conn, case_id, after_id, limit)?)
 }

@@ -157,11 +157,7 @@ pub fn search_availability(
     let exceptions = repo::exceptions(conn, &ids, window)?;
     let room_ids: Vec<String> = rooms.values().flatten().cloned().collect();
     let buffer = settings.slots.buffer;
-    let held = repo::holds(
-        conn,
-        &resources(&ids, None).into_iter().chain(resources(&[], None)).collect::<Vec<_>>(),
-        window.widened(buffer),
-    )?;
+    let held = repo::holds(conn, &resources(&ids, None), window.widened(buffer))?;
     let room_holds =
         repo::holds(conn, &room_ids.iter().map(|r| format!("room:{r}")).collect::<Vec<_>>(), window.widened(buffer))?;
 
