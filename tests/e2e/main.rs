@@ -7,6 +7,7 @@ mod appointments;
 mod common;
 mod demo;
 mod directory;
+mod dispatch;
 mod identity;
 mod ratings;
 mod server;

@@ -26,6 +26,7 @@ async fn health_reports_serving(backend: Backend) {
         "mediation.directory.v1.DirectoryService",
         "mediation.appointments.v1.AppointmentService",
         "mediation.ratings.v1.RatingService",
+        "mediation.dispatch.v1.DispatchService",
     ] {
         let reply = health.check(HealthCheckRequest { service: service.into() }).await.unwrap().into_inner();
         assert_eq!(reply.status(), ServingStatus::Serving, "{service:?}");

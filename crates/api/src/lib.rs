@@ -33,9 +33,15 @@ pub mod mediation {
             tonic::include_proto!("mediation.ratings.v1");
         }
     }
+
+    pub mod dispatch {
+        pub mod v1 {
+            tonic::include_proto!("mediation.dispatch.v1");
+        }
+    }
 }
 
-pub use mediation::{appointments, directory, identity, ratings};
+pub use mediation::{appointments, directory, dispatch, identity, ratings};
 
 /// Vendored `google.type` messages (LatLng, DayOfWeek, TimeOfDay, Date).
 pub mod google {

@@ -39,6 +39,7 @@ pub fn policy_table() -> HashMap<&'static str, Access> {
         mediation_directory::POLICY,
         mediation_appointments::POLICY,
         mediation_ratings::POLICY,
+        mediation_dispatch::POLICY,
     ];
     let mut merged = HashMap::new();
     for (method, access) in tables.into_iter().flatten() {
@@ -57,6 +58,7 @@ pub struct Application {
     directory: Directory,
     appointments: Appointments,
     ratings: Ratings,
+    dispatch: mediation_dispatch::Dispatch,
     notifier: Arc<Notifier>,
 }
 
@@ -173,10 +175,11 @@ impl Application {
             Directory::new(db.clone(), Arc::new(move |conn| mediation_ratings::service::rating_book(conn, prior)));
         let ratings = Ratings::new(db.clone(), rating_settings);
         let appointments = Appointments::new(db.clone(), appointment_settings(&settings));
+        let dispatch = mediation_dispatch::Dispatch::new(db.clone(), mediation_dispatch::DispatchSettings::default());
         let listener = TcpListener::bind(&settings.server.listen)
             .await
             .with_context(|| format!("binding {}", settings.server.listen))?;
-        Ok(Self { listener, settings, db, keys, identity, directory, appointments, ratings, notifier })
+        Ok(Self { listener, settings, db, keys, identity, directory, appointments, ratings, dispatch, notifier })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -203,6 +206,9 @@ impl Application {
             .await;
         health_reporter
             .set_serving::<mediation_api::ratings::v1::rating_service_server::RatingServiceServer<Ratings>>()
+            .await;
+        health_reporter
+            .set_serving::<mediation_api::dispatch::v1::dispatch_service_server::DispatchServiceServer<mediation_dispatch::Dispatch>>()
             .await;
         let reflection = || {
             tonic_reflection::server::Builder::configure()
@@ -242,6 +248,7 @@ impl Application {
         let directory = self.directory.into_server().max_decoding_message_size(server.max_message_bytes);
         let appointments = self.appointments.into_server().max_decoding_message_size(server.max_message_bytes);
         let ratings = self.ratings.into_server().max_decoding_message_size(server.max_message_bytes);
+        let dispatch = self.dispatch.into_server().max_decoding_message_size(server.max_message_bytes);
         let router = Server::builder()
             .accept_http1(true)
             .concurrency_limit_per_connection(server.concurrency_per_connection)
@@ -252,7 +259,8 @@ impl Application {
             .add_service(identity)
             .add_service(directory)
             .add_service(appointments)
-            .add_service(ratings);
+            .add_service(ratings)
+            .add_service(dispatch);
 
         let (worker_stop, worker_stopped) = tokio::sync::oneshot::channel::<()>();
         let worker = tokio::spawn(mediation_appointments::notices::deliver_until(

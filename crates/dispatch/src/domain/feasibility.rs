@@ -109,10 +109,8 @@ pub fn check(problem: &Problem, matrix: &Matrix, solution: &Solution) -> Vec<Vio
             if job.skill.as_ref().is_some_and(|s| !vehicle.skills.contains(s)) {
                 out.push(Violation::SkillMissing { job: stop.job });
             }
-            if let Some(lock) = job.lock {
-                if lock.vehicle != v {
-                    out.push(Violation::WrongVehicle { job: stop.job });
-                }
+            if job.lock.is_some_and(|lock| lock.vehicle != v) {
+                out.push(Violation::WrongVehicle { job: stop.job });
             }
             let before_first = route.stops[..position]
                 .iter()

@@ -143,7 +143,7 @@ pub fn solve(instance: &Instance, seconds: f64) -> Result<(Report, Vec<Violation
 pub fn solve_file(path: &std::path::Path, seconds: f64) -> Result<String, SolomonError> {
     let instance = parse(&std::fs::read_to_string(path)?)?;
     let (report, _) = solve(&instance, seconds)?;
-    Ok(serde_json::to_string(&report).map_err(|e| SolomonError::Format(e.to_string()))?)
+    serde_json::to_string(&report).map_err(|e| SolomonError::Format(e.to_string()))
 }
 
 #[cfg(test)]

@@ -1,0 +1,145 @@
+use chrono::{DateTime, NaiveDate, Utc};
+use mediation_appointments::domain::access::Viewer;
+use mediation_directory::domain::SiteKind;
+use mediation_store::DbConnection;
+
+use super::{require_dispatcher, station};
+use crate::domain::{Shift, Van, VanStatus, local_day};
+use crate::error::{Error, Result, invalid};
+use crate::repo;
+
+fn station_site(conn: &mut DbConnection, id: &str) -> Result<()> {
+    match mediation_directory::repo::site(conn, id)? {
+        Some(site) if site.kind == SiteKind::Station => Ok(()),
+        Some(_) => Err(invalid("depot_site_id", "must be a station")),
+        None => Err(invalid("depot_site_id", "names no site")),
+    }
+}
+
+fn existing_van(conn: &mut DbConnection, id: &str) -> Result<Van> {
+    repo::van(conn, id)?.ok_or(Error::NotFound("van"))
+}
+
+pub fn register_van(conn: &mut DbConnection, viewer: &Viewer, new: Van, now: DateTime<Utc>) -> Result<Van> {
+    require_dispatcher(viewer, &new.depot_site_id)?;
+    station_site(conn, &new.depot_site_id)?;
+    if repo::plate_taken(conn, &new.plate, None)? {
+        return Err(Error::AlreadyExists("a van with that plate is registered"));
+    }
+    let van = Van {
+        id: uuid::Uuid::now_v7().to_string(),
+        status: VanStatus::Available,
+        location: None,
+        located_at: None,
+        ..new
+    };
+    repo::insert_van(conn, &van, now)?;
+    repo::bump_station(conn, &van.depot_site_id)?;
+    Ok(van)
+}
+
+/// What UpdateVan may change.
+#[derive(Debug, Clone, Default)]
+pub struct VanPatch {
+    pub plate: Option<String>,
+    pub seats: Option<i32>,
+    pub depot_site_id: Option<String>,
+}
+
+pub fn update_van(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    id: &str,
+    patch: VanPatch,
+    now: DateTime<Utc>,
+) -> Result<Van> {
+    let mut van = existing_van(conn, id)?;
+    require_dispatcher(viewer, &van.depot_site_id)?;
+    let old_depot = van.depot_site_id.clone();
+    if let Some(plate) = patch.plate {
+        if repo::plate_taken(conn, &plate, Some(id))? {
+            return Err(Error::AlreadyExists("a van with that plate is registered"));
+        }
+        van.plate = plate;
+    }
+    if let Some(seats) = patch.seats {
+        van.seats = seats;
+    }
+    if let Some(depot) = patch.depot_site_id {
+        require_dispatcher(viewer, &depot)?;
+        station_site(conn, &depot)?;
+        van.depot_site_id = depot;
+    }
+    repo::update_van(conn, &van, now)?;
+    repo::bump_station(conn, &old_depot)?;
+    repo::bump_station(conn, &van.depot_site_id)?;
+    Ok(van)
+}
+
+/// AVAILABLE or OUT_OF_SERVICE; either way the station's plans made before are stale.
+pub fn set_van_status(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    id: &str,
+    status: VanStatus,
+    now: DateTime<Utc>,
+) -> Result<Van> {
+    let mut van = existing_van(conn, id)?;
+    require_dispatcher(viewer, &van.depot_site_id)?;
+    van.status = status;
+    repo::update_van(conn, &van, now)?;
+    repo::bump_station(conn, &van.depot_site_id)?;
+    Ok(van)
+}
+
+/// Vans of `depot` (required for staff bound to a station, who see only their own).
+pub fn list_vans(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    depot: Option<String>,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Van>> {
+    let depot = match (depot, viewer.is_centre_wide() || viewer.role() == mediation_auth::Role::CentreAdmin) {
+        (depot, true) => depot,
+        (Some(depot), false) if viewer.station.as_deref() == Some(depot.as_str()) => Some(depot),
+        (None, false) if viewer.station.is_some() => viewer.station.clone(),
+        _ => return Err(Error::Forbidden("staff see the vans of their own station")),
+    };
+    Ok(repo::list_vans(conn, depot.as_deref(), after, limit)?)
+}
+
+/// Replaces the van's shift on `day`. Crew mediators must exist, be active, and be free: not
+/// on another van (the database refuses that too) and not booked for a station session.
+pub fn set_shift(conn: &mut DbConnection, viewer: &Viewer, shift: Shift) -> Result<Shift> {
+    let van = existing_van(conn, &shift.van_id)?;
+    require_dispatcher(viewer, &van.depot_site_id)?;
+    let depot = station(conn, &van.depot_site_id)?;
+    if local_day(shift.start, depot.zone) != shift.day {
+        return Err(invalid("start", "must be on the shift's date at the van's station"));
+    }
+    for (i, mediator_id) in shift.crew_mediator_ids.iter().enumerate() {
+        match mediation_directory::repo::mediator(conn, mediator_id)? {
+            Some(m) if m.active => {}
+            _ => return Err(invalid(&format!("crew_mediator_ids[{i}]"), "names no active mediator")),
+        }
+    }
+    let taken = repo::crew_elsewhere(conn, &shift.crew_mediator_ids, &shift.van_id, shift.start, shift.end)?;
+    if let Some(first) = taken.first() {
+        return Err(Error::CrewTaken(format!("mediator {first} is on another van")));
+    }
+    let holds: Vec<String> = shift.crew_mediator_ids.iter().map(|m| format!("mediator:{m}")).collect();
+    let span = mediation_appointments::domain::hours::Interval::new(shift.start, shift.end);
+    let booked = mediation_appointments::repo::held(conn, &holds, span, None)?;
+    if let Some(first) = booked.first() {
+        return Err(Error::CrewTaken(format!("{first} is booked for a station session")));
+    }
+    repo::replace_shift(conn, &shift)?;
+    repo::bump_day(conn, &van.depot_site_id, shift.day)?;
+    Ok(shift)
+}
+
+/// The van's shift on `day`, if any.
+pub fn shift_of(conn: &mut DbConnection, van_id: &str, day: NaiveDate) -> Result<Option<Shift>> {
+    Ok(repo::shifts(conn, &[van_id.to_owned()], day)?.pop())
+}

@@ -1,0 +1,511 @@
+//! DispatchService end to end: a day of home visits planned over two vans (every stop inside its
+//! window, no overlap on a route, committed as PLANNED with a van and an ETA), a stale plan
+//! refused, the resident's live watch, privacy of addresses and streams, and an out-of-service
+//! van left without a route. Planner time limits stay at a second to keep the suite fast.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, TimeZone, Utc};
+use mediation_api::appointments::v1 as appointments;
+use mediation_api::directory::v1 as directory;
+use mediation_api::dispatch::v1 as pb;
+use mediation_api::dispatch::v1::dispatch_service_client::DispatchServiceClient;
+use mediation_api::google::r#type::{Date, LatLng};
+use mediation_api::identity::v1 as identity;
+use prost_types::Timestamp;
+use tonic::Code;
+use tonic::transport::Channel;
+
+use crate::common::*;
+
+both_backends!(
+    ten_visits_on_two_vans_are_all_served_inside_their_windows_and_commit_as_planned,
+    a_request_after_a_proposal_makes_its_commit_stale,
+    the_resident_watches_the_crew_set_off_and_nobody_else_may,
+    a_crew_sees_addresses_only_of_its_own_vans_visits,
+    an_out_of_service_van_gets_no_route,
+    replanning_keeps_visits_under_way_first_and_planned_ones_on_their_van,
+    a_mediator_cannot_crew_two_vans_at_once,
+);
+
+/// Zhonghe police station in Yinzhou; the visits are within a few kilometres.
+const STATION: (f64, f64) = (29.8415, 121.5532);
+
+fn shanghai() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).unwrap()
+}
+
+/// Three days from today in Asia/Shanghai: far enough that every window is in the future.
+fn visit_day() -> NaiveDate {
+    Utc::now().with_timezone(&shanghai()).date_naive() + chrono::Duration::days(3)
+}
+
+fn local(day: NaiveDate, hour: u32, minute: u32) -> DateTime<Utc> {
+    shanghai().from_local_datetime(&day.and_hms_opt(hour, minute, 0).unwrap()).unwrap().with_timezone(&Utc)
+}
+
+fn ts(t: DateTime<Utc>) -> Timestamp {
+    Timestamp { seconds: t.timestamp(), nanos: 0 }
+}
+
+fn at(t: &Option<Timestamp>) -> DateTime<Utc> {
+    let t = t.as_ref().expect("a timestamp");
+    DateTime::from_timestamp(t.seconds, t.nanos as u32).unwrap()
+}
+
+fn date(day: NaiveDate) -> Date {
+    Date { year: day.year(), month: day.month() as i32, day: day.day() as i32 }
+}
+
+async fn dispatch(app: &TestApp) -> DispatchServiceClient<Channel> {
+    DispatchServiceClient::new(app.channel().await)
+}
+
+/// A staff account of `role` at `site`; returns (login, account id).
+async fn staff_account(app: &TestApp, admin: &str, role: identity::Role, site: &str) -> (String, String) {
+    let login = format!("staff.{}", uuid::Uuid::new_v4().simple());
+    let request = identity::CreateStaffAccountRequest {
+        request_id: new_request_id(),
+        login: login.clone(),
+        password: PASSWORD.into(),
+        role: role.into(),
+        site_id: site.into(),
+        display_name: login.clone(),
+    };
+    let account = app.identity().await.create_staff_account(authed(request, admin)).await.expect("creates the account");
+    (login, account.into_inner().id)
+}
+
+/// A station mediator doing home visits; returns (mediator id, access token).
+async fn crew_mediator(app: &TestApp, admin: &str, station: &str, name: &str) -> (String, String) {
+    let (login, account_id) = staff_account(app, admin, identity::Role::Mediator, station).await;
+    let profile = directory::Mediator {
+        display_name: name.into(),
+        kind: directory::MediatorKind::StationMediator.into(),
+        level: 2,
+        specialty_codes: vec!["neighbour".into(), "family_marriage".into()],
+        languages: vec!["zh".into()],
+        modes: vec![directory::MediationMode::InPerson.into(), directory::MediationMode::HomeVisit.into()],
+        home_site_id: station.into(),
+        account_id,
+        bio: format!("{name}，常上门调解。"),
+        ..Default::default()
+    };
+    let request = directory::CreateMediatorRequest { request_id: new_request_id(), mediator: Some(profile) };
+    let id = app.directory().await.create_mediator(authed(request, admin)).await.expect("creates").into_inner().id;
+    (id, app.login(&login, PASSWORD).await.access_token)
+}
+
+/// A station with a van depot, its dispatcher, and two vans each with a crew of one on a
+/// 08:00-18:00 shift on the visit day.
+struct Day {
+    dispatcher: String,
+    station: String,
+    day: NaiveDate,
+    vans: [String; 2],
+    /// Each van's crew mediator's access token.
+    crews: [String; 2],
+    /// Each van's crew mediator.
+    crew_ids: [String; 2],
+}
+
+async fn day(app: &TestApp) -> Day {
+    let admin = app.centre_admin().await.access_token;
+    let centre = app.site(&admin, directory::SiteKind::Centre, "", "鄞州区警调衔接中心").await;
+    let site = directory::Site {
+        name: "中河派出所".into(),
+        kind: directory::SiteKind::Station.into(),
+        parent_id: centre,
+        address: "宁波市鄞州区中河街道天童南路588号".into(),
+        location: Some(LatLng { latitude: STATION.0, longitude: STATION.1 }),
+        ..Default::default()
+    };
+    let request = directory::CreateSiteRequest { request_id: new_request_id(), site: Some(site) };
+    let station = app.directory().await.create_site(authed(request, &admin)).await.unwrap().into_inner().id;
+    let (login, _) = staff_account(app, &admin, identity::Role::Dispatcher, &station).await;
+    let dispatcher = app.login(&login, PASSWORD).await.access_token;
+    let day = visit_day();
+    let mut vans = Vec::new();
+    let mut crews = Vec::new();
+    let mut crew_ids = Vec::new();
+    for (i, name) in ["陈海芬", "周立军"].into_iter().enumerate() {
+        let van =
+            pb::Van { plate: format!("浙B·M{i}001"), depot_site_id: station.clone(), seats: 6, ..Default::default() };
+        let request = pb::RegisterVanRequest { request_id: new_request_id(), van: Some(van) };
+        let van = dispatch(app).await.register_van(authed(request, &dispatcher)).await.expect("registers").into_inner();
+        let (mediator, token) = crew_mediator(app, &admin, &station, name).await;
+        let shift = pb::SetVanShiftRequest {
+            van_id: van.id.clone(),
+            date: Some(date(day)),
+            start: Some(ts(local(day, 8, 0))),
+            end: Some(ts(local(day, 18, 0))),
+            crew_mediator_ids: vec![mediator.clone()],
+        };
+        dispatch(app).await.set_van_shift(authed(shift, &dispatcher)).await.expect("sets the shift");
+        vans.push(van.id);
+        crews.push(token);
+        crew_ids.push(mediator);
+    }
+    Day {
+        dispatcher,
+        station,
+        day,
+        vans: [vans[0].clone(), vans[1].clone()],
+        crews: [crews[0].clone(), crews[1].clone()],
+        crew_ids: [crew_ids[0].clone(), crew_ids[1].clone()],
+    }
+}
+
+/// A resident with their own case at the station; returns (access token, case id).
+async fn resident_case(app: &TestApp, d: &Day, phone: &str) -> (String, String) {
+    let token = app.resident(phone).await.access_token;
+    let request = appointments::CreateCaseRequest {
+        request_id: new_request_id(),
+        category: "family_marriage".into(),
+        summary: "家庭纠纷，不便到所。".into(),
+        parties: vec![
+            appointments::Party {
+                name: "王芳".into(),
+                phone: phone.into(),
+                role: appointments::PartyRole::Applicant.into(),
+            },
+            appointments::Party {
+                name: "赵强".into(),
+                phone: "13800000001".into(),
+                role: appointments::PartyRole::Respondent.into(),
+            },
+        ],
+        origin: appointments::CaseOrigin::App.into(),
+        assessment: Some(appointments::Assessment {
+            amount_in_dispute_yuan: 1000,
+            party_count: 2,
+            ..Default::default()
+        }),
+        site_id: d.station.clone(),
+    };
+    let case = app.appointments().await.create_case(authed(request, &token)).await.expect("creates").into_inner();
+    (token, case.id)
+}
+
+/// Visit `i`: a flat 1-3 km from the station, a 45-minute visit in a morning (09:00-12:00) or
+/// afternoon (13:30-17:00) window.
+fn visit_request(d: &Day, case_id: &str, i: usize) -> pb::RequestHomeVisitRequest {
+    let angle = i as f64 * 2.3;
+    let km = 1.0 + (i % 3) as f64;
+    let (start, end) = if i.is_multiple_of(2) { ((9, 0), (12, 0)) } else { ((13, 30), (17, 0)) };
+    pb::RequestHomeVisitRequest {
+        request_id: new_request_id(),
+        case_id: case_id.into(),
+        address: format!("宁波市鄞州区中河街道某小区{}幢{}室", i + 1, 101 + i),
+        location: Some(LatLng {
+            latitude: STATION.0 + km / 111.0 * angle.sin(),
+            longitude: STATION.1 + km / 96.0 * angle.cos(),
+        }),
+        window_start: Some(ts(local(d.day, start.0, start.1))),
+        window_end: Some(ts(local(d.day, end.0, end.1))),
+        duration: Some(prost_types::Duration { seconds: 45 * 60, nanos: 0 }),
+        reason: pb::VisitReason::Privacy.into(),
+        ..Default::default()
+    }
+}
+
+async fn request_visits(app: &TestApp, d: &Day, token: &str, case_id: &str, n: usize) -> Vec<pb::HomeVisit> {
+    let mut out = Vec::new();
+    for i in 0..n {
+        let request = visit_request(d, case_id, i);
+        out.push(dispatch(app).await.request_home_visit(authed(request, token)).await.expect("requests").into_inner());
+    }
+    out
+}
+
+async fn propose(app: &TestApp, d: &Day) -> pb::Plan {
+    let request = pb::ProposePlanRequest {
+        date: Some(date(d.day)),
+        station_id: d.station.clone(),
+        time_limit: Some(prost_types::Duration { seconds: 1, nanos: 0 }),
+    };
+    dispatch(app).await.propose_plan(authed(request, &d.dispatcher)).await.expect("proposes").into_inner()
+}
+
+async fn commit(app: &TestApp, d: &Day, plan: &pb::Plan) -> Result<pb::Plan, tonic::Status> {
+    let request = pb::CommitPlanRequest { plan_id: plan.id.clone() };
+    dispatch(app).await.commit_plan(authed(request, &d.dispatcher)).await.map(|r| r.into_inner())
+}
+
+async fn get(app: &TestApp, token: &str, id: &str) -> Result<pb::HomeVisit, tonic::Status> {
+    dispatch(app)
+        .await
+        .get_home_visit(authed(pb::GetHomeVisitRequest { id: id.into() }, token))
+        .await
+        .map(|r| r.into_inner())
+}
+
+/// Every stop starts inside its visit's window and ends by the window's end; on each route the
+/// van leaves within its shift, drives before it arrives, and never overlaps two stops.
+fn assert_feasible(plan: &pb::Plan, visits: &[pb::HomeVisit], d: &Day) {
+    for route in &plan.routes {
+        let mut previous = at(&route.depart_depot);
+        assert!(previous >= local(d.day, 8, 0), "leaves within the shift");
+        for stop in &route.stops {
+            let visit = visits.iter().find(|v| v.id == stop.visit_id).expect("a stop is a requested visit");
+            let (arrival, start, departure) = (at(&stop.arrival), at(&stop.start), at(&stop.departure));
+            assert!(arrival > previous, "driving takes time: {stop:?}");
+            assert!(start >= arrival && start >= at(&visit.window_start), "starts in the window: {stop:?}");
+            assert_eq!(departure - start, chrono::Duration::minutes(45), "the visit lasts its duration");
+            assert!(departure <= at(&visit.window_end), "ends in the window: {stop:?}");
+            previous = departure;
+        }
+        assert!(at(&route.return_depot) > previous && at(&route.return_depot) <= local(d.day, 18, 0));
+    }
+}
+
+async fn ten_visits_on_two_vans_are_all_served_inside_their_windows_and_commit_as_planned(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let d = day(&app).await;
+    let (resident, case_id) = resident_case(&app, &d, "13800000601").await;
+    let visits = request_visits(&app, &d, &resident, &case_id, 10).await;
+    assert!(visits.iter().all(|v| v.status() == pb::VisitStatus::Requested && !v.address_masked));
+
+    let plan = propose(&app, &d).await;
+    assert!(plan.unassigned.is_empty(), "{:?}", plan.unassigned);
+    assert_eq!(plan.routes.iter().map(|r| r.stops.len()).sum::<usize>(), 10);
+    assert!(plan.routes.len() <= 2 && plan.routes.iter().all(|r| d.vans.contains(&r.van_id)));
+    assert!(plan.total_distance_m > 0.0 && plan.svg.starts_with("<svg"));
+    assert_feasible(&plan, &visits, &d);
+
+    let committed = commit(&app, &d, &plan).await.expect("commits");
+    assert!(committed.committed);
+    for route in &plan.routes {
+        for (position, stop) in route.stops.iter().enumerate() {
+            let visit = get(&app, &resident, &stop.visit_id).await.unwrap();
+            assert_eq!(visit.status(), pb::VisitStatus::Planned);
+            assert_eq!(visit.van_id, route.van_id);
+            assert_eq!(visit.position, position as i32);
+            assert_eq!(at(&visit.eta), at(&stop.start));
+        }
+    }
+    // A plan is applied once.
+    let again = commit(&app, &d, &plan).await;
+    assert_status(again, Code::FailedPrecondition, "PLAN_COMMITTED");
+}
+
+async fn a_request_after_a_proposal_makes_its_commit_stale(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let d = day(&app).await;
+    let (resident, case_id) = resident_case(&app, &d, "13800000602").await;
+    request_visits(&app, &d, &resident, &case_id, 3).await;
+    let plan = propose(&app, &d).await;
+
+    let late = visit_request(&d, &case_id, 7);
+    dispatch(&app).await.request_home_visit(authed(late, &resident)).await.expect("requests");
+    assert_status(commit(&app, &d, &plan).await, Code::FailedPrecondition, "PLAN_STALE");
+
+    // A van's status changing makes a fresh plan stale too; the one after that commits.
+    let fresh = propose(&app, &d).await;
+    assert_eq!(fresh.routes.iter().map(|r| r.stops.len()).sum::<usize>(), 4);
+    let status = pb::SetVanStatusRequest { van_id: d.vans[1].clone(), status: pb::VanStatus::Available.into() };
+    dispatch(&app).await.set_van_status(authed(status, &d.dispatcher)).await.unwrap();
+    assert_status(commit(&app, &d, &fresh).await, Code::FailedPrecondition, "PLAN_STALE");
+    let last = propose(&app, &d).await;
+    commit(&app, &d, &last).await.expect("a plan of the current version commits");
+}
+
+async fn the_resident_watches_the_crew_set_off_and_nobody_else_may(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let d = day(&app).await;
+    let (resident, case_id) = resident_case(&app, &d, "13800000603").await;
+    let visit = request_visits(&app, &d, &resident, &case_id, 1).await.remove(0);
+    let plan = propose(&app, &d).await;
+    commit(&app, &d, &plan).await.unwrap();
+    let planned = get(&app, &resident, &visit.id).await.unwrap();
+    let crew = if planned.van_id == d.vans[0] { &d.crews[0] } else { &d.crews[1] };
+
+    let other = app.resident("13800000604").await.access_token;
+    let refused =
+        dispatch(&app).await.watch_visit(authed(pb::WatchVisitRequest { visit_id: visit.id.clone() }, &other)).await;
+    assert_status(refused, Code::NotFound, "NOT_FOUND");
+    let staff = dispatch(&app)
+        .await
+        .watch_visit(authed(pb::WatchVisitRequest { visit_id: visit.id.clone() }, &d.dispatcher))
+        .await;
+    assert_status(staff, Code::PermissionDenied, "FORBIDDEN");
+
+    let mut stream = dispatch(&app)
+        .await
+        .watch_visit(authed(pb::WatchVisitRequest { visit_id: visit.id.clone() }, &resident))
+        .await
+        .expect("the resident watches")
+        .into_inner();
+    let first = stream.message().await.unwrap().expect("the current state first");
+    assert_eq!(first.status(), pb::VisitStatus::Planned);
+
+    let update = pb::UpdateVisitStatusRequest {
+        visit_id: visit.id.clone(),
+        status: pb::VisitStatus::EnRoute.into(),
+        note: "出发了".into(),
+    };
+    dispatch(&app).await.update_visit_status(authed(update, crew)).await.expect("the crew sets off");
+    let report = pb::ReportPositionRequest {
+        van_id: planned.van_id.clone(),
+        location: Some(LatLng { latitude: STATION.0 + 0.003, longitude: STATION.1 + 0.002 }),
+    };
+    dispatch(&app).await.report_position(authed(report, crew)).await.expect("the crew reports");
+
+    let deadline = Duration::from_secs(10);
+    let en_route = tokio::time::timeout(deadline, stream.message()).await.expect("an update in time").unwrap().unwrap();
+    assert_eq!(en_route.status(), pb::VisitStatus::EnRoute);
+    let moved = tokio::time::timeout(deadline, stream.message()).await.expect("a position in time").unwrap().unwrap();
+    let van = moved.van_location.expect("the van's position");
+    let hundredths = van.latitude * 100.0;
+    assert!((hundredths - hundredths.round()).abs() < 1e-6, "rounded until the van arrives: {van:?}");
+    assert!(moved.eta.is_some());
+    drop(stream);
+
+    // The crew cannot skip ahead.
+    let back = pb::UpdateVisitStatusRequest {
+        visit_id: visit.id.clone(),
+        status: pb::VisitStatus::Completed.into(),
+        note: String::new(),
+    };
+    assert_status(
+        dispatch(&app).await.update_visit_status(authed(back, crew)).await,
+        Code::FailedPrecondition,
+        "VISIT_EN_ROUTE",
+    );
+}
+
+async fn a_crew_sees_addresses_only_of_its_own_vans_visits(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let d = day(&app).await;
+    let (resident, case_id) = resident_case(&app, &d, "13800000605").await;
+    let visit = request_visits(&app, &d, &resident, &case_id, 1).await.remove(0);
+    let assign = pb::AssignVisitRequest { visit_id: visit.id.clone(), van_id: d.vans[0].clone(), position: 0 };
+    let assigned =
+        dispatch(&app).await.assign_visit(authed(assign, &d.dispatcher)).await.expect("assigns").into_inner();
+    assert_eq!((assigned.status(), assigned.van_id.as_str()), (pb::VisitStatus::Planned, d.vans[0].as_str()));
+    assert!(assigned.eta.is_some());
+
+    let own = get(&app, &d.crews[0], &visit.id).await.unwrap();
+    assert!(!own.address_masked);
+    assert_eq!(own.address, visit.address);
+
+    let other = get(&app, &d.crews[1], &visit.id).await.unwrap();
+    assert!(other.address_masked);
+    assert_ne!(other.address, visit.address);
+    assert!(other.address.ends_with("****") && !other.address.contains("幢"), "{}", other.address);
+
+    let listed = dispatch(&app)
+        .await
+        .list_home_visits(authed(
+            pb::ListHomeVisitsRequest {
+                filter: Some(pb::HomeVisitFilter { date: Some(date(d.day)), ..Default::default() }),
+                ..Default::default()
+            },
+            &d.crews[1],
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(listed.home_visits.is_empty(), "a crew lists only its own van's visits");
+
+    let mine = dispatch(&app)
+        .await
+        .list_home_visits(authed(pb::ListHomeVisitsRequest::default(), &resident))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(mine.home_visits.len(), 1);
+    assert!(!mine.home_visits[0].address_masked);
+}
+
+async fn an_out_of_service_van_gets_no_route(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let d = day(&app).await;
+    let (resident, case_id) = resident_case(&app, &d, "13800000606").await;
+    let visits = request_visits(&app, &d, &resident, &case_id, 6).await;
+    let broken = pb::SetVanStatusRequest { van_id: d.vans[1].clone(), status: pb::VanStatus::OutOfService.into() };
+    let van = dispatch(&app).await.set_van_status(authed(broken, &d.dispatcher)).await.unwrap().into_inner();
+    assert_eq!(van.status(), pb::VanStatus::OutOfService);
+
+    let plan = propose(&app, &d).await;
+    assert!(plan.routes.iter().all(|r| r.van_id != d.vans[1]), "{:?}", plan.routes);
+    let routed: usize = plan.routes.iter().map(|r| r.stops.len()).sum();
+    assert_eq!(routed + plan.unassigned.len(), 6);
+    assert_feasible(&plan, &visits, &d);
+    commit(&app, &d, &plan).await.expect("commits");
+
+    // Out of service, the van cannot be given a visit by hand either.
+    let assign = pb::AssignVisitRequest { visit_id: visits[0].id.clone(), van_id: d.vans[1].clone(), position: 0 };
+    assert_status(
+        dispatch(&app).await.assign_visit(authed(assign, &d.dispatcher)).await,
+        Code::FailedPrecondition,
+        "VAN_OUT_OF_SERVICE",
+    );
+}
+
+async fn replanning_keeps_visits_under_way_first_and_planned_ones_on_their_van(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let d = day(&app).await;
+    let (resident, case_id) = resident_case(&app, &d, "13800000607").await;
+    let visits = request_visits(&app, &d, &resident, &case_id, 6).await;
+    let first = propose(&app, &d).await;
+    commit(&app, &d, &first).await.unwrap();
+    let van_of = |plan: &pb::Plan, visit: &str| {
+        plan.routes.iter().find(|r| r.stops.iter().any(|s| s.visit_id == visit)).map(|r| r.van_id.clone())
+    };
+
+    // The crew of the first route sets off to its first stop; a resident cancels another visit.
+    let route = &first.routes[0];
+    let under_way = route.stops[0].visit_id.clone();
+    let crew = if route.van_id == d.vans[0] { &d.crews[0] } else { &d.crews[1] };
+    let update = pb::UpdateVisitStatusRequest {
+        visit_id: under_way.clone(),
+        status: pb::VisitStatus::EnRoute.into(),
+        note: String::new(),
+    };
+    dispatch(&app).await.update_visit_status(authed(update, crew)).await.expect("sets off");
+    let cancelled = visits.iter().find(|v| v.id != under_way).unwrap().id.clone();
+    let cancel = pb::CancelHomeVisitRequest { visit_id: cancelled.clone(), reason: "家里有事".into() };
+    dispatch(&app).await.cancel_home_visit(authed(cancel, &resident)).await.expect("cancels");
+
+    let again = propose(&app, &d).await;
+    assert_feasible(&again, &visits, &d);
+    assert_eq!(van_of(&again, &cancelled), None, "a cancelled visit is not planned");
+    assert!(again.unassigned.iter().all(|u| u.visit_id != cancelled));
+    let kept = again.routes.iter().find(|r| r.van_id == route.van_id).expect("the van still has a route");
+    assert_eq!(kept.stops[0].visit_id, under_way, "the visit under way leads its van's route");
+    for visit in visits.iter().filter(|v| v.id != cancelled) {
+        assert_eq!(van_of(&again, &visit.id), van_of(&first, &visit.id), "{} stays on its van", visit.id);
+    }
+    commit(&app, &d, &again).await.expect("commits");
+    let still = get(&app, &resident, &under_way).await.unwrap();
+    assert_eq!(still.status(), pb::VisitStatus::EnRoute, "committing does not undo the crew's status");
+}
+
+async fn a_mediator_cannot_crew_two_vans_at_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let d = day(&app).await;
+    let overlapping = pb::SetVanShiftRequest {
+        van_id: d.vans[1].clone(),
+        date: Some(date(d.day)),
+        start: Some(ts(local(d.day, 12, 0))),
+        end: Some(ts(local(d.day, 20, 0))),
+        crew_mediator_ids: vec![d.crew_ids[0].clone()],
+    };
+    assert_status(
+        dispatch(&app).await.set_van_shift(authed(overlapping, &d.dispatcher)).await,
+        Code::Aborted,
+        "SLOT_TAKEN",
+    );
+    // After the first van's shift, the same mediator is free.
+    let next_day = d.day.succ_opt().unwrap();
+    let later = pb::SetVanShiftRequest {
+        van_id: d.vans[1].clone(),
+        date: Some(date(next_day)),
+        start: Some(ts(local(next_day, 8, 0))),
+        end: Some(ts(local(next_day, 12, 0))),
+        crew_mediator_ids: vec![d.crew_ids[0].clone(), d.crew_ids[1].clone()],
+    };
+    let shift = dispatch(&app).await.set_van_shift(authed(later, &d.dispatcher)).await.expect("sets").into_inner();
+    assert_eq!(shift.crew_mediator_ids.len(), 2);
+}
