@@ -33,12 +33,14 @@ async fn the_demo_district_loads_twice_and_its_logins_work(backend: Backend) {
     assert_ne!(first.password, second.password, "a run issues a new password");
     assert_ne!(first.kiosk.secret, second.kiosk.secret, "a run issues new kiosk secrets");
     let printed = second.to_string();
-    assert!(printed.contains("Working hours") && printed.contains("#6"), "{printed}");
-    assert!(!printed.contains("#4"), "{printed}");
+    assert!(printed.contains("Working hours") && printed.contains("van-yinzhou-1"), "{printed}");
+    assert!(!printed.contains("#4") && !printed.contains("#6"), "{printed}");
 
     // The second run replaced the working hours rather than adding to them.
     assert!(first.hour_rules > 0);
     assert_eq!(second.hour_rules, first.hour_rules);
+    assert_eq!((first.vans.created, first.vans.updated), (2, 0), "two vans");
+    assert_eq!((second.vans.created, second.vans.updated), (0, 2), "and no more on a second run");
     let stored = db
         .read::<_, anyhow::Error, _>(|conn| Ok(mediation_appointments::repo::hours(conn, None, None)?))
         .await

@@ -19,10 +19,13 @@
 //!
 //! Names, addresses and coordinates are invented or approximate; no mediator is a real person.
 //!
-//! Not loaded yet: the two mediation vans arrive with issue #6 (dispatch); add them here when
-//! it lands.
+//! Two mediation vans ("流动调解车") stand at the first two stations, AVAILABLE, without shifts:
+//! a dispatcher sets the day's shifts and crews with SetVanShift.
 
 mod data;
+
+/// The demo's mediation vans: id, plate, index of the depot station.
+const VANS: [(&str, &str, usize); 2] = [("van-yinzhou-1", "浙B·M1001", 0), ("van-yinzhou-2", "浙B·M1002", 1)];
 
 use std::fmt;
 
@@ -35,6 +38,7 @@ use mediation_directory::domain::{
     parse_languages, parse_text, parse_time_zone,
 };
 use mediation_directory::service::{self as directory, MediatorPatch, RoomPatch, SitePatch};
+use mediation_dispatch::domain::{Van, VanStatus};
 use mediation_identity::domain::{PhoneNumber, parse_login};
 use mediation_identity::repo::{self as accounts, NewAccount};
 use mediation_store::{Db, DbConnection, run_blocking};
@@ -96,6 +100,7 @@ pub struct DemoDistrict {
     pub mediators: Tally,
     /// The weekly working-hour rules written, every mediator's at their home site.
     pub hour_rules: usize,
+    pub vans: Tally,
 }
 
 /// Loads the demo district into `db` (migrated already) and returns its logins.
@@ -109,7 +114,7 @@ pub async fn seed_demo(db: &Db) -> anyhow::Result<DemoDistrict> {
     let password_hash = hashes.next().expect("one hash a secret");
     let kiosk_hashes: Vec<String> = hashes.collect();
 
-    let ([sites, rooms, accounts, mediators], hour_rules) = db
+    let ([sites, rooms, accounts, mediators, vans], hour_rules) = db
         .write::<_, anyhow::Error, _>(move |conn| load(conn, &password_hash, &kiosk_hashes))
         .await
         .context("loading the demo district")?;
@@ -133,6 +138,7 @@ pub async fn seed_demo(db: &Db) -> anyhow::Result<DemoDistrict> {
         accounts,
         mediators,
         hour_rules,
+        vans,
     })
 }
 
@@ -179,11 +185,11 @@ fn home_site_id(home: Home) -> String {
 
 /// The whole district in the caller's transaction: the (sites, rooms, accounts, mediators)
 /// tallies and the number of working-hour rules written.
-fn load(conn: &mut DbConnection, password_hash: &str, kiosk_hashes: &[String]) -> anyhow::Result<([Tally; 4], usize)> {
+fn load(conn: &mut DbConnection, password_hash: &str, kiosk_hashes: &[String]) -> anyhow::Result<([Tally; 5], usize)> {
     let now = Utc::now();
-    let mut tally = [Tally::default(); 4];
+    let mut tally = [Tally::default(); 5];
     let mut hour_rules = 0;
-    let [sites, rooms, accounts_tally, mediators] = &mut tally;
+    let [sites, rooms, accounts_tally, mediators, vans] = &mut tally;
 
     // The centre admin first: the directory's rules run with it as the acting principal.
     let admin = upsert_staff(conn, CENTRE_ADMIN, Role::CentreAdmin, "鄞州区警调中心管理员", None, password_hash, now)?;
@@ -277,6 +283,23 @@ fn load(conn: &mut DbConnection, password_hash: &str, kiosk_hashes: &[String]) -
 
     for (s, hash) in STATIONS.iter().zip(kiosk_hashes) {
         accounts_tally.count(upsert_kiosk(conn, s, hash, now)?);
+    }
+    for (id, plate, station) in VANS {
+        let van = Van {
+            id: id.to_owned(),
+            plate: plate.to_owned(),
+            depot_site_id: station_id(&STATIONS[station]),
+            seats: 6,
+            status: VanStatus::Available,
+            location: None,
+            located_at: None,
+        };
+        let existing = mediation_dispatch::repo::van(conn, id)?;
+        match existing {
+            Some(_) => mediation_dispatch::repo::update_van(conn, &van, now)?,
+            None => mediation_dispatch::repo::insert_van(conn, &van, now)?,
+        }
+        vans.count(existing.is_none());
     }
     Ok((tally, hour_rules))
 }
@@ -571,8 +594,10 @@ impl fmt::Display for DemoDistrict {
         writeln!(f, "  think-tank experts                     two or three weekdays 09:00-17:00 at the centre")?;
         writeln!(f, "  partner mediators                      one or two weekdays 09:00-17:00 at the centre")?;
         writeln!(f)?;
-        writeln!(f, "Not loaded yet: the two mediation vans come when issue #6 (dispatch) lands; seed-demo will add")?;
-        writeln!(f, "them then.")?;
+        writeln!(f, "Mediation vans (DispatchService; set the day's shifts with SetVanShift):")?;
+        for (id, plate, station) in VANS {
+            writeln!(f, "  {id}  {plate}  depot {}", STATIONS[station].name)?;
+        }
         write!(f, "Running seed-demo again updates the district in place and issues a new password and kiosk secrets.")
     }
 }
