@@ -908,6 +908,11 @@ async fn sessions_check_in_and_complete_and_a_completed_session_cannot_be_cancel
 
     let by_resident = client.check_in(authed(check_in.clone(), &resident)).await;
     assert_status(by_resident, Code::PermissionDenied, reason::FORBIDDEN);
+    // A kiosk in a public place lists nothing and sees no case.
+    let listed = client.list_cases(authed(pb::ListCasesRequest::default(), &kiosk)).await;
+    assert_eq!(listed.unwrap_err().code(), Code::PermissionDenied);
+    let listed = client.list_appointments(authed(pb::ListAppointmentsRequest::default(), &kiosk)).await;
+    assert_eq!(listed.unwrap_err().code(), Code::PermissionDenied);
     let checked_in = client.check_in(authed(check_in, &kiosk)).await.unwrap().into_inner();
     assert_eq!(checked_in.status(), pb::AppointmentStatus::CheckedIn);
 

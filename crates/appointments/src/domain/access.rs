@@ -1,5 +1,6 @@
-//! Who may see and act on a case: its applicant, the staff of its station, centre-wide staff,
-//! mediators booked on it, and the kiosks of its station (for check-in).
+//! Who may see and act on a case: its applicant, the staff of its station, centre-wide staff and
+//! mediators booked on it. A kiosk stands in a public place: it sees no case and may only check
+//! in the sessions held at its station (walk-in residents act through their own kiosk session).
 
 use mediation_auth::{Principal, Role};
 
@@ -43,14 +44,15 @@ impl Viewer {
             && case.applicant_account_id.as_deref() == Some(self.principal.account_id.as_str())
     }
 
-    fn is_station_kiosk(&self, case: &Case) -> bool {
-        self.role() == Role::Kiosk && self.station.as_deref() == Some(case.site_id.as_str())
+    /// A kiosk checks in the sessions held at its own station.
+    pub fn is_kiosk_of(&self, site_id: &str) -> bool {
+        self.role() == Role::Kiosk && self.station.as_deref() == Some(site_id)
     }
 
     /// Whether the case exists as far as this caller may know. `assigned`: the caller is a
     /// mediator booked on it.
     pub fn can_see(&self, case: &Case, assigned: bool) -> bool {
-        self.is_applicant(case) || self.works(case) || assigned || self.is_station_kiosk(case)
+        self.is_applicant(case) || self.works(case) || assigned
     }
 
     /// Whether phone numbers show in full: for the applicant and the staff of the case.
@@ -60,12 +62,12 @@ impl Viewer {
 
     /// Whether the caller may run the session (check in, no-show, complete).
     pub fn may_run_session(&self, case: &Case, assigned: bool) -> bool {
-        self.works(case) || assigned || self.is_station_kiosk(case)
+        self.works(case) || assigned
     }
 
     /// Whether the caller may book, move or cancel sessions of the case.
     pub fn may_schedule(&self, case: &Case) -> bool {
-        self.is_applicant(case) || self.works(case) || self.is_station_kiosk(case)
+        self.is_applicant(case) || self.works(case)
     }
 }
 
@@ -116,7 +118,7 @@ mod tests {
             ("other station's mediator", viewer(Role::Mediator, "x", Some("s2"), Some("s2")), false, false, false),
             ("centre admin", viewer(Role::CentreAdmin, "x", None, None), true, true, true),
             ("centre dispatcher", viewer(Role::Dispatcher, "x", None, None), true, true, true),
-            ("station kiosk", viewer(Role::Kiosk, "k", Some("k1"), Some("s1")), true, false, true),
+            ("station kiosk", viewer(Role::Kiosk, "k", Some("k1"), Some("s1")), false, false, false),
             ("other kiosk", viewer(Role::Kiosk, "k", Some("k2"), Some("s2")), false, false, false),
         ];
         for (who, v, see, personal, schedule) in cases {
@@ -128,5 +130,7 @@ mod tests {
         assert!(booked_elsewhere.can_see(&c, true));
         assert!(!booked_elsewhere.sees_personal_data(&c), "an expert booked from the centre sees masked phones");
         assert!(booked_elsewhere.may_run_session(&c, true));
+        let kiosk = viewer(Role::Kiosk, "k", Some("k1"), Some("s1"));
+        assert!(kiosk.is_kiosk_of("s1") && !kiosk.is_kiosk_of("s2"));
     }
 }

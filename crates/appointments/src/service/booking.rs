@@ -272,11 +272,24 @@ pub fn run_session(
     outcome: Option<Outcome>,
     now: DateTime<Utc>,
 ) -> Result<Appointment> {
-    let (mut appointment, case, assigned) = visible_appointment(conn, viewer, id)?;
-    let kiosk = viewer.role() == mediation_auth::Role::Kiosk;
-    if !viewer.may_run_session(&case, assigned) || (kiosk && to == Move::Complete) {
-        return Err(Error::Forbidden("only the case's staff or its mediators run its sessions"));
-    }
+    let (mut appointment, case) = if viewer.role() == mediation_auth::Role::Kiosk {
+        // A kiosk knows an appointment only to check it in at its own station.
+        let appointment = repo::appointment(conn, id)?.ok_or(Error::NotFound("appointment"))?;
+        if !viewer.is_kiosk_of(&appointment.site_id) {
+            return Err(Error::NotFound("appointment"));
+        }
+        if to != Move::CheckIn {
+            return Err(Error::Forbidden("a kiosk only checks sessions in"));
+        }
+        let case = repo::case(conn, &appointment.case_id)?.ok_or(Error::NotFound("appointment"))?;
+        (appointment, case)
+    } else {
+        let (appointment, case, assigned) = visible_appointment(conn, viewer, id)?;
+        if !viewer.may_run_session(&case, assigned) {
+            return Err(Error::Forbidden("only the case's staff or its mediators run its sessions"));
+        }
+        (appointment, case)
+    };
     step(&mut appointment, to)?;
     let kind = match to {
         Move::CheckIn => "CHECKED_IN",
@@ -316,6 +329,9 @@ pub fn list_appointments(
         for case_id in case_ids {
             visible_case(conn, viewer, case_id)?;
         }
+    }
+    if viewer.role() == mediation_auth::Role::Kiosk {
+        return Err(Error::Forbidden("a kiosk lists no appointments; it checks them in by id"));
     }
     let own_mediator = viewer.mediator_id.is_some() && filter.mediator_id == viewer.mediator_id;
     if viewer.role() == mediation_auth::Role::Resident {

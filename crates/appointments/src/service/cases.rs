@@ -136,6 +136,9 @@ pub fn list_cases(
         grade: grade.map(|g| g.as_str().to_owned()),
         ..CaseFilter::default()
     };
+    if viewer.role() == Role::Kiosk {
+        return Err(Error::Forbidden("a kiosk lists no cases; residents sign in at it to see theirs"));
+    }
     if viewer.role() == Role::Resident {
         filter.applicant = Some(viewer.principal.account_id.clone());
         filter.site_ids = site_id.map(|s| vec![s]);
