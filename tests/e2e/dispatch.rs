@@ -26,6 +26,7 @@ both_backends!(
     an_out_of_service_van_gets_no_route,
     replanning_keeps_visits_under_way_first_and_planned_ones_on_their_van,
     a_mediator_cannot_crew_two_vans_at_once,
+    a_van_going_out_of_service_proposes_a_new_plan_on_the_board,
 );
 
 /// Zhonghe police station in Yinzhou; the visits are within a few kilometres.
@@ -441,6 +442,48 @@ async fn an_out_of_service_van_gets_no_route(backend: Backend) {
         Code::FailedPrecondition,
         "VAN_OUT_OF_SERVICE",
     );
+}
+
+async fn a_van_going_out_of_service_proposes_a_new_plan_on_the_board(backend: Backend) {
+    use tokio_stream::StreamExt;
+    let app = TestApp::spawn(backend).await;
+    let d = day(&app).await;
+    let (resident, case_id) = resident_case(&app, &d, "13800000608").await;
+    request_visits(&app, &d, &resident, &case_id, 4).await;
+    let first = propose(&app, &d).await;
+    commit(&app, &d, &first).await.unwrap();
+
+    let watch = pb::WatchBoardRequest { date: Some(date(d.day)), station_id: d.station.clone() };
+    let mut board = dispatch(&app).await.watch_board(authed(watch, &d.dispatcher)).await.unwrap().into_inner();
+    let broken = pb::SetVanStatusRequest { van_id: d.vans[1].clone(), status: pb::VanStatus::OutOfService.into() };
+    dispatch(&app).await.set_van_status(authed(broken, &d.dispatcher)).await.unwrap();
+
+    // The service proposes on its own and the board says so. Plans the visit requests set off
+    // may still arrive first; the one made after the change leaves the broken van out and routes
+    // or explains every visit.
+    let client = dispatch(&app).await;
+    let found = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(event) = board.next().await {
+            let Some(pb::board_event::Event::PlanProposed(plan_id)) = event.unwrap().event else { continue };
+            let plan = client
+                .clone()
+                .get_plan(authed(pb::GetPlanRequest { plan_id }, &d.dispatcher))
+                .await
+                .unwrap()
+                .into_inner();
+            let routed: usize = plan.routes.iter().map(|r| r.stops.len()).sum();
+            // Committing advanced the date's version once and the status change once more.
+            if plan.version >= first.version + 2 {
+                assert!(plan.routes.iter().all(|r| r.van_id != d.vans[1]), "{:?}", plan.routes);
+                assert_eq!(routed + plan.unassigned.len(), 4);
+                return plan;
+            }
+        }
+        panic!("the board closed before a plan was proposed")
+    })
+    .await
+    .expect("a plan without the broken van is proposed after it went out of service");
+    assert!(!found.routes.is_empty());
 }
 
 async fn replanning_keeps_visits_under_way_first_and_planned_ones_on_their_van(backend: Backend) {

@@ -2,11 +2,14 @@
 //! watcher that falls behind loses the oldest events (it is told how many and skips them)
 //! instead of holding the others back; a watcher that goes away just stops receiving.
 //!
-//! One process only: on PostgreSQL a watcher on another replica does not see these events yet
-//! (LISTEN/NOTIFY is the planned transport).
+//! On its own the bus reaches one process. On PostgreSQL the gateway attaches a
+//! [`crate::relay`], which sends what is published here to the other replicas (LISTEN/NOTIFY)
+//! and delivers theirs here, so a watcher sees changes made through any replica.
+
+use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc};
 
 use crate::domain::HomeVisit;
 use crate::domain::travel::Point;
@@ -19,22 +22,42 @@ pub enum Event {
     VanPosition { van_id: String, station_id: String, location: Point, at: DateTime<Utc> },
     /// A plan of the station's date was committed.
     PlanCommitted { station_id: String, day: NaiveDate, plan_id: String },
+    /// A plan was proposed after a change, waiting for a dispatcher.
+    PlanProposed { station_id: String, day: NaiveDate, plan_id: String },
 }
 
 #[derive(Debug, Clone)]
 pub struct Bus {
     sender: broadcast::Sender<Event>,
+    /// Where published events also go, to reach other processes, once a relay is attached.
+    outgoing: Arc<OnceLock<mpsc::Sender<Event>>>,
 }
 
 impl Bus {
     /// A bus that keeps up to `capacity` events for its slowest watcher.
     pub fn new(capacity: usize) -> Self {
-        Self { sender: broadcast::channel(capacity.max(1)).0 }
+        Self { sender: broadcast::channel(capacity.max(1)).0, outgoing: Arc::new(OnceLock::new()) }
     }
 
-    /// Sends to every current watcher; nobody listening is fine.
+    /// Sends to every current watcher, here and (with a relay) on the other replicas; nobody
+    /// listening is fine.
     pub fn publish(&self, event: Event) {
+        if let Some(outgoing) = self.outgoing.get()
+            && outgoing.try_send(event.clone()).is_err()
+        {
+            tracing::warn!("the event relay is behind or gone; other replicas miss an event");
+        }
         let _ = self.sender.send(event);
+    }
+
+    /// Sends to this process's watchers only: for events that came from another replica.
+    pub(crate) fn deliver(&self, event: Event) {
+        let _ = self.sender.send(event);
+    }
+
+    /// Sends every published event to `outgoing` as well; false when a relay is attached already.
+    pub(crate) fn attach(&self, outgoing: mpsc::Sender<Event>) -> bool {
+        self.outgoing.set(outgoing).is_ok()
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {

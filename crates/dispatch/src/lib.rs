@@ -13,6 +13,7 @@ pub mod domain;
 mod error;
 pub mod events;
 mod policy;
+pub mod relay;
 pub mod repo;
 mod rpc;
 pub mod service;

@@ -51,6 +51,11 @@ impl Dispatch {
         DispatchServiceServer::new(self)
     }
 
+    /// The event bus, for a [`crate::relay`] to carry across processes.
+    pub fn bus(&self) -> &Bus {
+        &self.bus
+    }
+
     /// Runs `work` with the caller's view in one write transaction.
     async fn write<T, F>(&self, principal: Principal, work: F) -> Result<T, Status>
     where
@@ -105,6 +110,37 @@ impl Dispatch {
         for visit in visits {
             self.bus.publish(Event::Visit(Box::new(visit)));
         }
+    }
+
+    /// Proposes a new plan for the station's date in the background after a change, keeping
+    /// visits under way and confirmed ones where they can stay, and tells the board. The change
+    /// itself already answered; a re-plan that fails is logged.
+    fn replan(&self, station_id: String, day: NaiveDate, triggered_by: String) {
+        let (db, settings, bus) = (self.db.clone(), self.settings.clone(), self.bus.clone());
+        tokio::spawn(async move {
+            let proposed: Result<Option<StoredPlan>, Error> = async {
+                let snapshot =
+                    db.read::<_, Error, _>(move |conn| service::read_snapshot(conn, &station_id, day)).await?;
+                if snapshot.visits.is_empty() {
+                    return Ok(None);
+                }
+                let limit = settings.default_time_limit;
+                let planned = snapshot.clone();
+                let body = run_blocking(move || service::solve(&planned, &settings, limit)).await?;
+                let plan = db
+                    .write::<_, Error, _>(move |conn| service::store_plan(conn, &triggered_by, &snapshot, body))
+                    .await?;
+                Ok(Some(plan))
+            }
+            .await;
+            match proposed {
+                Ok(Some(plan)) => {
+                    bus.publish(Event::PlanProposed { station_id: plan.station_id, day: plan.day, plan_id: plan.id })
+                }
+                Ok(None) => {}
+                Err(err) => tracing::warn!(error = %err, "re-planning after a change failed"),
+            }
+        });
     }
 }
 
@@ -373,13 +409,16 @@ impl DispatchService for Dispatch {
                 },
             ))
         })?;
+        let account = principal.account_id.clone();
         let reply = self
             .write_once(principal, REQUEST_VISIT, request_id, encoded, move |conn, viewer| {
                 let visit = service::request_visit(conn, viewer, new, Utc::now())?;
                 Ok(visit_to_proto(visit, true))
             })
             .await?;
-        self.bus_visit(&reply.id).await;
+        if let Some(visit) = self.bus_visit(&reply.id).await {
+            self.replan(visit.station_id, visit.day, account);
+        }
         Ok(Response::new(reply))
     }
 
@@ -393,10 +432,12 @@ impl DispatchService for Dispatch {
         let visit_id = v.id("visit_id", &req.visit_id);
         let reason = v.check("reason", parse_text(&req.reason, 500, false));
         let (visit_id, reason) = v.finish(|| Some((visit_id?, reason?)))?;
+        let account = principal.account_id.clone();
         let (visit, full) = self
             .write(principal, move |conn, viewer| service::cancel_visit(conn, viewer, &visit_id, reason, Utc::now()))
             .await?;
         self.publish_visits([visit.clone()]);
+        self.replan(visit.station_id.clone(), visit.day, account);
         Ok(Response::new(visit_to_proto(visit, full)))
     }
 
@@ -524,9 +565,19 @@ impl DispatchService for Dispatch {
         let id = v.id("van_id", &req.van_id);
         let status = van_status_from(&mut v, req.status);
         let (id, status) = v.finish(|| Some((id?, status?)))?;
-        let reply = self
-            .write(principal, move |conn, viewer| service::set_van_status(conn, viewer, &id, status, Utc::now()))
+        let account = principal.account_id.clone();
+        let (reply, days) = self
+            .write(principal, move |conn, viewer| {
+                let van = service::set_van_status(conn, viewer, &id, status, Utc::now())?;
+                let days = service::days_to_replan(conn, &van)?;
+                Ok((van, days))
+            })
             .await?;
+        if reply.status == VanStatus::OutOfService {
+            for day in days {
+                self.replan(reply.depot_site_id.clone(), day, account.clone());
+            }
+        }
         Ok(Response::new(van_to_proto(reply)))
     }
 
@@ -601,7 +652,7 @@ impl DispatchService for Dispatch {
         let body = run_blocking(move || service::solve(&planned, &settings, limit)).await?;
         let (plan, svg) = self
             .write(principal, move |conn, viewer| {
-                let plan = service::store_plan(conn, viewer, &snapshot, body)?;
+                let plan = service::store_plan(conn, &viewer.principal.account_id, &snapshot, body)?;
                 let svg = service::draw(conn, &plan)?;
                 Ok((plan, svg))
             })
@@ -802,6 +853,9 @@ impl DispatchService for Dispatch {
                     Some(Event::PlanCommitted { station_id, day: d, plan_id }) if station_id == station && d == day => {
                         pb::board_event::Event::PlanCommitted(plan_id)
                     }
+                    Some(Event::PlanProposed { station_id, day: d, plan_id }) if station_id == station && d == day => {
+                        pb::board_event::Event::PlanProposed(plan_id)
+                    }
                     Some(_) => continue,
                 };
                 if tx.send(Ok(board_event(out))).await.is_err() {
@@ -820,11 +874,12 @@ fn board_event(event: pb::board_event::Event) -> pb::BoardEvent {
 impl Dispatch {
     /// Publishes a visit as it is stored now (after a create, whose reply is a replayable
     /// message rather than the visit itself).
-    async fn bus_visit(&self, id: &str) {
+    /// Publishes the visit as stored and returns it.
+    async fn bus_visit(&self, id: &str) -> Option<HomeVisit> {
         let id = id.to_owned();
         let read = self.db.read::<_, Error, _>(move |conn| Ok(crate::repo::visit(conn, &id)?)).await;
-        if let Ok(Some(visit)) = read {
-            self.publish_visits([visit]);
-        }
+        let visit = read.ok().flatten()?;
+        self.publish_visits([visit.clone()]);
+        Some(visit)
     }
 }

@@ -32,6 +32,12 @@ pub struct Snapshot {
 /// Reads the station's date for planning: dispatchers only.
 pub fn snapshot(conn: &mut DbConnection, viewer: &Viewer, station_id: &str, day: NaiveDate) -> Result<Snapshot> {
     require_dispatcher(viewer, station_id)?;
+    read_snapshot(conn, station_id, day)
+}
+
+/// The station's date for planning, without an access check: for re-plans the service makes
+/// on its own after a change.
+pub fn read_snapshot(conn: &mut DbConnection, station_id: &str, day: NaiveDate) -> Result<Snapshot> {
     let station = station(conn, station_id)?;
     let depot = station.location.ok_or_else(|| {
         state("STATION_HAS_NO_LOCATION", "the station needs a location before its vans can be planned")
@@ -150,7 +156,12 @@ pub fn solve(snapshot: &Snapshot, settings: &DispatchSettings, time_limit: Durat
 }
 
 /// Stores a proposed plan with the version it was made from; nothing else changes.
-pub fn store_plan(conn: &mut DbConnection, viewer: &Viewer, snapshot: &Snapshot, body: PlanBody) -> Result<StoredPlan> {
+pub fn store_plan(
+    conn: &mut DbConnection,
+    created_by: &str,
+    snapshot: &Snapshot,
+    body: PlanBody,
+) -> Result<StoredPlan> {
     let plan = StoredPlan {
         id: uuid::Uuid::now_v7().to_string(),
         station_id: snapshot.station_id.clone(),
@@ -160,7 +171,7 @@ pub fn store_plan(conn: &mut DbConnection, viewer: &Viewer, snapshot: &Snapshot,
         created_at: Utc::now(),
         committed: false,
     };
-    repo::insert_plan(conn, &plan, &viewer.principal.account_id)?;
+    repo::insert_plan(conn, &plan, created_by)?;
     Ok(plan)
 }
 

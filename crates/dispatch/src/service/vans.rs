@@ -92,6 +92,19 @@ pub fn set_van_status(
     Ok(van)
 }
 
+/// The dates whose plans a change to `van` can upset: today (in the depot's zone) and its next
+/// shift day from today on.
+pub fn days_to_replan(conn: &mut DbConnection, van: &Van) -> Result<Vec<chrono::NaiveDate>> {
+    let today = Utc::now().with_timezone(&super::station(conn, &van.depot_site_id)?.zone).date_naive();
+    let mut days = vec![today];
+    if let Some(next) = repo::next_shift_day(conn, &van.id, today)? {
+        if next != today {
+            days.push(next);
+        }
+    }
+    Ok(days)
+}
+
 /// Vans of `depot` (required for staff bound to a station, who see only their own).
 pub fn list_vans(
     conn: &mut DbConnection,
