@@ -16,4 +16,4 @@ pub mod testdb;
 
 pub use blocking::run_blocking;
 pub use error::{Error, Result, is_unique_violation};
-pub use pool::{Backend, Db, DbConnection, PoolSettings};
+pub use pool::{Backend, Db, DbConnection, PoolSettings, PoolState};

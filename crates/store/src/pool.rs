@@ -80,11 +80,30 @@ impl r2d2::ManageConnection for Manager {
     }
 }
 
+/// How busy the pool is at one instant, for metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolState {
+    /// Connections open, checked out or idle.
+    pub connections: u32,
+    /// Open connections waiting in the pool for a caller.
+    pub idle: u32,
+    /// The most the pool opens.
+    pub max: u32,
+}
+
+impl PoolState {
+    pub fn in_use(&self) -> u32 {
+        self.connections.saturating_sub(self.idle)
+    }
+}
+
 /// The shared handle to the database: a pool of connections and the blocking-pool runners.
 #[derive(Clone)]
 pub struct Db {
     pool: r2d2::Pool<Manager>,
     backend: Backend,
+    /// For connections of their own (PostgreSQL only).
+    postgres_url: Option<std::sync::Arc<str>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -104,17 +123,33 @@ impl Db {
             std::fs::create_dir_all(parent)
                 .map_err(|source| Error::CreateFolder { path: parent.display().to_string(), source })?;
         }
+        let postgres_url = match &target {
+            Target::Postgres { url } => Some(url.as_str().into()),
+            Target::Sqlite { .. } => None,
+        };
         let pool = r2d2::Pool::builder()
             .max_size(settings.max_connections)
             .min_idle(Some(1))
             .connection_timeout(settings.checkout_timeout)
             .build(Manager(target))
             .map_err(Error::Pool)?;
-        Ok(Self { pool, backend })
+        Ok(Self { pool, backend, postgres_url })
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// A new PostgreSQL connection of its own, outside the pool, for work that holds one for
+    /// long (LISTEN); `None` on SQLite.
+    pub fn dedicated_postgres(&self) -> Option<Result<PgConnection, ConnectionError>> {
+        self.postgres_url.as_deref().map(PgConnection::establish)
+    }
+
+    /// Connections open and idle right now (r2d2 counts no waiters).
+    pub fn pool_state(&self) -> PoolState {
+        let state = self.pool.state();
+        PoolState { connections: state.connections, idle: state.idle_connections, max: self.pool.max_size() }
     }
 
     /// Applies pending migrations; returns how many ran.
