@@ -125,7 +125,8 @@ mod tests {
             ("assigned crew", viewer(Role::Mediator, "m", Some("s1")), &crew[..], true, true, false, true),
             ("crew from the centre", viewer(Role::Mediator, "m", None), &crew[..], true, true, false, true),
             ("unassigned crew", viewer(Role::Mediator, "m", Some("s1")), &other_crew[..], true, false, false, false),
-            ("station kiosk", viewer(Role::Kiosk, "k", Some("s1")), &[][..], true, false, false, false),
+            // A kiosk in a public place sees no case, so no home visit either.
+            ("station kiosk", viewer(Role::Kiosk, "k", Some("s1")), &[][..], false, false, false, false),
         ];
         for (who, viewer, vans, see, address, cancel, report) in cases {
             assert_eq!(can_see(&viewer, &c, &v, vans), see, "{who} sees");
