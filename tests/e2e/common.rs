@@ -282,3 +282,67 @@ pub fn violated_fields(status: &Status) -> Vec<String> {
         .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
         .unwrap_or_default()
 }
+
+/// A gateway started from settings as given (on the database they name), for tests that need a
+/// second process with other settings than [`TestApp`]'s: metrics, TLS, split services.
+pub struct Gateway {
+    pub addr: SocketAddr,
+    pub metrics_addr: Option<SocketAddr>,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+/// Starts a gateway with `settings`; its server listens where `server.listen` says (use port 0).
+pub async fn spawn_gateway(settings: Settings) -> Gateway {
+    init_logging();
+    let application = Application::build(settings).await.expect("the gateway starts");
+    let (stop, stopped) = oneshot::channel::<()>();
+    let addr = application.local_addr();
+    let metrics_addr = application.metrics_addr();
+    let server = tokio::spawn(application.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    Gateway { addr, metrics_addr, stop: Some(stop), server: Some(server) }
+}
+
+impl Gateway {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub async fn channel(&self) -> Channel {
+        Channel::from_shared(self.url()).unwrap().connect().await.expect("connects to the gateway")
+    }
+
+    /// Stops the gateway gracefully and waits for it to finish.
+    pub async fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("server task").expect("server stopped cleanly");
+        }
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+    }
+}
+
+impl TestApp {
+    /// This app's settings, adjusted by `tweak`, listening on a free port: the start of another
+    /// process on the same database.
+    pub fn settings_with(&self, tweak: impl FnOnce(&mut Settings)) -> Settings {
+        let mut settings = self.settings.clone();
+        settings.server.listen = "127.0.0.1:0".into();
+        tweak(&mut settings);
+        settings
+    }
+}

@@ -387,8 +387,25 @@ fn day_to(day: Weekday) -> DayOfWeek {
 fn minute_of(t: Option<TimeOfDay>) -> Option<u32> {
     let t = t?;
     let valid = (0..=24).contains(&t.hours) && (0..60).contains(&t.minutes) && t.seconds == 0 && t.nanos == 0;
-    let minute = (t.hours * 60 + t.minutes) as u32;
-    (valid && minute <= 1440).then_some(minute)
+    // Checked before the arithmetic, which would overflow on hostile values.
+    let minute = valid.then(|| (t.hours * 60 + t.minutes) as u32)?;
+    (minute <= 1440).then_some(minute)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_of_day() {
+        let t = |hours, minutes| Some(TimeOfDay { hours, minutes, seconds: 0, nanos: 0 });
+        assert_eq!(minute_of(t(9, 30)), Some(570));
+        assert_eq!(minute_of(t(24, 0)), Some(1440));
+        assert_eq!(minute_of(t(24, 1)), None);
+        assert_eq!(minute_of(t(i32::MAX, 0)), None);
+        assert_eq!(minute_of(t(-1, 0)), None);
+        assert_eq!(minute_of(None), None);
+    }
 }
 
 fn time_to(minute: u32) -> TimeOfDay {

@@ -18,8 +18,14 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the gateway with every service (migrates the database first).
-    Serve,
+    /// Run the gateway (migrates the database first): every service, or those `--services`
+    /// names; services with an `upstreams.<service>` address are forwarded there.
+    Serve {
+        /// Serve only these, comma-separated: identity, directory, appointments, ratings,
+        /// dispatch (overrides `server.services`).
+        #[arg(long, value_delimiter = ',')]
+        services: Vec<String>,
+    },
     /// Apply pending migrations and exit.
     Migrate,
     /// Create a CENTRE_ADMIN, or reset its password; the password is read from standard input.
@@ -53,10 +59,15 @@ async fn main() -> anyhow::Result<()> {
         println!("{report}");
         return Ok(());
     }
-    let settings = Settings::load(cli.config.as_deref())?;
+    let mut settings = Settings::load(cli.config.as_deref())?;
+    if let Command::Serve { services } = &cli.command
+        && !services.is_empty()
+    {
+        settings.server.services = services.clone();
+    }
     telemetry::init(&settings.log);
     match cli.command {
-        Command::Serve => {
+        Command::Serve { .. } => {
             let app = Application::build(settings).await?;
             app.run_until_stopped(shutdown_signal()).await
         }

@@ -8,6 +8,11 @@
 //! | `server.max_message_bytes` | `4194304` | largest request message accepted |
 //! | `server.shutdown_grace_secs` | `20` | how long in-flight calls may drain after SIGTERM or Ctrl-C |
 //! | `server.concurrency_per_connection` | `256` | in-flight calls per connection |
+//! | `server.tls_cert_path` / `server.tls_key_path` | unset (plaintext) | PEM certificate chain and private key: serve gRPC over TLS (rustls; ALPN h2 only, so grpc-web over TLS needs an HTTP/2 client such as a browser) |
+//! | `server.services` | empty (all) | the services this process serves, e.g. `dispatch` or `identity,directory` (`mediation serve --services` overrides); names: `identity`, `directory`, `appointments`, `ratings`, `dispatch` |
+//! | `server.max_concurrent_streams` | `200` | HTTP/2 streams open at once on one connection; a front gateway forwards over one connection per upstream, so raise it on upstreams that carry many watchers |
+//! | `server.upstream_ca_path` | unset | PEM of the CA that `https://` upstreams' certificates chain to; the WebPKI roots are trusted either way |
+//! | `upstreams.<service>` | unset | forward that service's calls, streams included, to `http://host:port` or `https://...` instead of serving it here, e.g. `MEDIATION__UPSTREAMS__DISPATCH`; health mirrors the upstream's (checked every 5 s) |
 //! | `database.url` | `sqlite://./data/mediation.db` | `sqlite://PATH` (created when missing) or `postgres://...` |
 //! | `database.max_connections` | `8` | pool size |
 //! | `database.checkout_timeout_ms` | `5000` | wait for a pooled connection; must be below the call deadline |
@@ -37,9 +42,11 @@
 //! | `ratings.reward_per_settled_case_yuan` / `reward_per_think_tank_session_yuan` | `100` / `200` | rewards instead of subsidy |
 //! | `ratings.rating_bonus_yuan` | `500` | paid when the period's Bayesian mean is at least 4.5 over 5 or more ratings |
 //! | `notifications.sink` | `log` | `log`, `file` (JSON lines at `notifications.path`) or `webhook` (POST to `notifications.url`) |
+//! | `metrics.listen` | empty (off) | address of a separate HTTP listener serving Prometheus text at `/metrics`, e.g. `0.0.0.0:9100`; port 0 picks a free one |
 //! | `log.filter` | `info` | tracing filter, e.g. `info,mediation_identity=debug` |
 //! | `log.json` | `false` | JSON log lines |
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
@@ -54,6 +61,10 @@ pub struct Settings {
     pub appointments: Appointments,
     pub ratings: Ratings,
     pub notifications: Notifications,
+    pub metrics: Metrics,
+    /// Services forwarded to another process, by short name (`dispatch`) to address.
+    #[serde(default)]
+    pub upstreams: HashMap<String, String>,
     pub log: Log,
 }
 
@@ -79,6 +90,12 @@ pub struct Server {
     pub max_message_bytes: usize,
     pub shutdown_grace_secs: u64,
     pub concurrency_per_connection: usize,
+    pub tls_cert_path: Option<String>,
+    pub tls_key_path: Option<String>,
+    pub upstream_ca_path: Option<String>,
+    /// Empty: every service.
+    pub services: Vec<String>,
+    pub max_concurrent_streams: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -127,6 +144,12 @@ pub struct Notifications {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+pub struct Metrics {
+    /// Empty: no metrics listener.
+    pub listen: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
 pub struct Log {
     pub filter: String,
     pub json: bool,
@@ -139,6 +162,8 @@ request_timeout_secs = 30
 max_message_bytes = 4194304
 shutdown_grace_secs = 20
 concurrency_per_connection = 256
+services = []
+max_concurrent_streams = 200
 
 [database]
 url = "sqlite://./data/mediation.db"
@@ -187,6 +212,9 @@ rating_bonus_yuan = 500
 [notifications]
 sink = "log"
 
+[metrics]
+listen = ""
+
 [log]
 filter = "info"
 json = false
@@ -200,12 +228,7 @@ impl Settings {
         if let Some(file) = file {
             builder = builder.add_source(config::File::from(file).format(config::FileFormat::Toml).required(true));
         }
-        let settings: Settings = builder
-            .add_source(
-                config::Environment::with_prefix("MEDIATION").prefix_separator("__").separator("__").try_parsing(true),
-            )
-            .build()?
-            .try_deserialize()?;
+        let settings: Settings = builder.add_source(environment()).build()?.try_deserialize()?;
         settings.check()?;
         Ok(settings)
     }
@@ -216,6 +239,10 @@ impl Settings {
             "database.checkout_timeout_ms ({}) must be shorter than server.request_timeout_secs ({} s)",
             self.database.checkout_timeout_ms,
             self.server.request_timeout_secs
+        );
+        anyhow::ensure!(
+            set(&self.server.tls_cert_path).is_some() == set(&self.server.tls_key_path).is_some(),
+            "server.tls_cert_path and server.tls_key_path go together: set both for TLS, neither for plaintext"
         );
         anyhow::ensure!(self.auth.access_ttl_secs > 0, "auth.access_ttl_secs must be positive");
         anyhow::ensure!(self.auth.refresh_ttl_days > 0, "auth.refresh_ttl_days must be positive");
@@ -233,9 +260,29 @@ impl Settings {
         Ok(())
     }
 
+    /// The certificate and key files when TLS is on.
+    pub fn tls_files(&self) -> Option<(&str, &str)> {
+        Some((set(&self.server.tls_cert_path)?, set(&self.server.tls_key_path)?))
+    }
+
     pub fn request_timeout(&self) -> Duration {
         Duration::from_secs(self.server.request_timeout_secs)
     }
+}
+
+/// `MEDIATION__SECTION__KEY` variables; `server.services` is a comma-separated list.
+fn environment() -> config::Environment {
+    config::Environment::with_prefix("MEDIATION")
+        .prefix_separator("__")
+        .separator("__")
+        .try_parsing(true)
+        .list_separator(",")
+        .with_list_parse_key("server.services")
+}
+
+/// An optional setting, an empty value (an empty environment variable) counting as unset.
+fn set(value: &Option<String>) -> Option<&str> {
+    value.as_deref().filter(|v| !v.is_empty())
 }
 
 #[cfg(test)]
@@ -262,6 +309,41 @@ mod tests {
         assert_eq!(from_file.server.request_timeout_secs, 30);
         assert_eq!(from_file.notifications.path.as_deref(), Some("/tmp/n.jsonl"));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn services_and_upstreams_from_the_environment() {
+        let variables = [
+            ("MEDIATION__SERVER__SERVICES", "identity,dispatch"),
+            ("MEDIATION__UPSTREAMS__RATINGS", "http://ratings:50051"),
+            ("MEDIATION__SERVER__LISTEN", "0.0.0.0:7000"),
+        ];
+        let source = variables.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let settings: Settings = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
+            .add_source(environment().source(Some(source)))
+            .build()
+            .unwrap()
+            .try_deserialize()
+            .unwrap();
+        assert_eq!(settings.server.services, ["identity", "dispatch"]);
+        assert_eq!(settings.upstreams["ratings"], "http://ratings:50051");
+        assert_eq!(settings.server.listen, "0.0.0.0:7000");
+        let defaults = Settings::load(None).unwrap();
+        assert!(defaults.server.services.is_empty() && defaults.upstreams.is_empty());
+    }
+
+    #[test]
+    fn tls_needs_both_files_and_empty_means_unset() {
+        let mut settings = Settings::load(None).unwrap();
+        assert_eq!(settings.tls_files(), None);
+        settings.server.tls_cert_path = Some("server.crt".into());
+        assert!(settings.check().is_err());
+        settings.server.tls_key_path = Some(String::new());
+        assert!(settings.check().is_err());
+        settings.server.tls_key_path = Some("server.key".into());
+        settings.check().unwrap();
+        assert_eq!(settings.tls_files(), Some(("server.crt", "server.key")));
     }
 
     #[test]

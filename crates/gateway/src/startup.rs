@@ -1,4 +1,4 @@
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -19,8 +19,8 @@ use mediation_ratings::{RatingSettings, Ratings};
 use mediation_store::{Db, PoolSettings};
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
-use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
+use tonic::transport::{Channel, Identity as TlsIdentity, Server, ServerTlsConfig};
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
@@ -29,8 +29,19 @@ use tracing::Level;
 use crate::Settings;
 use crate::auth_layer::AuthLayer;
 use crate::deadline::DeadlineLayer;
+use crate::metrics::{Metrics, MetricsLayer};
+use crate::services::{Plan, ServiceName};
+use crate::upstream::{Upstream, mirror_health};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+type IdentityServer = mediation_api::identity::v1::identity_service_server::IdentityServiceServer<Identity>;
+type DirectoryServer = mediation_api::directory::v1::directory_service_server::DirectoryServiceServer<Directory>;
+type AppointmentServer =
+    mediation_api::appointments::v1::appointment_service_server::AppointmentServiceServer<Appointments>;
+type RatingServer = mediation_api::ratings::v1::rating_service_server::RatingServiceServer<Ratings>;
+type DispatchServer =
+    mediation_api::dispatch::v1::dispatch_service_server::DispatchServiceServer<mediation_dispatch::Dispatch>;
 
 /// Every service's access table, merged. A method listed twice is a programming error.
 pub fn policy_table() -> HashMap<&'static str, Access> {
@@ -60,6 +71,41 @@ pub struct Application {
     ratings: Ratings,
     dispatch: mediation_dispatch::Dispatch,
     notifier: Arc<Notifier>,
+    /// The metrics listener, bound, and what it serves; `None` when `metrics.listen` is empty.
+    metrics: Option<(TcpListener, Arc<Metrics>)>,
+    /// The server certificate and key, when `server.tls_cert_path` is set.
+    tls: Option<ServerTlsConfig>,
+    /// Which services are served here.
+    plan: Plan,
+    /// Channels to the processes serving the others.
+    upstreams: BTreeMap<ServiceName, Channel>,
+}
+
+/// A lazy channel to each upstream the settings name.
+fn upstream_channels(settings: &Settings, plan: &Plan) -> anyhow::Result<BTreeMap<ServiceName, Channel>> {
+    let ca = match settings.server.upstream_ca_path.as_deref().filter(|p| !p.is_empty()) {
+        Some(path) => Some(std::fs::read(path).with_context(|| format!("reading server.upstream_ca_path {path}"))?),
+        None => None,
+    };
+    plan.upstreams
+        .iter()
+        .map(|(service, url)| {
+            let channel = crate::upstream::channel(url, ca.as_deref())
+                .with_context(|| format!("upstreams.{}", service.short()))?;
+            Ok((*service, channel))
+        })
+        .collect()
+}
+
+/// Reads the server's certificate chain and key (PEM) for TLS.
+fn server_tls(settings: &Settings) -> anyhow::Result<Option<ServerTlsConfig>> {
+    let Some((cert_path, key_path)) = settings.tls_files() else { return Ok(None) };
+    let cert = std::fs::read(cert_path).with_context(|| format!("reading server.tls_cert_path {cert_path}"))?;
+    let key = std::fs::read(key_path).with_context(|| format!("reading server.tls_key_path {key_path}"))?;
+    let config = ServerTlsConfig::new().identity(TlsIdentity::from_pem(cert, key));
+    // Fail at start, not at the first connection, on a key that does not fit.
+    Server::builder().tls_config(config.clone()).context("server.tls_cert_path / server.tls_key_path")?;
+    Ok(Some(config))
 }
 
 pub fn pool_settings(settings: &Settings) -> PoolSettings {
@@ -151,6 +197,9 @@ fn identity_settings(settings: &Settings) -> IdentitySettings {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let tls = server_tls(&settings)?;
+        let plan = Plan::from_settings(&settings)?;
+        let upstreams = upstream_channels(&settings, &plan)?;
         let db = open_database(&settings).await?;
         let configured_key = settings.auth.signing_key.as_ref().map(|key| key.expose_secret().to_owned());
         let pem = load_signing_key(&db, configured_key).await.context("loading the token signing key")?;
@@ -179,11 +228,39 @@ impl Application {
         let listener = TcpListener::bind(&settings.server.listen)
             .await
             .with_context(|| format!("binding {}", settings.server.listen))?;
-        Ok(Self { listener, settings, db, keys, identity, directory, appointments, ratings, dispatch, notifier })
+        let metrics = match settings.metrics.listen.as_str() {
+            "" => None,
+            listen => {
+                let listener =
+                    TcpListener::bind(listen).await.with_context(|| format!("binding metrics.listen {listen}"))?;
+                Some((listener, Arc::new(Metrics::new(db.clone()).context("registering metrics")?)))
+            }
+        };
+        Ok(Self {
+            listener,
+            settings,
+            db,
+            keys,
+            identity,
+            directory,
+            appointments,
+            ratings,
+            dispatch,
+            notifier,
+            metrics,
+            tls,
+            plan,
+            upstreams,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// Where Prometheus scrapes `/metrics`, when `metrics.listen` is set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|(listener, _)| listener.local_addr().expect("a bound listener has an address"))
     }
 
     pub fn db(&self) -> &Db {
@@ -195,27 +272,37 @@ impl Application {
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
         let server = &self.settings.server;
         let (health_reporter, health) = tonic_health::server::health_reporter();
-        health_reporter
-            .set_serving::<mediation_api::identity::v1::identity_service_server::IdentityServiceServer<Identity>>()
-            .await;
-        health_reporter
-            .set_serving::<mediation_api::directory::v1::directory_service_server::DirectoryServiceServer<Directory>>()
-            .await;
-        health_reporter
-            .set_serving::<mediation_api::appointments::v1::appointment_service_server::AppointmentServiceServer<Appointments>>()
-            .await;
-        health_reporter
-            .set_serving::<mediation_api::ratings::v1::rating_service_server::RatingServiceServer<Ratings>>()
-            .await;
-        health_reporter
-            .set_serving::<mediation_api::dispatch::v1::dispatch_service_server::DispatchServiceServer<mediation_dispatch::Dispatch>>()
-            .await;
+        for service in &self.plan.local {
+            health_reporter.set_service_status(service.grpc(), tonic_health::ServingStatus::Serving).await;
+        }
+        // Forwarded services report what their upstream reports; the tasks end with this server.
+        let mut mirrors = tokio::task::JoinSet::new();
+        for (service, channel) in &self.upstreams {
+            health_reporter.set_service_status(service.grpc(), tonic_health::ServingStatus::NotServing).await;
+            mirrors.spawn(mirror_health(channel.clone(), service.grpc(), health_reporter.clone()));
+        }
+        // Reflection lists what this address answers: its own services and the forwarded ones.
+        let listed: Vec<&'static str> = self
+            .plan
+            .local
+            .iter()
+            .chain(self.upstreams.keys())
+            .map(|s| s.grpc())
+            .chain([
+                "grpc.health.v1.Health",
+                "grpc.reflection.v1.ServerReflection",
+                "grpc.reflection.v1alpha.ServerReflection",
+            ])
+            .collect();
         let reflection = || {
-            tonic_reflection::server::Builder::configure()
-                .register_encoded_file_descriptor_set(mediation_api::FILE_DESCRIPTOR_SET)
-                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-                .register_encoded_file_descriptor_set(tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET)
-                .register_encoded_file_descriptor_set(tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET)
+            listed.iter().fold(
+                tonic_reflection::server::Builder::configure()
+                    .register_encoded_file_descriptor_set(mediation_api::FILE_DESCRIPTOR_SET)
+                    .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+                    .register_encoded_file_descriptor_set(tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET)
+                    .register_encoded_file_descriptor_set(tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET),
+                |builder, name| builder.with_service_name(*name),
+            )
         };
         let reflection_v1 = reflection().build_v1().context("reflection v1")?;
         let reflection_v1alpha = reflection().build_v1alpha().context("reflection v1alpha")?;
@@ -240,37 +327,75 @@ impl Application {
             .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
             .layer(PropagateRequestIdLayer::new(REQUEST_ID))
             .layer(trace)
+            .option_layer(self.metrics.as_ref().map(|(_, metrics)| MetricsLayer::new(metrics.clone())))
             .layer(DeadlineLayer::new(Duration::from_secs(server.request_timeout_secs)))
             .layer(AuthLayer::new(self.keys.clone(), policy_table()))
             .into_inner();
 
-        let identity = self.identity.into_server().max_decoding_message_size(server.max_message_bytes);
-        let directory = self.directory.into_server().max_decoding_message_size(server.max_message_bytes);
-        let appointments = self.appointments.into_server().max_decoding_message_size(server.max_message_bytes);
-        let ratings = self.ratings.into_server().max_decoding_message_size(server.max_message_bytes);
-        let dispatch = self.dispatch.into_server().max_decoding_message_size(server.max_message_bytes);
-        let router = Server::builder()
+        // On PostgreSQL, dispatch events reach watchers on every replica; held until the end.
+        let _relay = if self.plan.serves(ServiceName::Dispatch) {
+            mediation_dispatch::relay::start(self.dispatch.bus(), &self.db).context("starting the event relay")?
+        } else {
+            None
+        };
+        let max = server.max_message_bytes;
+        let plan = &self.plan;
+        let here = |service| plan.serves(service);
+        let forward = |service| self.upstreams.get(&service).cloned();
+        let identity = here(ServiceName::Identity).then(|| self.identity.into_server().max_decoding_message_size(max));
+        let directory =
+            here(ServiceName::Directory).then(|| self.directory.into_server().max_decoding_message_size(max));
+        let appointments =
+            here(ServiceName::Appointments).then(|| self.appointments.into_server().max_decoding_message_size(max));
+        let ratings = here(ServiceName::Ratings).then(|| self.ratings.into_server().max_decoding_message_size(max));
+        let dispatch = here(ServiceName::Dispatch).then(|| self.dispatch.into_server().max_decoding_message_size(max));
+        let mut builder = Server::builder();
+        if let Some(tls) = &self.tls {
+            builder = builder.tls_config(tls.clone()).context("server TLS settings")?;
+        }
+        let router = builder
             .accept_http1(true)
             .concurrency_limit_per_connection(server.concurrency_per_connection)
+            .max_concurrent_streams(server.max_concurrent_streams)
             .layer(layers)
             .add_service(health)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
-            .add_service(identity)
-            .add_service(directory)
-            .add_service(appointments)
-            .add_service(ratings)
-            .add_service(dispatch);
+            .add_optional_service(identity)
+            .add_optional_service(directory)
+            .add_optional_service(appointments)
+            .add_optional_service(ratings)
+            .add_optional_service(dispatch)
+            .add_optional_service(forward(ServiceName::Identity).map(Upstream::<IdentityServer>::new))
+            .add_optional_service(forward(ServiceName::Directory).map(Upstream::<DirectoryServer>::new))
+            .add_optional_service(forward(ServiceName::Appointments).map(Upstream::<AppointmentServer>::new))
+            .add_optional_service(forward(ServiceName::Ratings).map(Upstream::<RatingServer>::new))
+            .add_optional_service(forward(ServiceName::Dispatch).map(Upstream::<DispatchServer>::new));
+        tracing::info!(
+            local = ?self.plan.local.iter().map(|s| s.short()).collect::<Vec<_>>(),
+            forwarded = ?self.plan.upstreams,
+            "services"
+        );
 
+        // The notice worker goes with the appointment service that writes the outbox.
         let (worker_stop, worker_stopped) = tokio::sync::oneshot::channel::<()>();
-        let worker = tokio::spawn(mediation_appointments::notices::deliver_until(
-            self.db.clone(),
-            self.notifier.clone(),
-            Duration::from_millis(self.settings.appointments.outbox_poll_ms),
-            async {
-                let _ = worker_stopped.await;
-            },
-        ));
+        let worker = self.plan.serves(ServiceName::Appointments).then(|| {
+            tokio::spawn(mediation_appointments::notices::deliver_until(
+                self.db.clone(),
+                self.notifier.clone(),
+                Duration::from_millis(self.settings.appointments.outbox_poll_ms),
+                async {
+                    let _ = worker_stopped.await;
+                },
+            ))
+        });
+        let (metrics_stop, metrics_stopped) = tokio::sync::oneshot::channel::<()>();
+        let metrics_endpoint = self.metrics.map(|(listener, metrics)| {
+            tracing::info!(addr = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), "serving metrics");
+            tokio::spawn(crate::metrics::serve(listener, metrics, async {
+                let _ = metrics_stopped.await;
+            }))
+        });
         let grace = Duration::from_secs(server.shutdown_grace_secs);
         let addr = self.listener.local_addr()?;
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -278,7 +403,7 @@ impl Application {
             let _ = stop_rx.await;
         });
         tokio::pin!(serve);
-        tracing::info!(%addr, "serving");
+        tracing::info!(%addr, tls = self.tls.is_some(), "serving");
         tokio::select! {
             result = &mut serve => return result.context("server failed"),
             () = shutdown => {}
@@ -286,14 +411,22 @@ impl Application {
         tracing::info!(grace_secs = grace.as_secs(), "shutting down: draining in-flight calls");
         let _ = stop_tx.send(());
         let _ = worker_stop.send(());
-        let _ = worker.await;
-        match tokio::time::timeout(grace, serve).await {
+        if let Some(worker) = worker {
+            let _ = worker.await;
+        }
+        let drained = match tokio::time::timeout(grace, serve).await {
             Ok(result) => result.context("server failed while draining"),
             Err(_) => {
                 tracing::warn!("calls still running after the grace period were cut off");
                 Ok(())
             }
+        };
+        // Scrapes go on while calls drain, then stop.
+        let _ = metrics_stop.send(());
+        if let Some(endpoint) = metrics_endpoint {
+            let _ = endpoint.await;
         }
+        drained
     }
 }
 
