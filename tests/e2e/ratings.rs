@@ -26,6 +26,7 @@ use tonic::{Code, Status};
 use crate::common::*;
 
 both_backends!(
+    a_retried_rating_with_its_request_id_returns_the_first,
     only_a_party_to_a_completed_session_rates_it_and_only_once,
     cancelled_and_no_show_sessions_cannot_be_rated,
     one_five_star_rating_is_shrunk_toward_the_prior_and_comments_are_masked_newest_first,
@@ -383,6 +384,7 @@ fn rating(appointment_id: &str, overall: i32, comment: &str) -> pb::SubmitRating
         scores: Some(scores(overall)),
         comment: comment.into(),
         mediator_id: String::new(),
+        request_id: String::new(),
     }
 }
 
@@ -525,6 +527,22 @@ async fn only_a_party_to_a_completed_session_rates_it_and_only_once(backend: Bac
     assert_summary(&s, 1, 5.0, 45.0 / 11.0, [0, 0, 0, 0, 1]);
     let listed = list(&app, mediator, None).await;
     assert_eq!(listed.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), [rated.id.as_str()]);
+}
+
+async fn a_retried_rating_with_its_request_id_returns_the_first(backend: Backend) {
+    let app = spawn(backend).await;
+    let w = world(&app).await;
+    let mediator = &w.station_mediators[0].id;
+    let rater = resident(&app, "13800000391").await;
+    let done = session(&app, &w, &rater, "13800000391", mediator, appointments::OutcomeResult::Settled).await;
+    let request = pb::SubmitRatingRequest { request_id: new_request_id(), ..rating(&done.id, 4, "很好") };
+    let first = submit(&app, &rater, request.clone()).await.expect("rates");
+    let retry = submit(&app, &rater, request.clone()).await.expect("a retry replays the first answer");
+    assert_eq!(first, retry);
+    assert_eq!(summary(&app, mediator).await.count, 1, "counted once");
+    let changed = pb::SubmitRatingRequest { comment: "其实一般".into(), ..request };
+    let reused = submit(&app, &rater, changed).await;
+    assert_status(reused, Code::InvalidArgument, mediation_api::status::reason::IDEMPOTENCY_KEY_REUSED);
 }
 
 async fn cancelled_and_no_show_sessions_cannot_be_rated(backend: Backend) {

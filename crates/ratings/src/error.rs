@@ -46,6 +46,9 @@ pub fn to_status(err: Error) -> Status {
         Error::Forbidden(_) => status::with_reason(Code::PermissionDenied, reason::FORBIDDEN, message),
         Error::AlreadyRated => status::with_reason(Code::AlreadyExists, reason::ALREADY_EXISTS, message),
         Error::State { reason, .. } => status::with_reason(Code::FailedPrecondition, &reason, message),
+        Error::Store(mediation_store::Error::IdempotencyKeyReused) => {
+            status::invalid_field_reason("request_id", &message, Code::InvalidArgument, reason::IDEMPOTENCY_KEY_REUSED)
+        }
         Error::Store(mediation_store::Error::Checkout(_)) => {
             tracing::error!(error = %message, "database busy");
             status::with_reason(Code::Unavailable, reason::UNAVAILABLE, "the database is busy; retry")

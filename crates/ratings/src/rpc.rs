@@ -9,6 +9,7 @@ use mediation_api::status::Violations;
 use mediation_auth::{Principal, caller};
 use mediation_directory::domain::parse_text;
 use mediation_store::Db;
+use mediation_store::idempotency::{self, Key};
 use tonic::{Request, Response, Status};
 
 use crate::domain::summary::Scores;
@@ -17,6 +18,7 @@ use crate::repo::Rating;
 use crate::service::{self, Assessment, Period, RatingSettings};
 
 const COMMENT_CHARS: usize = 1000;
+const SUBMIT_RATING: &str = "/mediation.ratings.v1.RatingService/SubmitRating";
 
 /// The rating service over one database.
 #[derive(Debug, Clone)]
@@ -144,20 +146,29 @@ impl RatingService for Ratings {
         let appointment_id = v.id("appointment_id", &req.appointment_id);
         let scores = scores(&mut v, req.scores);
         let comment = comment(&mut v, &req.comment);
-        let mediator_id = if req.mediator_id.trim().is_empty() {
-            Some(None)
-        } else {
-            v.id("mediator_id", &req.mediator_id).map(Some)
-        };
-        let (appointment_id, scores, comment, mediator_id) =
-            v.finish(|| Some((appointment_id?, scores?, comment?, mediator_id?)))?;
+        let mediator_id = v.optional_id("mediator_id", &req.mediator_id);
+        let request_id = if req.request_id.is_empty() { Some(None) } else { v.request_id(&req.request_id).map(Some) };
+        let (appointment_id, scores, comment, mediator_id, request_id) =
+            v.finish(|| Some((appointment_id?, scores?, comment?, mediator_id?, request_id?)))?;
+        let encoded = prost::Message::encode_to_vec(&req);
         let rating = self
             .db
             .write::<_, Error, _>(move |conn| {
-                service::submit(conn, &principal, &appointment_id, mediator_id, scores, comment, Utc::now())
+                let submit = |conn: &mut mediation_store::DbConnection| {
+                    let rating =
+                        service::submit(conn, &principal, &appointment_id, mediator_id, scores, comment, Utc::now())?;
+                    Ok(rating_to_proto(rating, false))
+                };
+                match &request_id {
+                    Some(request_id) => {
+                        let key = Key { principal: &principal.account_id, method: SUBMIT_RATING, request_id };
+                        idempotency::once(conn, key, &encoded, submit)
+                    }
+                    None => submit(conn),
+                }
             })
             .await?;
-        Ok(Response::new(rating_to_proto(rating, false)))
+        Ok(Response::new(rating))
     }
 
     async fn update_rating(&self, request: Request<pb::UpdateRatingRequest>) -> Result<Response<pb::Rating>, Status> {
