@@ -52,6 +52,9 @@ pub fn internal() -> Status {
     with_reason(Code::Internal, reason::INTERNAL, "internal error")
 }
 
+/// The longest field-violation description kept.
+const MAX_DESCRIPTION_CHARS: usize = 200;
+
 /// Field violations collected while parsing a request; `into_result` turns a non-empty list into
 /// INVALID_ARGUMENT with reason VALIDATION, naming every offending field.
 #[derive(Debug, Default)]
@@ -62,7 +65,15 @@ impl Violations {
         Self::default()
     }
 
+    /// Records a violation. Descriptions often quote the offending value; they are cut short so
+    /// that a hostile value cannot swell the status past what an HTTP/2 header may carry.
     pub fn add(&mut self, field: impl Into<String>, description: impl Into<String>) {
+        let description: String = description.into();
+        let description = if description.chars().count() > MAX_DESCRIPTION_CHARS {
+            format!("{}…", description.chars().take(MAX_DESCRIPTION_CHARS).collect::<String>())
+        } else {
+            description
+        };
         self.0.push(FieldViolation::new(field, description));
     }
 
@@ -181,6 +192,14 @@ mod tests {
             .map(|f| f.field.clone())
             .collect();
         assert_eq!(fields, ["c", "d", "request_id"]);
+    }
+
+    #[test]
+    fn long_descriptions_are_cut_short() {
+        let mut v = Violations::new();
+        v.add("language", format!("{:?} is not a language tag", "x".repeat(6000)));
+        let status = v.into_status();
+        assert!(status.message().len() < 400, "{}", status.message().len());
     }
 
     #[test]

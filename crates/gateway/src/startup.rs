@@ -399,9 +399,10 @@ impl Application {
         let grace = Duration::from_secs(server.shutdown_grace_secs);
         let addr = self.listener.local_addr()?;
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let serve = router.serve_with_incoming_shutdown(TcpIncoming::from(self.listener), async {
-            let _ = stop_rx.await;
-        });
+        let serve =
+            router.serve_with_incoming_shutdown(TcpIncoming::from(self.listener).with_nodelay(Some(true)), async {
+                let _ = stop_rx.await;
+            });
         tokio::pin!(serve);
         tracing::info!(%addr, tls = self.tls.is_some(), "serving");
         tokio::select! {

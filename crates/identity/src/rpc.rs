@@ -88,6 +88,11 @@ fn secret(v: &mut Violations, field: &str, value: &str) -> Option<String> {
         v.add(field, format!("is required and at most {MAX_SECRET_CHARS} characters"));
         return None;
     }
+    // PostgreSQL refuses NUL in text; no login, id or token has control characters anyway.
+    if value.chars().any(char::is_control) {
+        v.add(field, "must not contain control characters");
+        return None;
+    }
     Some(value.to_owned())
 }
 
