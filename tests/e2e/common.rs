@@ -86,6 +86,8 @@ impl TestApp {
         settings.database.url = db.url().to_owned();
         settings.database.max_connections = 4;
         settings.appointments.outbox_poll_ms = 50;
+        // Every test client calls from 127.0.0.1; the per-peer limit has a test of its own.
+        settings.server.public_calls_per_second_per_peer = 0;
         settings.notifications.sink = "file".into();
         settings.notifications.path = Some(dir.path().join("notifications.jsonl").display().to_string());
         tweak(&mut settings);

@@ -14,8 +14,35 @@ both_backends!(
     reflection_lists_every_service_in_v1_and_v1alpha,
     grpc_web_over_http1_runs_the_tour,
     shutdown_drains_calls_in_flight,
-    oversized_messages_are_refused
+    oversized_messages_are_refused,
+    anonymous_public_calls_are_limited_per_peer,
 );
+
+async fn anonymous_public_calls_are_limited_per_peer(backend: Backend) {
+    use mediation_api::directory::v1::ListSpecialtiesRequest;
+    let app = TestApp::spawn_with(backend, |s| {
+        s.server.public_calls_per_second_per_peer = 1;
+        s.server.public_burst_per_peer = 10;
+    })
+    .await;
+    // Registering, verifying and logging in are anonymous calls too: three of the ten.
+    let tokens = app.resident("13800000031").await;
+    let mut directory = app.directory().await;
+    let mut limited = None;
+    for _ in 0..20 {
+        if let Err(status) = directory.list_specialties(ListSpecialtiesRequest {}).await {
+            limited = Some(status);
+            break;
+        }
+    }
+    let limited = limited.expect("twenty quick anonymous calls are limited");
+    let status = assert_status(Err::<(), _>(limited), Code::ResourceExhausted, reason::RATE_LIMITED);
+    assert!(tonic_types::StatusExt::get_error_details(&status).retry_info().is_some());
+    // A signed-in caller and the health check are not counted against the address.
+    directory.list_specialties(authed(ListSpecialtiesRequest {}, &tokens.access_token)).await.unwrap();
+    let mut health = HealthClient::new(app.channel().await);
+    health.check(HealthCheckRequest { service: String::new() }).await.unwrap();
+}
 
 async fn health_reports_serving(backend: Backend) {
     let app = TestApp::spawn(backend).await;

@@ -9,11 +9,13 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use http::{Request, Response};
-use mediation_api::status::{reason, with_reason};
+use mediation_api::status::{rate_limited, reason, with_reason};
 use mediation_auth::{Access, Decision, TokenError, TokenKeys};
 use tonic::Code;
 use tonic::body::Body;
 use tower::{Layer, Service};
+
+use crate::peer_limit::{PeerLimit, peer};
 
 /// Methods served by the infrastructure rather than a service: open to all.
 const OPEN_PREFIXES: &[&str] = &["/grpc.health.v1.Health/", "/grpc.reflection.v1.", "/grpc.reflection.v1alpha."];
@@ -22,11 +24,12 @@ const OPEN_PREFIXES: &[&str] = &["/grpc.health.v1.Health/", "/grpc.reflection.v1
 pub struct AuthLayer {
     keys: Arc<TokenKeys>,
     policy: Arc<HashMap<&'static str, Access>>,
+    public_limit: Option<Arc<PeerLimit>>,
 }
 
 impl AuthLayer {
-    pub fn new(keys: Arc<TokenKeys>, policy: HashMap<&'static str, Access>) -> Self {
-        Self { keys, policy: Arc::new(policy) }
+    pub fn new(keys: Arc<TokenKeys>, policy: HashMap<&'static str, Access>, public_limit: Option<PeerLimit>) -> Self {
+        Self { keys, policy: Arc::new(policy), public_limit: public_limit.map(Arc::new) }
     }
 }
 
@@ -53,9 +56,10 @@ fn bearer<B>(request: &Request<B>) -> Option<&str> {
 impl AuthLayer {
     fn check<B>(&self, request: &mut Request<B>) -> Result<(), tonic::Status> {
         let path = request.uri().path();
+        let infrastructure = OPEN_PREFIXES.iter().any(|prefix| path.starts_with(prefix));
         let access = match self.policy.get(path) {
             Some(access) => *access,
-            None if OPEN_PREFIXES.iter().any(|prefix| path.starts_with(prefix)) => Access::Public,
+            None if infrastructure => Access::Public,
             None => {
                 return Err(with_reason(Code::PermissionDenied, reason::FORBIDDEN, "this method has no access policy"));
             }
@@ -76,6 +80,13 @@ impl AuthLayer {
                 return Err(with_reason(Code::Unauthenticated, reason::TOKEN_INVALID, "the access token is not valid"));
             }
         };
+        // Anonymous calls to public methods are limited per peer; probes of health and
+        // reflection are not.
+        if let (Access::Public, None, false, Some(limit)) = (access, &principal, infrastructure, &self.public_limit) {
+            if let Some(wait) = peer(request).and_then(|ip| limit.check(ip).err()) {
+                return Err(rate_limited("too many anonymous calls from your address; slow down", wait));
+            }
+        }
         match access.decide(principal.as_ref().map(|p| p.role)) {
             Decision::Allow => {
                 if let Some(principal) = principal {

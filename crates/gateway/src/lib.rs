@@ -11,6 +11,7 @@ mod auth_layer;
 mod deadline;
 pub mod demo;
 mod metrics;
+mod peer_limit;
 pub mod services;
 pub mod settings;
 mod startup;

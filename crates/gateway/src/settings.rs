@@ -8,6 +8,7 @@
 //! | `server.max_message_bytes` | `4194304` | largest request message accepted |
 //! | `server.shutdown_grace_secs` | `20` | how long in-flight calls may drain after SIGTERM or Ctrl-C |
 //! | `server.concurrency_per_connection` | `256` | in-flight calls per connection |
+//! | `server.public_calls_per_second_per_peer` / `server.public_burst_per_peer` | `20` / `100` | anonymous calls to public methods (directory, rating summaries, logins) per peer address, per process; 0 turns the limit off |
 //! | `server.tls_cert_path` / `server.tls_key_path` | unset (plaintext) | PEM certificate chain and private key: serve gRPC over TLS (rustls; ALPN h2 only, so grpc-web over TLS needs an HTTP/2 client such as a browser) |
 //! | `server.services` | empty (all) | the services this process serves, e.g. `dispatch` or `identity,directory` (`mediation serve --services` overrides); names: `identity`, `directory`, `appointments`, `ratings`, `dispatch` |
 //! | `server.max_concurrent_streams` | `200` | HTTP/2 streams open at once on one connection; a front gateway forwards over one connection per upstream, so raise it on upstreams that carry many watchers |
@@ -96,6 +97,9 @@ pub struct Server {
     /// Empty: every service.
     pub services: Vec<String>,
     pub max_concurrent_streams: u32,
+    /// Anonymous calls to public methods a peer may make a second (0: no limit), and in a burst.
+    pub public_calls_per_second_per_peer: u32,
+    pub public_burst_per_peer: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -164,6 +168,8 @@ shutdown_grace_secs = 20
 concurrency_per_connection = 256
 services = []
 max_concurrent_streams = 200
+public_calls_per_second_per_peer = 20
+public_burst_per_peer = 100
 
 [database]
 url = "sqlite://./data/mediation.db"

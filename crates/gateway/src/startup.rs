@@ -30,6 +30,7 @@ use crate::Settings;
 use crate::auth_layer::AuthLayer;
 use crate::deadline::DeadlineLayer;
 use crate::metrics::{Metrics, MetricsLayer};
+use crate::peer_limit::PeerLimit;
 use crate::services::{Plan, ServiceName};
 use crate::upstream::{Upstream, mirror_health};
 
@@ -329,7 +330,11 @@ impl Application {
             .layer(trace)
             .option_layer(self.metrics.as_ref().map(|(_, metrics)| MetricsLayer::new(metrics.clone())))
             .layer(DeadlineLayer::new(Duration::from_secs(server.request_timeout_secs)))
-            .layer(AuthLayer::new(self.keys.clone(), policy_table()))
+            .layer(AuthLayer::new(
+                self.keys.clone(),
+                policy_table(),
+                PeerLimit::new(server.public_calls_per_second_per_peer, server.public_burst_per_peer),
+            ))
             .into_inner();
 
         // On PostgreSQL, dispatch events reach watchers on every replica; held until the end.
