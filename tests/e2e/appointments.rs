@@ -45,6 +45,7 @@ both_backends!(
     a_resident_cannot_read_list_or_cancel_another_residents_case_appointments_or_messages,
     the_consultation_thread_lists_applicant_and_staff_messages_oldest_first,
     bookings_send_one_notice_and_one_reminder_even_across_a_restart,
+    two_replicas_deliver_each_notice_once,
     statistics_count_settled_sessions_and_no_shows,
 );
 
@@ -1125,6 +1126,34 @@ async fn bookings_send_one_notice_and_one_reminder_even_across_a_restart(backend
     ] {
         assert_eq!(count(&notifications, to, kind), 1, "{to} {kind}: {notifications:#?}");
     }
+}
+
+/// Two gateways on one database both run the outbox worker; each message still goes out once.
+async fn two_replicas_deliver_each_notice_once(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |s| s.appointments.reminder_lead_minutes = 60 * 24 * 30).await;
+    let second = app.spawn_second().await;
+    let d = district(&app).await;
+    let mut phones = Vec::new();
+    for (i, hour) in (9..15).enumerate() {
+        let mainland = format!("1380000023{i}");
+        let gateway = if i % 2 == 0 { &app } else { &second };
+        let (resident, case) = resident_with_case(gateway, &d, &mainland).await;
+        book_at(gateway, &resident, &d, &case.id, hour).await;
+        phones.push(format!("+86{mainland}"));
+    }
+    let all_sent = {
+        let phones = phones.clone();
+        move |n: &[serde_json::Value]| {
+            phones.iter().all(|p| count(n, p, "APPOINTMENT_BOOKED") >= 1 && count(n, p, "APPOINTMENT_REMINDER") >= 1)
+        }
+    };
+    let notifications = wait_for(&app, all_sent, Duration::from_secs(20)).await;
+    for phone in &phones {
+        for kind in ["APPOINTMENT_BOOKED", "APPOINTMENT_REMINDER"] {
+            assert_eq!(count(&notifications, phone, kind), 1, "{phone} {kind}: {notifications:#?}");
+        }
+    }
+    drop(second);
 }
 
 async fn statistics_count_settled_sessions_and_no_shows(backend: Backend) {
