@@ -14,6 +14,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use tonic::transport::{Channel, Endpoint};
 
+use crate::cpu::{self, CpuUse};
 use crate::scenario::{Caller, Scenario};
 use crate::seed::District;
 
@@ -75,6 +76,8 @@ pub struct Measured {
     pub total: Tally,
     /// One tally per entry of [`Scenario::variants`].
     pub variants: Vec<Tally>,
+    /// Cores busy during the window, here and elsewhere on the machine.
+    pub cpu: Option<CpuUse>,
 }
 
 /// Opens `count` separate HTTP/2 connections to `url`.
@@ -109,6 +112,14 @@ pub async fn run(
                 eprintln!("  {}: {} calls so far ({phase})", scenario.name(), done.load(Ordering::Relaxed));
             }
         })
+    });
+
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cpu = tokio::spawn(async move {
+        tokio::time::sleep_until(measure_from.into()).await;
+        let start = cpu::sample();
+        tokio::time::sleep_until(measure_until.into()).await;
+        cpu::between(start?, cpu::sample()?, cpus)
     });
 
     let variants = scenario.variants().len();
@@ -159,5 +170,6 @@ pub async fn run(
     for tally in &per_variant {
         total.add(tally);
     }
-    Ok(Measured { scenario, seconds: options.duration.as_secs_f64(), total, variants: per_variant })
+    let cpu = cpu.await.context("the CPU sampler panicked")?;
+    Ok(Measured { scenario, seconds: options.duration.as_secs_f64(), total, variants: per_variant, cpu })
 }

@@ -8,6 +8,7 @@
 //! It owns no business rules and never reaches into a service's internals beyond the repo
 //! functions used for seeding: what it measures is what a client sees.
 
+mod cpu;
 mod load;
 mod names;
 mod report;
@@ -40,6 +41,9 @@ struct Cli {
     /// Mediators spread over the stations.
     #[arg(long, default_value_t = 10_000)]
     mediators: usize,
+    /// Share of the mediators (0 to 1) seeded with a rating summary.
+    #[arg(long, default_value_t = 0.0)]
+    rated: f64,
     /// HTTP/2 connections the workers share.
     #[arg(long, default_value_t = 4)]
     connections: usize,
@@ -91,12 +95,18 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
 
+    let machine = Machine::this();
+    if let Some(load) = machine.load_average.filter(|load| *load > 0.5 * machine.cpus as f64) {
+        eprintln!("warning: load average {load:.2} on {} cpus; other work will skew the figures", machine.cpus);
+    }
     let mut server = server::Server::start(cli.database_url.as_deref()).await?;
     eprintln!("gateway on {} ({})", server.url(), server.backend());
-    let district =
-        seed::seed(server.db(), &SeedOptions { stations: cli.stations, mediators: cli.mediators, seed: cli.seed })
-            .await
-            .context("seeding the district")?;
+    let district = seed::seed(
+        server.db(),
+        &SeedOptions { stations: cli.stations, mediators: cli.mediators, rated: cli.rated, seed: cli.seed },
+    )
+    .await
+    .context("seeding the district")?;
     eprintln!("seeded {} stations and {} mediators in {:.2} s", cli.stations, cli.mediators, district.seconds);
     let seed_seconds = district.seconds;
     let district = Arc::new(district);
@@ -119,11 +129,12 @@ async fn main() -> anyhow::Result<()> {
     server.stop().await?;
 
     let report = Report {
-        machine: Machine::this(),
+        machine,
         config: Config {
             backend: server.backend().to_owned(),
             stations: cli.stations,
             mediators: cli.mediators,
+            rated: cli.rated,
             connections: cli.connections,
             concurrency: cli.concurrency,
             duration_secs: cli.duration,

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::cpu::CpuUse;
 use crate::load::{Measured, Tally};
 use crate::scenario::Scenario;
 
@@ -21,6 +22,8 @@ pub struct Report {
 pub struct Machine {
     pub cpus: usize,
     pub memory_total_kib: Option<u64>,
+    /// The one-minute load average as the run began: other work on the machine skews figures.
+    pub load_average: Option<f64>,
 }
 
 impl Machine {
@@ -30,7 +33,10 @@ impl Machine {
                 .find_map(|line| line.strip_prefix("MemTotal:"))
                 .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
         });
-        Self { cpus: std::thread::available_parallelism().map_or(1, |n| n.get()), memory_total_kib }
+        let load_average = std::fs::read_to_string("/proc/loadavg")
+            .ok()
+            .and_then(|text| text.split_whitespace().next().and_then(|first| first.parse().ok()));
+        Self { cpus: std::thread::available_parallelism().map_or(1, |n| n.get()), memory_total_kib, load_average }
     }
 }
 
@@ -39,6 +45,7 @@ pub struct Config {
     pub backend: String,
     pub stations: usize,
     pub mediators: usize,
+    pub rated: f64,
     pub connections: usize,
     pub concurrency: usize,
     pub duration_secs: f64,
@@ -70,6 +77,8 @@ pub struct ScenarioResult {
     pub name: &'static str,
     #[serde(flatten)]
     pub figures: Figures,
+    /// Cores busy during the measured window: this process, and every other one.
+    pub cpu: Option<CpuUse>,
     pub variants: BTreeMap<&'static str, Figures>,
 }
 
@@ -105,6 +114,7 @@ pub fn scenario_result(measured: &Measured) -> ScenarioResult {
     ScenarioResult {
         name: measured.scenario.name(),
         figures: figures(&measured.total, measured.seconds),
+        cpu: measured.cpu,
         variants: if names.len() > 1 {
             names.iter().zip(&measured.variants).map(|(name, t)| (*name, figures(t, measured.seconds))).collect()
         } else {
@@ -163,6 +173,15 @@ pub fn print(report: &Report) {
         println!("{}", row(result.name, &result.figures));
         for (variant, figures) in &result.variants {
             println!("{}", row(&format!("  {variant}"), figures));
+        }
+    }
+    for result in &report.scenarios {
+        if let Some(cpu) = result.cpu {
+            let warning = if cpu.others > 0.1 { "  (a busy neighbour: treat these figures with care)" } else { "" };
+            println!(
+                "{}: cores busy in this process {:.2}, in others {:.2}{warning}",
+                result.name, cpu.this_process, cpu.others
+            );
         }
     }
     for (name, ratio) in &report.ratios {

@@ -9,6 +9,7 @@ use chrono::Utc;
 use mediation_auth::Role;
 use mediation_directory::domain::{DEFAULT_TIME_ZONE, LatLng, Mediator, MediatorKind, Mode, Site, SiteKind};
 use mediation_identity::repo::NewAccount;
+use mediation_ratings::domain::summary::Sums;
 use mediation_store::{Db, DbConnection};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -27,6 +28,8 @@ const CENTRE_LOCATION: LatLng = LatLng { latitude: 29.82, longitude: 121.55 };
 pub struct SeedOptions {
     pub stations: usize,
     pub mediators: usize,
+    /// Share of the mediators (0 to 1) given a rating summary, as search reads them all.
+    pub rated: f64,
     pub seed: u64,
 }
 
@@ -45,6 +48,7 @@ pub struct District {
 struct Seeded {
     login: String,
     mediator: Mediator,
+    ratings: Option<Sums>,
 }
 
 fn new_id() -> String {
@@ -95,8 +99,35 @@ fn pick_modes(rng: &mut impl Rng) -> Vec<Mode> {
     modes
 }
 
+/// The running sums of 1 to 40 ratings, mostly good ones.
+fn pick_ratings(rng: &mut impl Rng) -> Sums {
+    let mut sums = Sums::default();
+    for _ in 0..rng.gen_range(1..=40) {
+        let overall: i64 = [1, 2, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 5][rng.gen_range(0..13)];
+        let near = |rng: &mut dyn rand::RngCore| (overall + rng.gen_range(-1..=1)).clamp(1, 5);
+        let settled = rng.gen_bool(0.7);
+        sums.count += 1;
+        sums.overall += overall;
+        sums.fairness += near(rng);
+        sums.professionalism += near(rng);
+        sums.timeliness += near(rng);
+        sums.stars[(overall - 1) as usize] += 1;
+        if settled {
+            sums.settled_count += 1;
+            sums.settled_sum += overall;
+        }
+    }
+    sums
+}
+
 /// `count` mediators spread over `stations`, each with 1 to 4 specialities of `taxonomy`.
-fn mediators(rng: &mut StdRng, count: usize, stations: &[Site], taxonomy: &[(String, String, String)]) -> Vec<Seeded> {
+fn mediators(
+    rng: &mut StdRng,
+    count: usize,
+    rated: f64,
+    stations: &[Site],
+    taxonomy: &[(String, String, String)],
+) -> Vec<Seeded> {
     let tag = &uuid::Uuid::new_v4().simple().to_string()[..8];
     (0..count)
         .map(|i| {
@@ -119,14 +150,15 @@ fn mediators(rng: &mut StdRng, count: usize, stations: &[Site], taxonomy: &[(Str
                 home_site_id: stations[i % stations.len()].id.clone(),
                 active: true,
             };
-            Seeded { login: format!("bench-{tag}-m{i:05}"), mediator }
+            let ratings = rng.gen_bool(rated).then(|| pick_ratings(rng));
+            Seeded { login: format!("bench-{tag}-m{i:05}"), mediator, ratings }
         })
         .collect()
 }
 
 fn write_batch(conn: &mut DbConnection, batch: &[Seeded], password_hash: &str) -> anyhow::Result<()> {
     let now = Utc::now();
-    for Seeded { login, mediator } in batch {
+    for Seeded { login, mediator, ratings } in batch {
         let account = NewAccount {
             id: &mediator.account_id,
             role: Role::Mediator,
@@ -139,6 +171,9 @@ fn write_batch(conn: &mut DbConnection, batch: &[Seeded], password_hash: &str) -
         };
         mediation_identity::repo::insert_account(conn, &account, now)?;
         mediation_directory::repo::insert_mediator(conn, mediator, now)?;
+        if let Some(sums) = ratings {
+            mediation_ratings::repo::add_to_summary(conn, &mediator.id, sums, now)?;
+        }
     }
     Ok(())
 }
@@ -146,6 +181,7 @@ fn write_batch(conn: &mut DbConnection, batch: &[Seeded], password_hash: &str) -
 /// Writes the district and returns what the scenarios need.
 pub async fn seed(db: &Db, options: &SeedOptions) -> anyhow::Result<District> {
     anyhow::ensure!(options.stations > 0, "--stations must be at least 1");
+    anyhow::ensure!((0.0..=1.0).contains(&options.rated), "--rated must be between 0 and 1");
     let started = Instant::now();
     let mut rng = StdRng::seed_from_u64(options.seed);
 
@@ -178,7 +214,7 @@ pub async fn seed(db: &Db, options: &SeedOptions) -> anyhow::Result<District> {
 
     let password_hash =
         mediation_store::run_blocking(|| mediation_auth::hash_password(PASSWORD)).await.context("hashing")?;
-    let mut pending = mediators(&mut rng, options.mediators, &stations, &taxonomy);
+    let mut pending = mediators(&mut rng, options.mediators, options.rated, &stations, &taxonomy);
     let names = pending.iter().map(|s| s.mediator.display_name.clone()).collect();
     while !pending.is_empty() {
         let batch: Vec<Seeded> = pending.drain(..BATCH.min(pending.len())).collect();
