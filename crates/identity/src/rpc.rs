@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use mediation_api::identity::v1 as pb;
 use mediation_api::identity::v1::identity_service_server::{IdentityService, IdentityServiceServer};
 use mediation_api::status::Violations;
-use mediation_auth::{Principal, Role, caller, hash_secret, random_secret};
+use mediation_auth::{Principal, Role, caller, random_secret};
 use mediation_store::idempotency::{self, Claim, Key};
 use prost::Message;
 use tonic::{Request, Response, Status};
@@ -352,7 +352,7 @@ impl IdentityService for Identity {
                 Ok(pb::ProvisionKioskResponse { kiosk_id, secret })
             })
             .await?;
-        tracing::info!(kiosk_id = %response.kiosk_id, secret_hash = %hash_secret(&response.secret), "kiosk provisioned");
+        tracing::info!(kiosk_id = %response.kiosk_id, "kiosk provisioned");
         Ok(Response::new(response))
     }
 
