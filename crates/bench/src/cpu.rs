@@ -18,7 +18,7 @@ pub struct Sample {
 pub struct CpuUse {
     /// This process: the load generator and the gateway under test.
     pub this_process: f64,
-    /// Every other process on the machine.
+    /// Every other process on the machine (a PostgreSQL server among them).
     pub others: f64,
 }
 

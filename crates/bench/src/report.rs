@@ -177,7 +177,14 @@ pub fn print(report: &Report) {
     }
     for result in &report.scenarios {
         if let Some(cpu) = result.cpu {
-            let warning = if cpu.others > 0.1 { "  (a busy neighbour: treat these figures with care)" } else { "" };
+            // On PostgreSQL the database server is one of the other processes.
+            let warning = if report.config.backend == "postgres" {
+                "  (others include the PostgreSQL server)"
+            } else if cpu.others > 0.1 {
+                "  (a busy neighbour: treat these figures with care)"
+            } else {
+                ""
+            };
             println!(
                 "{}: cores busy in this process {:.2}, in others {:.2}{warning}",
                 result.name, cpu.this_process, cpu.others
