@@ -56,9 +56,34 @@ pub fn decode_token<C: DeserializeOwned>(token: &str, query_fingerprint: &str) -
     Ok(Some(token.after))
 }
 
+/// Cuts a page from `items`, fetched with one more than `size`: the page, and the token for the
+/// next one (empty when there is none) holding the last item's `cursor`.
+pub fn split_page<T, C: Serialize>(
+    mut items: Vec<T>,
+    size: usize,
+    query: &str,
+    cursor: impl Fn(&T) -> C,
+) -> (Vec<T>, String) {
+    if items.len() <= size {
+        return (items, String::new());
+    }
+    items.truncate(size);
+    let token = encode_token(query, &cursor(items.last().expect("size + 1 items, so a last one")));
+    (items, token)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pages_split_off_one_extra_item() {
+        let (page, token) = split_page(vec![1, 2, 3], 2, "q", |n| *n);
+        assert_eq!(page, [1, 2]);
+        assert_eq!(decode_token::<i32>(&token, "q"), Ok(Some(2)));
+        let (page, token) = split_page(vec![1, 2], 2, "q", |n| *n);
+        assert_eq!((page, token.as_str()), (vec![1, 2], ""));
+    }
 
     #[test]
     fn sizes() {

@@ -156,23 +156,14 @@ fn duration(
 }
 
 fn mode(v: &mut Violations, value: i32) -> Option<Mode> {
-    match MediationMode::try_from(value) {
-        Ok(MediationMode::Unspecified | MediationMode::InPerson) => Some(Mode::InPerson),
-        Ok(MediationMode::Video) => Some(Mode::Video),
-        Ok(MediationMode::HomeVisit) => Some(Mode::HomeVisit),
-        Err(_) => {
-            v.add("mode", "must be IN_PERSON, VIDEO or HOME_VISIT");
-            None
-        }
+    if value == MediationMode::Unspecified as i32 {
+        return Some(Mode::InPerson);
     }
-}
-
-fn mode_to(mode: Mode) -> MediationMode {
-    match mode {
-        Mode::InPerson => MediationMode::InPerson,
-        Mode::Video => MediationMode::Video,
-        Mode::HomeVisit => MediationMode::HomeVisit,
+    let mode = mediation_directory::mode_from(value);
+    if mode.is_none() {
+        v.add("mode", "must be IN_PERSON, VIDEO or HOME_VISIT");
     }
+    mode
 }
 
 fn grade_from(value: i32) -> Option<Grade> {
@@ -320,7 +311,7 @@ fn appointment_to_proto(a: Appointment) -> pb::Appointment {
     pb::Appointment {
         start: Some(timestamp(a.span.start)),
         end: Some(timestamp(a.span.end)),
-        mode: mode_to(a.mode).into(),
+        mode: mediation_directory::mode_to(a.mode).into(),
         status: status_to(a.status).into(),
         outcome: a.outcome.map(outcome_to),
         id: a.id,
@@ -455,16 +446,6 @@ fn rules(v: &mut Violations, rules: &[pb::WeeklyRule]) -> Option<Vec<WeeklyRule>
         }
     }
     (out.len() == rules.len()).then_some(out)
-}
-
-fn page<T>(mut items: Vec<T>, size: usize, query: &str, key: impl Fn(&T) -> String) -> (Vec<T>, String) {
-    if items.len() > size {
-        items.truncate(size);
-        let token = paging::encode_token(query, &items.last().map(&key));
-        (items, token)
-    } else {
-        (items, String::new())
-    }
 }
 
 #[tonic::async_trait]
@@ -606,7 +587,7 @@ impl AppointmentService for Appointments {
                     .collect::<Vec<_>>())
             })
             .await?;
-        let (cases, next_page_token) = page(cases, size, &query, |c| c.id.clone());
+        let (cases, next_page_token) = paging::split_page(cases, size, &query, |c| c.id.clone());
         Ok(Response::new(pb::ListCasesResponse { cases, next_page_token }))
     }
 
@@ -949,7 +930,7 @@ impl AppointmentService for Appointments {
                 service::list_appointments(conn, viewer, filter, after.flatten().as_deref(), size as i64 + 1)
             })
             .await?;
-        let (items, next_page_token) = page(items, size, &query, |a| a.id.clone());
+        let (items, next_page_token) = paging::split_page(items, size, &query, |a| a.id.clone());
         Ok(Response::new(pb::ListAppointmentsResponse {
             appointments: items.into_iter().map(appointment_to_proto).collect(),
             next_page_token,
@@ -997,7 +978,7 @@ impl AppointmentService for Appointments {
                 service::list_messages(conn, viewer, &case, after.flatten().as_deref(), size as i64 + 1)
             })
             .await?;
-        let (rows, next_page_token) = page(rows, size, &query, |m| m.0.clone());
+        let (rows, next_page_token) = paging::split_page(rows, size, &query, |m| m.0.clone());
         let messages = rows
             .into_iter()
             .map(|(id, author_id, author_name, body, at)| pb::Message {

@@ -14,4 +14,4 @@ pub mod service;
 
 pub use error::{Error, Result, to_status};
 pub use policy::POLICY;
-pub use rpc::{Directory, RatingLookup};
+pub use rpc::{Directory, RatingLookup, mode_from, mode_to};

@@ -146,7 +146,7 @@ pub fn mode_from(value: i32) -> Option<Mode> {
     }
 }
 
-fn mode_to(mode: Mode) -> pb::MediationMode {
+pub fn mode_to(mode: Mode) -> pb::MediationMode {
     match mode {
         Mode::InPerson => pb::MediationMode::InPerson,
         Mode::Video => pb::MediationMode::Video,
@@ -270,18 +270,13 @@ impl DirectoryService for Directory {
         let after = v.check("page_token", paging::decode_token::<String>(&req.page_token, &query));
         let (parent, size, after) = v.finish(|| Some((parent?, size?, after?)))?;
         let kind = kind.flatten().map(SiteKind::as_str);
-        let mut sites = self
+        let sites = self
             .db
             .read::<_, Error, _>(move |conn| {
                 Ok(crate::repo::list_sites(conn, parent.as_deref(), kind, after.as_deref(), size as i64 + 1)?)
             })
             .await?;
-        let next_page_token = if sites.len() > size {
-            sites.truncate(size);
-            paging::encode_token(&query, &sites.last().map(|s| s.id.clone()))
-        } else {
-            String::new()
-        };
+        let (sites, next_page_token) = paging::split_page(sites, size, &query, |s| s.id.clone());
         Ok(Response::new(pb::ListSitesResponse {
             sites: sites.into_iter().map(site_to_proto).collect(),
             next_page_token,
@@ -367,18 +362,13 @@ impl DirectoryService for Directory {
         let query = paging::fingerprint(&("rooms", &req.site_id));
         let after = v.check("page_token", paging::decode_token::<String>(&req.page_token, &query));
         let (site_id, size, after) = v.finish(|| Some((site_id?, size?, after?)))?;
-        let mut rooms = self
+        let rooms = self
             .db
             .read::<_, Error, _>(move |conn| {
                 Ok(crate::repo::list_rooms(conn, &site_id, after.as_deref(), size as i64 + 1)?)
             })
             .await?;
-        let next_page_token = if rooms.len() > size {
-            rooms.truncate(size);
-            paging::encode_token(&query, &rooms.last().map(|r| r.id.clone()))
-        } else {
-            String::new()
-        };
+        let (rooms, next_page_token) = paging::split_page(rooms, size, &query, |r| r.id.clone());
         Ok(Response::new(pb::ListRoomsResponse {
             rooms: rooms.into_iter().map(room_to_proto).collect(),
             next_page_token,

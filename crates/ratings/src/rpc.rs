@@ -226,19 +226,13 @@ impl RatingService for Ratings {
             paging::fingerprint(&("ratings", &req.mediator_id, principal.as_ref().map(|p| p.account_id.clone())));
         let after = v.check("page_token", paging::decode_token::<(DateTime<Utc>, String)>(&req.page_token, &query));
         let (mediator_id, size, after) = v.finish(|| Some((mediator_id?, size?, after?)))?;
-        let (mut ratings, admin) = self
+        let (ratings, admin) = self
             .db
             .read::<_, Error, _>(move |conn| {
                 service::list(conn, principal.as_ref(), &mediator_id, after, size as i64 + 1)
             })
             .await?;
-        let next_page_token = if ratings.len() > size {
-            ratings.truncate(size);
-            let last = ratings.last().expect("a full page has a last rating");
-            paging::encode_token(&query, &(last.created_at, last.id.clone()))
-        } else {
-            String::new()
-        };
+        let (ratings, next_page_token) = paging::split_page(ratings, size, &query, |r| (r.created_at, r.id.clone()));
         Ok(Response::new(pb::ListRatingsResponse {
             ratings: ratings.into_iter().map(|r| rating_to_proto(r, admin)).collect(),
             next_page_token,
@@ -292,18 +286,13 @@ impl RatingService for Ratings {
         let after = v.check("page_token", paging::decode_token::<String>(&req.page_token, &query));
         let (site_id, period, size, after) = v.finish(|| Some((site_id?, period?, size?, after?)))?;
         let settings = self.settings.clone();
-        let mut items = self
+        let items = self
             .db
             .read::<_, Error, _>(move |conn| {
                 service::list_assessments(conn, &principal, &settings, &site_id, period, after.as_deref(), size + 1)
             })
             .await?;
-        let next_page_token = if items.len() > size {
-            items.truncate(size);
-            paging::encode_token(&query, &items.last().expect("a full page").mediator.id)
-        } else {
-            String::new()
-        };
+        let (items, next_page_token) = paging::split_page(items, size, &query, |a| a.mediator.id.clone());
         Ok(Response::new(pb::ListAssessmentsResponse {
             assessments: items.into_iter().map(assessment_to_proto).collect(),
             next_page_token,
