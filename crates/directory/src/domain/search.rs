@@ -78,40 +78,46 @@ pub struct Cursor {
     pub id: String,
 }
 
-fn contains(haystack: &str, term: &str) -> bool {
-    haystack.to_lowercase().contains(term)
+/// Each term's weight (10 in the name, 3 in the bio) and whether every term was found; the name
+/// and bio are lowercased once, and not at all when the query has no text.
+fn text_score(filter: &SearchFilter, candidate: &Candidate) -> (bool, i64) {
+    if filter.terms.is_empty() {
+        return (true, 0);
+    }
+    let (name, bio) = (candidate.display_name.to_lowercase(), candidate.bio.to_lowercase());
+    filter.terms.iter().fold((true, 0), |(all, score), term| {
+        let weight = if name.contains(term.as_str()) {
+            10
+        } else if bio.contains(term.as_str()) {
+            3
+        } else {
+            0
+        };
+        (all && weight > 0, score + weight)
+    })
 }
 
 /// Whether every term of the query appears in the name or the bio.
 pub fn matches_text(filter: &SearchFilter, candidate: &Candidate) -> bool {
-    filter.terms.iter().all(|t| contains(&candidate.display_name, t) || contains(&candidate.bio, t))
+    text_score(filter, candidate).0
 }
 
 /// Name hits weigh more than bio hits; each requested speciality held adds to the score.
 pub fn relevance(filter: &SearchFilter, candidate: &Candidate) -> i64 {
-    let text: i64 = filter
-        .terms
-        .iter()
-        .map(|t| {
-            if contains(&candidate.display_name, t) {
-                10
-            } else if contains(&candidate.bio, t) {
-                3
-            } else {
-                0
-            }
-        })
-        .sum();
-    text + 5 * candidate.matched_specialties as i64
+    text_score(filter, candidate).1 + 5 * candidate.matched_specialties as i64
 }
 
-pub fn cursor_of(filter: &SearchFilter, candidate: &Candidate) -> Cursor {
+fn cursor_with_score(candidate: &Candidate, score: i64) -> Cursor {
     Cursor {
-        score: relevance(filter, candidate),
+        score,
         rating_milli: (candidate.rating.bayesian_mean * 1000.0).round() as i64,
         name: candidate.display_name.clone(),
         id: candidate.id.clone(),
     }
+}
+
+pub fn cursor_of(filter: &SearchFilter, candidate: &Candidate) -> Cursor {
+    cursor_with_score(candidate, relevance(filter, candidate))
 }
 
 /// The total order of each ranking; ties always end on the id, so no two items are equal.
@@ -134,8 +140,12 @@ pub fn page(
 ) -> (Vec<Candidate>, Option<Cursor>) {
     let mut ranked: Vec<(Cursor, Candidate)> = candidates
         .into_iter()
-        .filter(|c| matches_text(filter, c) && c.rating.bayesian_mean >= filter.min_rating)
-        .map(|c| (cursor_of(filter, &c), c))
+        .filter(|c| c.rating.bayesian_mean >= filter.min_rating)
+        .filter_map(|c| {
+            let (matched, text) = text_score(filter, &c);
+            let score = text + 5 * c.matched_specialties as i64;
+            matched.then(|| (cursor_with_score(&c, score), c))
+        })
         .filter(|(cursor, _)| after.is_none_or(|after| compare(filter.order, cursor, after) == Ordering::Greater))
         .collect();
     ranked.sort_by(|a, b| compare(filter.order, &a.0, &b.0));
