@@ -116,10 +116,6 @@ fn cursor_with_score(candidate: &Candidate, score: i64) -> Cursor {
     }
 }
 
-pub fn cursor_of(filter: &SearchFilter, candidate: &Candidate) -> Cursor {
-    cursor_with_score(candidate, relevance(filter, candidate))
-}
-
 /// The total order of each ranking; ties always end on the id, so no two items are equal.
 pub fn compare(order: Order, a: &Cursor, b: &Cursor) -> Ordering {
     let by_name = || a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id));
