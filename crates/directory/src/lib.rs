@@ -7,6 +7,7 @@
 
 pub mod domain;
 mod error;
+mod index;
 mod policy;
 pub mod repo;
 mod rpc;

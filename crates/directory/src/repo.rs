@@ -1,9 +1,11 @@
 //! The directory tables: sites, rooms, specialties, mediators and their specialities.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use mediation_store::DbConnection;
-use mediation_store::schema::{mediator_specialties, mediators, rooms, sites, specialties};
+use mediation_store::schema::{mediator_specialties, mediators, rooms, search_generation, sites, specialties};
 
 use crate::domain::{LatLng, Mediator, Room, Site, join_list, split_list};
 
@@ -299,44 +301,44 @@ pub fn mediators_by_ids(conn: &mut DbConnection, ids: &[String]) -> QueryResult<
 }
 
 /// Active mediators matching the structured filters, as (id, name, bio).
-pub fn search_candidates(
-    conn: &mut DbConnection,
-    home_sites: Option<&[String]>,
-    mode: Option<&str>,
-    language: Option<&str>,
-    specialty_codes: &[String],
-) -> QueryResult<Vec<(String, String, String)>> {
-    let mut query = mediators::table
-        .filter(mediators::active.eq(true))
-        .select((mediators::id, mediators::display_name, mediators::bio))
-        .into_boxed();
-    if let Some(home_sites) = home_sites {
-        query = query.filter(mediators::home_site_id.eq_any(home_sites));
-    }
-    if let Some(mode) = mode {
-        query = query.filter(mediators::modes.like(format!("%,{mode},%")));
-    }
-    if let Some(language) = language {
-        query = query.filter(mediators::languages.like(format!("%,{language},%")));
-    }
-    if !specialty_codes.is_empty() {
-        let holders = mediator_specialties::table
-            .filter(mediator_specialties::specialty_code.eq_any(specialty_codes))
-            .select(mediator_specialties::mediator_id);
-        query = query.filter(mediators::id.eq_any(holders));
-    }
-    query.load(conn)
+/// The search index's counters: (directory, ratings); triggers move them on every change.
+pub fn search_generation(conn: &mut DbConnection) -> QueryResult<(i64, i64)> {
+    search_generation::table.select((search_generation::directory, search_generation::ratings)).first(conn)
 }
 
-/// (mediator_id, code) for every holder of one of `codes`.
-pub fn holders_of(conn: &mut DbConnection, codes: &[String]) -> QueryResult<Vec<(String, String)>> {
-    mediator_specialties::table
-        .filter(mediator_specialties::specialty_code.eq_any(codes))
+/// Every active mediator with their specialities, for the search index.
+pub fn active_profiles(conn: &mut DbConnection) -> QueryResult<Vec<Mediator>> {
+    let rows: Vec<MediatorRow> =
+        mediators::table.filter(mediators::active.eq(true)).select(MediatorRow::as_select()).load(conn)?;
+    let mut codes: HashMap<String, Vec<String>> = HashMap::new();
+    let held: Vec<(String, String)> = mediator_specialties::table
+        .inner_join(mediators::table)
+        .filter(mediators::active.eq(true))
         .select((mediator_specialties::mediator_id, mediator_specialties::specialty_code))
+        .order((mediator_specialties::mediator_id, mediator_specialties::specialty_code))
+        .load(conn)?;
+    for (mediator_id, code) in held {
+        codes.entry(mediator_id).or_default().push(code);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let mine = codes.remove(&row.id).unwrap_or_default();
+            row.into_mediator(mine)
+        })
+        .collect())
+}
+
+/// The active mediators based at one site, by id.
+pub fn active_mediator_ids_at(conn: &mut DbConnection, site_id: &str) -> QueryResult<Vec<String>> {
+    mediators::table
+        .filter(mediators::active.eq(true))
+        .filter(mediators::home_site_id.eq(site_id))
+        .select(mediators::id)
+        .order(mediators::id)
         .load(conn)
 }
 
-/// The identity service's view of a site (wired in by the gateway).
 pub fn site_ref(conn: &mut DbConnection, id: &str) -> QueryResult<Option<mediation_identity::SiteRef>> {
     sites::table
         .find(id)

@@ -18,7 +18,8 @@ use crate::domain::{
     LatLng, Mediator, MediatorKind, Mode, Room, RoomKind, Site, SiteKind, check_capacity, check_level, check_location,
     parse_languages, parse_text, parse_time_zone,
 };
-use crate::error::Error;
+use crate::error::{Error, invalid};
+use crate::index::IndexCache;
 use crate::service::{self, MediatorPatch, RoomPatch, SitePatch};
 
 const CREATE_SITE: &str = "/mediation.directory.v1.DirectoryService/CreateSite";
@@ -39,6 +40,7 @@ pub type RatingLookup =
 pub struct Directory {
     db: Db,
     ratings: RatingLookup,
+    search_index: Arc<IndexCache>,
 }
 
 impl std::fmt::Debug for Directory {
@@ -49,7 +51,7 @@ impl std::fmt::Debug for Directory {
 
 impl Directory {
     pub fn new(db: Db, ratings: RatingLookup) -> Self {
-        Self { db, ratings }
+        Self { db, ratings, search_index: Arc::default() }
     }
 
     pub fn into_server(self) -> DirectoryServiceServer<Directory> {
@@ -490,19 +492,18 @@ impl DirectoryService for Directory {
         let fingerprint = filter.as_ref().map(paging::fingerprint).unwrap_or_default();
         let after = v.check("page_token", paging::decode_token::<Cursor>(&req.page_token, &fingerprint));
         let (filter, size, after) = v.finish(|| Some((filter?, size?, after?)))?;
-        let ratings = self.ratings.clone();
-        let (hits, next) = self
-            .db
-            .read::<_, Error, _>(move |conn| {
-                let book = ratings(conn)?;
-                service::search(conn, &book, &filter, after.as_ref(), size)
-            })
-            .await?;
+        let index = self.search_index.current(&self.db, &self.ratings).await?;
+        if let Some(site_id) = &filter.site_id
+            && !index.has_site(site_id)
+        {
+            return Err(invalid("site_id", "no such site").into());
+        }
+        let (hits, next) = index.search(&filter, after.as_ref(), size);
         Ok(Response::new(pb::SearchMediatorsResponse {
             hits: hits
                 .into_iter()
                 .map(|(m, rating)| pb::MediatorHit {
-                    mediator: Some(mediator_to_proto(m)),
+                    mediator: Some(mediator_to_proto(m.clone())),
                     rating: Some(rating_to_proto(rating)),
                 })
                 .collect(),

@@ -1,15 +1,12 @@
 //! The directory's flows. Each runs inside the caller's transaction: it reads what it needs,
 //! checks the caller may act on that site, applies the rules and writes through the repo.
 
-use std::collections::HashMap;
-
 use chrono::Utc;
 use mediation_auth::{Principal, Role};
 use mediation_store::{DbConnection, is_unique_violation};
 
-use crate::domain::search::{self, Candidate, Cursor, RatingBook, RatingSummary, SearchFilter};
 use crate::domain::{
-    self, LatLng, Mediator, MediatorKind, Mode, Room, RoomKind, Site, check_capacity, check_parent, manages,
+    LatLng, Mediator, MediatorKind, Mode, Room, RoomKind, Site, check_capacity, check_parent, manages,
 };
 use crate::error::{Error, Result, invalid};
 use crate::repo;
@@ -167,56 +164,4 @@ pub fn set_mediator_active(conn: &mut DbConnection, principal: &Principal, id: &
     mediator.active = active;
     repo::update_mediator(conn, &mediator, Utc::now())?;
     Ok(mediator)
-}
-
-/// A page of search hits, in rank order, and the cursor after it.
-pub fn search(
-    conn: &mut DbConnection,
-    ratings: &RatingBook,
-    filter: &SearchFilter,
-    after: Option<&Cursor>,
-    size: usize,
-) -> Result<(Vec<(Mediator, RatingSummary)>, Option<Cursor>)> {
-    let home_sites = match &filter.site_id {
-        None => None,
-        Some(site_id) => {
-            repo::site(conn, site_id)?.ok_or_else(|| invalid("site_id", "no such site"))?;
-            let mut ids = if filter.include_child_sites {
-                domain::subtree(&repo::site_parents(conn)?, site_id).into_iter().collect()
-            } else {
-                vec![site_id.clone()]
-            };
-            ids.sort();
-            Some(ids)
-        }
-    };
-    let rows = repo::search_candidates(
-        conn,
-        home_sites.as_deref(),
-        filter.mode.map(Mode::as_str),
-        filter.language.as_deref(),
-        &filter.specialty_codes,
-    )?;
-    let mut held: HashMap<String, usize> = HashMap::new();
-    if !filter.specialty_codes.is_empty() {
-        for (mediator_id, _) in repo::holders_of(conn, &filter.specialty_codes)? {
-            *held.entry(mediator_id).or_default() += 1;
-        }
-    }
-    let candidates = rows
-        .into_iter()
-        .map(|(id, display_name, bio)| Candidate {
-            matched_specialties: held.get(&id).copied().unwrap_or(0),
-            rating: ratings.of(&id),
-            id,
-            display_name,
-            bio,
-        })
-        .collect();
-    let (hits, next) = search::page(filter, candidates, after, size);
-    let ids: Vec<String> = hits.iter().map(|c| c.id.clone()).collect();
-    let mut profiles: HashMap<String, Mediator> =
-        repo::mediators_by_ids(conn, &ids)?.into_iter().map(|m| (m.id.clone(), m)).collect();
-    let page = hits.into_iter().filter_map(|hit| profiles.remove(&hit.id).map(|m| (m, hit.rating))).collect();
-    Ok((page, next))
 }

@@ -333,12 +333,7 @@ pub fn list_assessments(
     if !manages(principal, &site) {
         return Err(Error::Forbidden("admins see the assessments of their own sites"));
     }
-    let mut ids: Vec<String> =
-        mediation_directory::repo::search_candidates(conn, Some(&[site_id.to_owned()]), None, None, &[])?
-            .into_iter()
-            .map(|(id, ..)| id)
-            .collect();
-    ids.sort();
+    let ids = mediation_directory::repo::active_mediator_ids_at(conn, site_id)?;
     let mut out = Vec::new();
     for id in ids.into_iter().filter(|id| after_id.is_none_or(|after| id.as_str() > after)).take(limit) {
         let (mediator, _) = home_site(conn, &id)?;

@@ -304,6 +304,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    search_generation (id) {
+        id -> Integer,
+        directory -> BigInt,
+        ratings -> BigInt,
+    }
+}
+
+diesel::table! {
     signing_keys (id) {
         id -> Text,
         private_key_pem -> Text,
@@ -442,6 +450,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     resource_holds,
     rooms,
     schedule_exceptions,
+    search_generation,
     signing_keys,
     sites,
     specialties,

@@ -3,10 +3,12 @@
 //! a mediator already ranked.
 
 use std::cmp::Ordering;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::Mode;
+use super::{Mediator, Mode};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Order {
@@ -57,17 +59,6 @@ impl RatingBook {
     }
 }
 
-/// A mediator as search sees it.
-#[derive(Debug, Clone)]
-pub struct Candidate {
-    pub id: String,
-    pub display_name: String,
-    pub bio: String,
-    /// How many of the requested specialities this mediator has.
-    pub matched_specialties: usize,
-    pub rating: RatingSummary,
-}
-
 /// A position in a ranking: enough to find the next item in any order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cursor {
@@ -78,47 +69,35 @@ pub struct Cursor {
     pub id: String,
 }
 
-/// Each term's weight (10 in the name, 3 in the bio) and whether every term was found; the name
-/// and bio are lowercased once, and not at all when the query has no text.
-fn text_score(filter: &SearchFilter, candidate: &Candidate) -> (bool, i64) {
-    if filter.terms.is_empty() {
-        return (true, 0);
+impl Cursor {
+    fn key(&self) -> Key<'_> {
+        Key { score: self.score, rating_milli: self.rating_milli, name: &self.name, id: &self.id }
     }
-    let (name, bio) = (candidate.display_name.to_lowercase(), candidate.bio.to_lowercase());
-    filter.terms.iter().fold((true, 0), |(all, score), term| {
-        let weight = if name.contains(term.as_str()) {
-            10
-        } else if bio.contains(term.as_str()) {
-            3
-        } else {
-            0
-        };
-        (all && weight > 0, score + weight)
-    })
 }
 
-/// Whether every term of the query appears in the name or the bio.
-pub fn matches_text(filter: &SearchFilter, candidate: &Candidate) -> bool {
-    text_score(filter, candidate).0
+/// What a ranking compares, borrowed from the index while a search runs.
+#[derive(Debug, Clone, Copy)]
+struct Key<'a> {
+    score: i64,
+    rating_milli: i64,
+    name: &'a str,
+    id: &'a str,
 }
 
-/// Name hits weigh more than bio hits; each requested speciality held adds to the score.
-pub fn relevance(filter: &SearchFilter, candidate: &Candidate) -> i64 {
-    text_score(filter, candidate).1 + 5 * candidate.matched_specialties as i64
-}
-
-fn cursor_with_score(candidate: &Candidate, score: i64) -> Cursor {
-    Cursor {
-        score,
-        rating_milli: (candidate.rating.bayesian_mean * 1000.0).round() as i64,
-        name: candidate.display_name.clone(),
-        id: candidate.id.clone(),
+impl Key<'_> {
+    fn to_cursor(self) -> Cursor {
+        Cursor {
+            score: self.score,
+            rating_milli: self.rating_milli,
+            name: self.name.to_owned(),
+            id: self.id.to_owned(),
+        }
     }
 }
 
 /// The total order of each ranking; ties always end on the id, so no two items are equal.
-pub fn compare(order: Order, a: &Cursor, b: &Cursor) -> Ordering {
-    let by_name = || a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id));
+fn compare(order: Order, a: &Key, b: &Key) -> Ordering {
+    let by_name = || a.name.cmp(b.name).then_with(|| a.id.cmp(b.id));
     match order {
         Order::Relevance => b.score.cmp(&a.score).then(b.rating_milli.cmp(&a.rating_milli)).then_with(by_name),
         Order::Rating => b.rating_milli.cmp(&a.rating_milli).then_with(by_name),
@@ -126,33 +105,168 @@ pub fn compare(order: Order, a: &Cursor, b: &Cursor) -> Ordering {
     }
 }
 
-/// The page of `size` after `after` (from the start when `None`), and the cursor of the
-/// page's last item when more follow.
-pub fn page(
-    filter: &SearchFilter,
-    candidates: Vec<Candidate>,
-    after: Option<&Cursor>,
-    size: usize,
-) -> (Vec<Candidate>, Option<Cursor>) {
-    let mut ranked: Vec<(Cursor, Candidate)> = candidates
-        .into_iter()
-        .filter(|c| c.rating.bayesian_mean >= filter.min_rating)
-        .filter_map(|c| {
-            let (matched, text) = text_score(filter, &c);
-            let score = text + 5 * c.matched_specialties as i64;
-            matched.then(|| (cursor_with_score(&c, score), c))
-        })
-        .filter(|(cursor, _)| after.is_none_or(|after| compare(filter.order, cursor, after) == Ordering::Greater))
-        .collect();
-    ranked.sort_by(|a, b| compare(filter.order, &a.0, &b.0));
-    let more = ranked.len() > size;
-    ranked.truncate(size);
-    let next = if more { ranked.last().map(|(cursor, _)| cursor.clone()) } else { None };
-    (ranked.into_iter().map(|(_, c)| c).collect(), next)
+/// A mediator as search sees it, with the name and bio lowercased once, when the index is built.
+#[derive(Debug)]
+struct Entry {
+    mediator: Mediator,
+    name_lower: String,
+    bio_lower: String,
+}
+
+/// The active mediators, the sites and the rating summaries, held in memory so that a search
+/// reads no rows: lists of who holds each speciality and of who has each character in their
+/// name or bio narrow the candidates before the filters run. Rebuilt as a whole when the
+/// directory changes; only the ratings are swapped when only they change.
+#[derive(Debug, Clone)]
+pub struct SearchIndex {
+    directory: Arc<DirectoryPart>,
+    /// Each entry's summary, in the entries' order.
+    ratings: Arc<Vec<RatingSummary>>,
+}
+
+#[derive(Debug)]
+struct DirectoryPart {
+    entries: Vec<Entry>,
+    by_specialty: HashMap<String, Vec<u32>>,
+    by_char: HashMap<char, Vec<u32>>,
+    site_parents: Vec<(String, Option<String>)>,
+}
+
+impl SearchIndex {
+    /// `mediators` are the active ones; `site_parents` every site with its parent.
+    pub fn build(mediators: Vec<Mediator>, site_parents: Vec<(String, Option<String>)>, ratings: &RatingBook) -> Self {
+        let mut by_specialty: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut by_char: HashMap<char, Vec<u32>> = HashMap::new();
+        let mut entries = Vec::with_capacity(mediators.len());
+        for (index, mut mediator) in mediators.into_iter().enumerate() {
+            let index = u32::try_from(index).expect("fewer than four billion mediators");
+            mediator.specialty_codes.sort();
+            for code in &mediator.specialty_codes {
+                by_specialty.entry(code.clone()).or_default().push(index);
+            }
+            let name_lower = mediator.display_name.to_lowercase();
+            let bio_lower = mediator.bio.to_lowercase();
+            let mut chars: Vec<char> = name_lower.chars().chain(bio_lower.chars()).collect();
+            chars.sort_unstable();
+            chars.dedup();
+            for c in chars {
+                by_char.entry(c).or_default().push(index);
+            }
+            entries.push(Entry { mediator, name_lower, bio_lower });
+        }
+        let directory = Arc::new(DirectoryPart { entries, by_specialty, by_char, site_parents });
+        let ratings = Arc::new(directory.entries.iter().map(|e| ratings.of(&e.mediator.id)).collect());
+        Self { directory, ratings }
+    }
+
+    /// The same directory with new rating summaries.
+    pub fn with_ratings(&self, ratings: &RatingBook) -> Self {
+        let summaries = self.directory.entries.iter().map(|e| ratings.of(&e.mediator.id)).collect();
+        Self { directory: self.directory.clone(), ratings: Arc::new(summaries) }
+    }
+
+    pub fn has_site(&self, site_id: &str) -> bool {
+        self.directory.site_parents.iter().any(|(id, _)| id == site_id)
+    }
+
+    /// The page of `size` after `after` (from the start when `None`), and the cursor of the
+    /// page's last item when more follow. A site filter naming no site matches nobody.
+    pub fn search(
+        &self,
+        filter: &SearchFilter,
+        after: Option<&Cursor>,
+        size: usize,
+    ) -> (Vec<(&Mediator, RatingSummary)>, Option<Cursor>) {
+        let part = &*self.directory;
+        let home_sites: Option<HashSet<String>> = filter.site_id.as_ref().map(|site_id| {
+            if filter.include_child_sites {
+                super::subtree(&part.site_parents, site_id)
+            } else {
+                HashSet::from([site_id.clone()])
+            }
+        });
+        let after = after.map(Cursor::key);
+        let mut ranked: Vec<(Key, u32)> = Vec::new();
+        for index in self.candidates(filter) {
+            let entry = &part.entries[index as usize];
+            let m = &entry.mediator;
+            let rating = self.ratings[index as usize];
+            let wanted = home_sites.as_ref().is_none_or(|sites| sites.contains(&m.home_site_id))
+                && filter.mode.is_none_or(|mode| m.modes.contains(&mode))
+                && filter.language.as_ref().is_none_or(|language| m.languages.contains(language))
+                && rating.bayesian_mean >= filter.min_rating;
+            if !wanted {
+                continue;
+            }
+            let Some(text) = text_score(&filter.terms, &entry.name_lower, &entry.bio_lower) else { continue };
+            let held = filter.specialty_codes.iter().filter(|c| m.specialty_codes.binary_search(c).is_ok()).count();
+            let key = Key {
+                score: text + 5 * held as i64,
+                rating_milli: (rating.bayesian_mean * 1000.0).round() as i64,
+                name: &m.display_name,
+                id: &m.id,
+            };
+            if after.is_none_or(|after| compare(filter.order, &key, &after) == Ordering::Greater) {
+                ranked.push((key, index));
+            }
+        }
+        // Only the page and the one after it need ordering.
+        if ranked.len() > size + 1 {
+            ranked.select_nth_unstable_by(size, |a, b| compare(filter.order, &a.0, &b.0));
+            ranked.truncate(size + 1);
+        }
+        ranked.sort_unstable_by(|a, b| compare(filter.order, &a.0, &b.0));
+        let more = ranked.len() > size;
+        ranked.truncate(size);
+        let next = if more { ranked.last().map(|(key, _)| key.to_cursor()) } else { None };
+        let page = ranked
+            .into_iter()
+            .map(|(_, index)| (&part.entries[index as usize].mediator, self.ratings[index as usize]))
+            .collect();
+        (page, next)
+    }
+
+    /// The shortest list that holds every match: the holders of the requested specialities, or
+    /// those who have the query's rarest character, or everyone.
+    fn candidates(&self, filter: &SearchFilter) -> Vec<u32> {
+        let part = &*self.directory;
+        let mut shortest: Option<Vec<u32>> = None;
+        if !filter.specialty_codes.is_empty() {
+            let mut holders: Vec<u32> = filter
+                .specialty_codes
+                .iter()
+                .flat_map(|code| part.by_specialty.get(code).into_iter().flatten().copied())
+                .collect();
+            holders.sort_unstable();
+            holders.dedup();
+            shortest = Some(holders);
+        }
+        for c in filter.terms.iter().flat_map(|term| term.chars()) {
+            let having = part.by_char.get(&c).map(Vec::as_slice).unwrap_or_default();
+            if shortest.as_ref().is_none_or(|list| having.len() < list.len()) {
+                shortest = Some(having.to_vec());
+            }
+        }
+        shortest.unwrap_or_else(|| (0..part.entries.len() as u32).collect())
+    }
+}
+
+/// Each term's weight, 10 in the name and 3 in the bio; `None` when a term is in neither.
+fn text_score(terms: &[String], name_lower: &str, bio_lower: &str) -> Option<i64> {
+    terms.iter().try_fold(0, |score, term| {
+        if name_lower.contains(term.as_str()) {
+            Some(score + 10)
+        } else if bio_lower.contains(term.as_str()) {
+            Some(score + 3)
+        } else {
+            None
+        }
+    })
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::MediatorKind;
     use super::*;
 
     fn filter(query: &str, order: Order) -> SearchFilter {
@@ -168,65 +282,130 @@ mod tests {
         }
     }
 
-    fn candidate(id: &str, name: &str, bio: &str, matched: usize, rating: f64) -> Candidate {
-        Candidate {
+    fn mediator(id: &str, name: &str, bio: &str, codes: &[&str]) -> Mediator {
+        Mediator {
             id: id.into(),
+            account_id: format!("account-{id}"),
             display_name: name.into(),
+            kind: MediatorKind::StationMediator,
+            level: 1,
+            specialty_codes: codes.iter().map(|c| (*c).to_owned()).collect(),
+            languages: vec!["zh".into()],
+            modes: vec![Mode::InPerson],
+            home_site_id: "station".into(),
             bio: bio.into(),
-            matched_specialties: matched,
-            rating: RatingSummary { count: 1, mean: rating, bayesian_mean: rating },
+            active: true,
         }
     }
 
-    #[test]
-    fn every_term_must_match_name_or_bio() {
-        let f = filter("劳动 Wages", Order::Relevance);
-        assert!(matches_text(&f, &candidate("a", "劳动调解员", "unpaid wages", 0, 0.0)));
-        assert!(!matches_text(&f, &candidate("b", "劳动调解员", "traffic", 0, 0.0)));
-        assert!(matches_text(&filter("", Order::Name), &candidate("c", "x", "y", 0, 0.0)));
+    fn rated(ratings: &[(&str, f64)]) -> RatingBook {
+        RatingBook {
+            by_mediator: ratings
+                .iter()
+                .map(|(id, mean)| ((*id).to_owned(), RatingSummary { count: 1, mean: *mean, bayesian_mean: *mean }))
+                .collect(),
+            unrated: RatingSummary::default(),
+        }
+    }
+
+    fn sites() -> Vec<(String, Option<String>)> {
+        vec![
+            ("centre".into(), None),
+            ("station".into(), Some("centre".into())),
+            ("other".into(), Some("centre".into())),
+        ]
+    }
+
+    fn build(mediators: Vec<Mediator>, ratings: &RatingBook) -> SearchIndex {
+        SearchIndex::build(mediators, sites(), ratings)
+    }
+
+    fn ids(index: &SearchIndex, filter: &SearchFilter) -> Vec<String> {
+        index.search(filter, None, 100).0.into_iter().map(|(m, _)| m.id.clone()).collect()
     }
 
     #[test]
-    fn relevance_prefers_name_hits_and_held_specialities() {
-        let f = filter("潘", Order::Relevance);
-        let in_name = candidate("a", "老潘", "", 0, 0.0);
-        let in_bio = candidate("b", "王", "师从老潘", 0, 0.0);
-        assert!(relevance(&f, &in_name) > relevance(&f, &in_bio));
-        let f = filter("", Order::Relevance);
-        assert!(relevance(&f, &candidate("a", "x", "", 2, 0.0)) > relevance(&f, &candidate("b", "x", "", 1, 0.0)));
+    fn every_term_must_match_name_or_bio_in_any_case() {
+        let index = build(
+            vec![mediator("a", "劳动调解员", "unpaid WAGES", &[]), mediator("b", "劳动调解员", "traffic", &[])],
+            &RatingBook::default(),
+        );
+        assert_eq!(ids(&index, &filter("劳动 Wages", Order::Relevance)), ["a"]);
+        assert_eq!(ids(&index, &filter("", Order::Name)), ["a", "b"]);
+        assert!(ids(&index, &filter("劳动 火星", Order::Relevance)).is_empty(), "a character nobody has");
+    }
+
+    #[test]
+    fn relevance_prefers_name_hits_then_held_specialities() {
+        let index = build(
+            vec![mediator("in-bio", "王", "师从老潘", &[]), mediator("in-name", "老潘", "", &[])],
+            &RatingBook::default(),
+        );
+        assert_eq!(ids(&index, &filter("潘", Order::Relevance)), ["in-name", "in-bio"]);
+        let index = build(
+            vec![mediator("one", "x", "", &["FAMILY"]), mediator("two", "x", "", &["FAMILY", "LABOUR"])],
+            &RatingBook::default(),
+        );
+        let mut f = filter("", Order::Relevance);
+        f.specialty_codes = vec!["FAMILY".into(), "LABOUR".into()];
+        assert_eq!(ids(&index, &f), ["two", "one"]);
+        f.specialty_codes = vec!["LABOUR".into()];
+        assert_eq!(ids(&index, &f), ["two"], "only holders of a requested speciality");
     }
 
     #[test]
     fn orders() {
-        let all = vec![
-            candidate("m1", "乙", "", 0, 4.0),
-            candidate("m2", "甲", "", 0, 4.5),
-            candidate("m3", "甲", "", 1, 3.0),
-        ];
-        let ids = |order| {
-            let f = filter("", order);
-            page(&f, all.clone(), None, 10).0.into_iter().map(|c| c.id).collect::<Vec<_>>()
-        };
+        let all = vec![mediator("m1", "乙", "", &[]), mediator("m2", "甲", "", &[]), mediator("m3", "甲", "", &["X"])];
+        let index = build(all, &rated(&[("m1", 4.0), ("m2", 4.5), ("m3", 3.0)]));
         // Names sort by code point: 乙 (U+4E59) before 甲 (U+7532); ties fall to the id.
-        assert_eq!(ids(Order::Name), ["m1", "m2", "m3"]);
-        assert_eq!(ids(Order::Rating), ["m2", "m1", "m3"]);
-        assert_eq!(ids(Order::Relevance), ["m3", "m2", "m1"]);
+        assert_eq!(ids(&index, &filter("", Order::Name)), ["m1", "m2", "m3"]);
+        assert_eq!(ids(&index, &filter("", Order::Rating)), ["m2", "m1", "m3"]);
+        let mut f = filter("", Order::Relevance);
+        f.specialty_codes = vec!["X".into()];
+        assert_eq!(ids(&index, &f), ["m3"]);
+        assert_eq!(ids(&index, &filter("", Order::Relevance)), ["m2", "m1", "m3"], "equal scores rank by rating");
+    }
+
+    #[test]
+    fn site_mode_and_language_filters() {
+        let mut elsewhere = mediator("elsewhere", "b", "", &[]);
+        elsewhere.home_site_id = "other".into();
+        elsewhere.modes = vec![Mode::Video];
+        elsewhere.languages = vec!["en".into()];
+        let index = build(vec![mediator("here", "a", "", &[]), elsewhere], &RatingBook::default());
+        let mut f = filter("", Order::Name);
+        f.site_id = Some("centre".into());
+        assert!(ids(&index, &f).is_empty(), "nobody is based at the centre itself");
+        f.include_child_sites = true;
+        assert_eq!(ids(&index, &f), ["here", "elsewhere"]);
+        f.mode = Some(Mode::Video);
+        assert_eq!(ids(&index, &f), ["elsewhere"]);
+        f.mode = None;
+        f.language = Some("zh".into());
+        assert_eq!(ids(&index, &f), ["here"]);
+        assert!(index.has_site("other") && !index.has_site("nowhere"));
     }
 
     #[test]
     fn keyset_pages_survive_inserts_between_pages() {
         let f = filter("", Order::Name);
-        let mut rows: Vec<Candidate> =
-            (0..25).map(|i| candidate(&format!("m{i:02}"), &format!("n{i:02}"), "", 0, 0.0)).collect();
-        let (first, cursor) = page(&f, rows.clone(), None, 10);
+        let mut rows: Vec<Mediator> =
+            (0..25).map(|i| mediator(&format!("m{i:02}"), &format!("n{i:02}"), "", &[])).collect();
+        let (first, cursor) = {
+            let index = build(rows.clone(), &RatingBook::default());
+            let (page, cursor) = index.search(&f, None, 10);
+            (page.into_iter().map(|(m, _)| m.id.clone()).collect::<Vec<_>>(), cursor)
+        };
         assert_eq!(first.len(), 10);
         // Someone is added before the cursor and someone after it.
-        rows.push(candidate("early", "n00a", "", 0, 0.0));
-        rows.push(candidate("late", "n99", "", 0, 0.0));
-        let (second, cursor) = page(&f, rows.clone(), cursor.as_ref(), 10);
-        let (third, cursor) = page(&f, rows.clone(), cursor.as_ref(), 10);
+        rows.push(mediator("early", "n00a", "", &[]));
+        rows.push(mediator("late", "n99", "", &[]));
+        let index = build(rows, &RatingBook::default());
+        let (second, cursor) = index.search(&f, cursor.as_ref(), 10);
+        let (third, cursor) = index.search(&f, cursor.as_ref(), 10);
         assert!(cursor.is_none());
-        let seen: Vec<String> = first.iter().chain(&second).chain(&third).map(|c| c.id.clone()).collect();
+        let seen: Vec<String> =
+            first.into_iter().chain(second.iter().chain(&third).map(|(m, _)| m.id.clone())).collect();
         let mut unique = seen.clone();
         unique.sort();
         unique.dedup();
@@ -238,21 +417,27 @@ mod tests {
     }
 
     #[test]
-    fn min_rating_filters_on_the_bayesian_mean() {
+    fn min_rating_filters_on_the_bayesian_mean_and_ratings_can_be_swapped() {
         let mut f = filter("", Order::Rating);
         f.min_rating = 4.5;
-        let rows = vec![candidate("good", "a", "", 0, 4.6), candidate("fair", "b", "", 0, 4.4)];
-        let ids: Vec<_> = page(&f, rows, None, 10).0.into_iter().map(|c| c.id).collect();
-        assert_eq!(ids, ["good"]);
+        let index =
+            build(vec![mediator("good", "a", "", &[]), mediator("fair", "b", "", &[])], &rated(&[("good", 4.6)]));
+        assert_eq!(ids(&index, &f), ["good"]);
+        let index = index.with_ratings(&rated(&[("good", 4.6), ("fair", 4.9)]));
+        assert_eq!(ids(&index, &f), ["fair", "good"]);
     }
 
     #[test]
     fn exact_page_counts() {
         let f = filter("", Order::Relevance);
-        let rows: Vec<Candidate> = (0..20).map(|i| candidate(&format!("m{i:02}"), "x", "", 0, 0.0)).collect();
-        let (first, cursor) = page(&f, rows.clone(), None, 10);
-        let (second, cursor) = page(&f, rows, cursor.as_ref(), 10);
+        let index =
+            build((0..20).map(|i| mediator(&format!("m{i:02}"), "x", "", &[])).collect(), &RatingBook::default());
+        let (first, cursor) = index.search(&f, None, 10);
+        let (second, cursor) = index.search(&f, cursor.as_ref(), 10);
         assert_eq!((first.len(), second.len()), (10, 10));
         assert!(cursor.is_none(), "no empty third page");
+        let ids: Vec<&str> = first.iter().chain(&second).map(|(m, _)| m.id.as_str()).collect();
+        let expected: Vec<String> = (0..20).map(|i| format!("m{i:02}")).collect();
+        assert_eq!(ids, expected, "the page boundary neither skips nor repeats");
     }
 }

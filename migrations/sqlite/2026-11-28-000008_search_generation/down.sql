@@ -1,0 +1,13 @@
+DROP TRIGGER mediators_insert_moves_search;
+DROP TRIGGER mediators_update_moves_search;
+DROP TRIGGER mediators_delete_moves_search;
+DROP TRIGGER mediator_specialties_insert_moves_search;
+DROP TRIGGER mediator_specialties_update_moves_search;
+DROP TRIGGER mediator_specialties_delete_moves_search;
+DROP TRIGGER sites_insert_moves_search;
+DROP TRIGGER sites_update_moves_search;
+DROP TRIGGER sites_delete_moves_search;
+DROP TRIGGER rating_summaries_insert_moves_search;
+DROP TRIGGER rating_summaries_update_moves_search;
+DROP TRIGGER rating_summaries_delete_moves_search;
+DROP TABLE search_generation;
