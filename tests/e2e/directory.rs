@@ -16,6 +16,7 @@ both_backends!(
     updates_change_only_the_masked_fields,
     profiles_belong_to_mediator_accounts,
     the_taxonomy_is_published,
+    a_second_gateway_searches_what_the_first_just_wrote,
 );
 
 /// A MEDIATOR account made by `admin`; returns its id.
@@ -467,4 +468,41 @@ async fn the_taxonomy_is_published(backend: Backend) {
     ] {
         assert!(list.iter().any(|s| s.code == code), "{code}");
     }
+}
+
+/// Each gateway searches an index in memory; a write through another gateway must still show in
+/// the very next search, as it would if search read the tables.
+async fn a_second_gateway_searches_what_the_first_just_wrote(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let second = app.spawn_second().await;
+    let admin = app.centre_admin().await.access_token;
+    let (centre, [s1, _], _) = app.district(&admin).await;
+    let by_name = || pb::SearchMediatorsRequest { query: "潘".into(), ..search(&[], &centre, true) };
+    mediator(&app, &admin, &s1, "王芳", &["family_marriage"]).await;
+    assert!(all_ids(&second, by_name()).await.is_empty(), "the second gateway has built its index");
+
+    let pan = mediator(&app, &admin, &s1, "潘建国", &["neighbour"]).await;
+    assert_eq!(all_ids(&second, by_name()).await, [pan.id.clone()], "a new mediator");
+    assert_eq!(all_ids(&second, search(&["neighbour"], &s1, false)).await, [pan.id.clone()]);
+
+    let mut client = app.directory().await;
+    let mask = FieldMask { paths: vec!["specialty_codes".into()] };
+    let update = pb::UpdateMediatorRequest {
+        mediator: Some(pb::Mediator {
+            id: pan.id.clone(),
+            specialty_codes: vec!["labour_wages".into()],
+            ..pan.clone()
+        }),
+        update_mask: Some(mask),
+    };
+    client.update_mediator(authed(update, &admin)).await.expect("updates the specialities");
+    assert!(all_ids(&second, search(&["neighbour"], &s1, false)).await.is_empty(), "a speciality dropped");
+    assert_eq!(all_ids(&second, search(&["labour_wages"], &s1, false)).await, [pan.id.clone()]);
+
+    let deactivate = pb::SetMediatorActiveRequest { id: pan.id.clone(), active: false };
+    client.set_mediator_active(authed(deactivate, &admin)).await.expect("deactivates");
+    assert!(all_ids(&second, by_name()).await.is_empty(), "an inactive mediator is not offered");
+
+    let station = app.site(&admin, pb::SiteKind::Station, &centre, "东湖派出所").await;
+    assert!(all_ids(&second, search(&[], &station, false)).await.is_empty(), "a new site is known at once");
 }
