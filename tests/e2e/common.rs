@@ -67,6 +67,10 @@ pub struct TestApp {
 
 pub const PASSWORD: &str = "correct horse battery";
 
+/// The privacy keys of PostgreSQL test servers (`<id>:<base64 of 32 bytes>`).
+pub const TEST_SEALING_KEY: &str = "e2e1:ZTJlLXRlc3Qtc2VhbGluZy1rZXktMzItYnl0ZXMtISE=";
+pub const TEST_INDEX_KEY: &str = "e2e-index1:ZTJlLXRlc3QtYmxpbmQtaW5kZXgta2V5LTMyYnl0ZXM=";
+
 impl TestApp {
     pub async fn spawn(backend: Backend) -> TestApp {
         Self::spawn_with(backend, |_| {}).await
@@ -90,6 +94,11 @@ impl TestApp {
         settings.server.public_calls_per_second_per_peer = 0;
         settings.notifications.sink = "file".into();
         settings.notifications.path = Some(dir.path().join("notifications.jsonl").display().to_string());
+        if backend == Backend::Postgres {
+            // PostgreSQL has no key file to fall back on (SQLite tests use theirs): see privacy.rs.
+            settings.privacy.current_key = Some(TEST_SEALING_KEY.to_owned().into());
+            settings.privacy.index_key = Some(TEST_INDEX_KEY.to_owned().into());
+        }
         tweak(&mut settings);
         let mut app =
             TestApp { addr: "127.0.0.1:0".parse().unwrap(), settings, db, _dir: dir, stop: None, server: None };

@@ -3,7 +3,9 @@
 //! PostgreSQL (when `MEDIATION_TEST_POSTGRES_URL` names a server; otherwise that half prints
 //! that it was skipped).
 
+mod accounts;
 mod appointments;
+mod audit;
 mod common;
 mod demo;
 mod directory;
@@ -12,6 +14,7 @@ mod hostile;
 mod identity;
 mod matrix;
 mod metrics;
+mod privacy;
 mod ratings;
 mod relay;
 mod server;

@@ -290,6 +290,8 @@ pub(crate) struct World {
     pub(crate) van: String,
     pub(crate) day: NaiveDate,
     pub(crate) period: ratings::Period,
+    /// The account of station 1's dispatcher.
+    pub(crate) dispatcher_account: String,
 }
 
 impl World {
@@ -499,6 +501,8 @@ pub(crate) async fn world(app: &TestApp) -> World {
     let van = dispatch_client.register_van(authed(van, &tokens[&Who::Dispatcher])).await.expect("registers");
 
     let now = Utc::now().with_timezone(&shanghai());
+    let me = authed(identity::GetMeRequest {}, &tokens[&Who::Dispatcher]);
+    let dispatcher_account = app.identity().await.get_me(me).await.expect("reads the account").into_inner().id;
     World {
         tokens,
         centre,
@@ -514,6 +518,7 @@ pub(crate) async fn world(app: &TestApp) -> World {
         van: van.into_inner().id,
         day,
         period: ratings::Period { year: now.year(), month: now.month() as i32, quarter: 0 },
+        dispatcher_account,
     }
 }
 
@@ -875,6 +880,18 @@ fn own_and_foreign(w: &World) -> Vec<Check> {
                 display_name: "调度员".into(),
             },
             &[(OtherStationAdmin, REFUSED), (StationAdmin, Allowed)],
+        ),
+        // Enabling an enabled account changes nothing but is checked like disabling it.
+        check(
+            "station 1's dispatcher",
+            IDENTITY,
+            "SetAccountDisabled",
+            identity::SetAccountDisabledRequest {
+                account_id: w.dispatcher_account.clone(),
+                disabled: false,
+                reason: String::new(),
+            },
+            &[(OtherStationAdmin, REFUSED), (StationAdmin, Allowed), (CentreAdmin, Allowed)],
         ),
         check(
             "station 1's kiosk",

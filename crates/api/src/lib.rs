@@ -39,9 +39,15 @@ pub mod mediation {
             tonic::include_proto!("mediation.dispatch.v1");
         }
     }
+
+    pub mod audit {
+        pub mod v1 {
+            tonic::include_proto!("mediation.audit.v1");
+        }
+    }
 }
 
-pub use mediation::{appointments, directory, dispatch, identity, ratings};
+pub use mediation::{appointments, audit, directory, dispatch, identity, ratings};
 
 /// Vendored `google.type` messages (LatLng, DayOfWeek, TimeOfDay, Date).
 pub mod google {

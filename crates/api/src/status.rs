@@ -31,6 +31,10 @@ pub mod reason {
     pub const UNAVAILABLE: &str = "UNAVAILABLE";
     pub const DEADLINE_EXCEEDED: &str = "DEADLINE_EXCEEDED";
     pub const INTERNAL: &str = "INTERNAL";
+    /// The account is disabled: its tokens and logins are refused.
+    pub const ACCOUNT_DISABLED: &str = "ACCOUNT_DISABLED";
+    /// The caller already holds as many open streams as one principal may.
+    pub const TOO_MANY_STREAMS: &str = "TOO_MANY_STREAMS";
 }
 
 /// A status with `code`, `message` and an `ErrorInfo` carrying `reason`.

@@ -1,10 +1,15 @@
 //! The appointment tables: cases and their parties and history, working hours and exceptions,
 //! appointments with the resources they hold, the consultation thread, and the outbox.
+//!
+//! Parties' names and phones and the outbox's recipients are personal data: they are sealed
+//! on the way in and opened on the way out (`mediation_store::personal`), so the columns hold
+//! only `v1:<key id>:...` values.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use mediation_store::DbConnection;
+use mediation_store::personal::{self, open, seal};
 use mediation_store::schema::{
     appointment_mediators, appointments, case_events, case_messages, case_parties, cases, outbox, resource_holds,
     schedule_exceptions, working_hours,
@@ -15,6 +20,11 @@ use crate::domain::hours::{Hours, Interval, WeeklyRule};
 use crate::domain::{Appointment, AppointmentStatus, Case, ExceptionKind, Grade, Outcome, Party, resources};
 
 pub type QueryResult<T> = Result<T, DieselError>;
+
+/// The sealed columns' purposes, bound into their values as associated data.
+const PARTY_NAME: &str = "case_parties.name";
+const PARTY_PHONE: &str = "case_parties.phone";
+const RECIPIENT: &str = "outbox.recipient";
 
 fn naive(t: DateTime<Utc>) -> NaiveDateTime {
     t.naive_utc()
@@ -111,8 +121,8 @@ pub fn insert_case(conn: &mut DbConnection, case: &Case) -> QueryResult<()> {
             .values((
                 case_parties::case_id.eq(&case.id),
                 case_parties::position.eq(position as i32),
-                case_parties::name.eq(&party.name),
-                case_parties::phone.eq(&party.phone),
+                case_parties::name.eq(seal(PARTY_NAME, &party.name)?),
+                case_parties::phone.eq(seal(PARTY_PHONE, &party.phone)?),
                 case_parties::role.eq(party.role.as_str()),
             ))
             .execute(conn)?;
@@ -126,10 +136,12 @@ fn parties_of(conn: &mut DbConnection, case_ids: &[String]) -> QueryResult<Vec<(
         .order((case_parties::case_id, case_parties::position))
         .select((case_parties::case_id, case_parties::name, case_parties::phone, case_parties::role))
         .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(case_id, name, phone, role)| (case_id, Party { name, phone, role: parse(&role) }))
-        .collect())
+    rows.into_iter()
+        .map(|(case_id, name, phone, role)| {
+            let party = Party { name: open(PARTY_NAME, &name)?, phone: open(PARTY_PHONE, &phone)?, role: parse(&role) };
+            Ok((case_id, party))
+        })
+        .collect()
 }
 
 fn with_parties(conn: &mut DbConnection, rows: Vec<CaseRow>) -> QueryResult<Vec<Case>> {
@@ -664,7 +676,7 @@ pub fn enqueue(conn: &mut DbConnection, m: &OutboxMessage, now: DateTime<Utc>) -
         .values((
             outbox::id.eq(&m.id),
             outbox::kind.eq(&m.kind),
-            outbox::recipient.eq(&m.recipient),
+            outbox::recipient.eq(seal(RECIPIENT, &m.recipient)?),
             outbox::body.eq(&m.body),
             outbox::appointment_id.eq(&m.appointment_id),
             outbox::deliver_after.eq(naive(m.deliver_after)),
@@ -722,17 +734,18 @@ pub fn claim_due(
     diesel::update(outbox::table.filter(outbox::id.eq_any(ids)))
         .set((outbox::claimed_until.eq(naive(now + lease)), outbox::attempts.eq(outbox::attempts + 1)))
         .execute(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, kind, recipient, body, appointment_id, after)| OutboxMessage {
-            id,
-            kind,
-            recipient,
-            body,
-            appointment_id,
-            deliver_after: after.and_utc(),
+    rows.into_iter()
+        .map(|(id, kind, recipient, body, appointment_id, after)| {
+            Ok(OutboxMessage {
+                id,
+                kind,
+                recipient: open(RECIPIENT, &recipient)?,
+                body,
+                appointment_id,
+                deliver_after: after.and_utc(),
+            })
         })
-        .collect())
+        .collect()
 }
 
 pub fn mark_delivered(conn: &mut DbConnection, id: &str, now: DateTime<Utc>) -> QueryResult<()> {
@@ -743,4 +756,41 @@ pub fn mark_delivered(conn: &mut DbConnection, id: &str, now: DateTime<Utc>) -> 
 /// Messages not yet delivered nor withdrawn.
 pub fn backlog(conn: &mut DbConnection) -> QueryResult<i64> {
     outbox::table.filter(outbox::delivered_at.is_null()).filter(outbox::cancelled_at.is_null()).count().get_result(conn)
+}
+
+/// Seals up to `batch` parties' names and phones not sealed under the current key yet (plain
+/// text from before encryption included); returns how many rows it changed. A rekey calls it
+/// until it returns 0, so it is safe to stop and run again.
+pub fn rekey_parties(conn: &mut DbConnection, batch: i64) -> QueryResult<usize> {
+    let (sealed_now, _) = personal::current_prefixes()?;
+    let rows: Vec<(String, i32, String, String)> = case_parties::table
+        .filter(case_parties::name.not_like(&sealed_now).or(case_parties::phone.not_like(&sealed_now)))
+        .order((case_parties::case_id, case_parties::position))
+        .limit(batch)
+        .select((case_parties::case_id, case_parties::position, case_parties::name, case_parties::phone))
+        .load(conn)?;
+    for (case_id, position, name, phone) in &rows {
+        let name = personal::reseal(PARTY_NAME, name)?.unwrap_or_else(|| name.clone());
+        let phone = personal::reseal(PARTY_PHONE, phone)?.unwrap_or_else(|| phone.clone());
+        diesel::update(case_parties::table.find((case_id, position)))
+            .set((case_parties::name.eq(name), case_parties::phone.eq(phone)))
+            .execute(conn)?;
+    }
+    Ok(rows.len())
+}
+
+/// [`rekey_parties`] for the outbox's recipients.
+pub fn rekey_outbox(conn: &mut DbConnection, batch: i64) -> QueryResult<usize> {
+    let (sealed_now, _) = personal::current_prefixes()?;
+    let rows: Vec<(String, String)> = outbox::table
+        .filter(outbox::recipient.not_like(&sealed_now))
+        .order(outbox::id)
+        .limit(batch)
+        .select((outbox::id, outbox::recipient))
+        .load(conn)?;
+    for (id, recipient) in &rows {
+        let resealed = personal::reseal(RECIPIENT, recipient)?.unwrap_or_else(|| recipient.clone());
+        diesel::update(outbox::table.find(id)).set(outbox::recipient.eq(resealed)).execute(conn)?;
+    }
+    Ok(rows.len())
 }

@@ -103,6 +103,12 @@ impl TokenKeys {
 
     /// The principal of a valid token, checked against the clock now.
     pub fn verify(&self, token: &str) -> Result<Principal, TokenError> {
+        self.verify_issued(token).map(|(principal, _)| principal)
+    }
+
+    /// The principal of a valid token and when it was issued (`iat`, seconds since the epoch),
+    /// which the gateway checks against the account's token not-before.
+    pub fn verify_issued(&self, token: &str) -> Result<(Principal, i64), TokenError> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).map_err(|err| match err
             .kind()
         {
@@ -111,7 +117,8 @@ impl TokenKeys {
         })?;
         let claims = data.claims;
         let role = claims.role.parse::<Role>().map_err(|err| TokenError::Invalid(err.to_string()))?;
-        Ok(Principal { account_id: claims.sub, role, site_id: claims.site, kiosk_id: claims.kiosk })
+        let principal = Principal { account_id: claims.sub, role, site_id: claims.site, kiosk_id: claims.kiosk };
+        Ok((principal, claims.iat))
     }
 }
 
@@ -138,8 +145,10 @@ mod tests {
     fn a_fresh_token_round_trips() {
         let keys = keys();
         let principal = Principal { site_id: Some("s1".into()), kiosk_id: Some("k1".into()), ..resident() };
-        let (token, _) = keys.issue(&principal, Utc::now(), Duration::minutes(15)).unwrap();
+        let now = Utc::now();
+        let (token, _) = keys.issue(&principal, now, Duration::minutes(15)).unwrap();
         assert_eq!(keys.verify(&token).unwrap(), principal);
+        assert_eq!(keys.verify_issued(&token).unwrap(), (principal, now.timestamp()));
     }
 
     #[test]

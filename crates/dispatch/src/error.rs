@@ -24,6 +24,9 @@ pub enum Error {
     State { reason: String, message: String },
     #[error("the planner failed: {0}")]
     Planner(String),
+    /// The caller already holds as many watch streams as one principal may.
+    #[error("you already have {0} streams open; close one first")]
+    TooManyStreams(usize),
     #[error(transparent)]
     Store(#[from] mediation_store::Error),
 }
@@ -75,6 +78,7 @@ pub fn to_status(err: Error) -> Status {
         Error::Forbidden(_) => status::with_reason(Code::PermissionDenied, reason::FORBIDDEN, message),
         Error::AlreadyExists(_) => status::with_reason(Code::AlreadyExists, reason::ALREADY_EXISTS, message),
         Error::CrewTaken(_) => status::with_reason(Code::Aborted, reason::SLOT_TAKEN, message),
+        Error::TooManyStreams(_) => status::with_reason(Code::ResourceExhausted, reason::TOO_MANY_STREAMS, message),
         Error::State { reason, .. } => status::with_reason(Code::FailedPrecondition, &reason, message),
         Error::Store(mediation_store::Error::IdempotencyKeyReused) => {
             status::invalid_field_reason("request_id", &message, Code::InvalidArgument, reason::IDEMPOTENCY_KEY_REUSED)
@@ -105,6 +109,7 @@ mod tests {
             (Error::CrewTaken("m1".into()), Code::Aborted, reason::SLOT_TAKEN),
             (Error::AlreadyExists("plate"), Code::AlreadyExists, reason::ALREADY_EXISTS),
             (state("PLAN_STALE", "stale"), Code::FailedPrecondition, "PLAN_STALE"),
+            (Error::TooManyStreams(8), Code::ResourceExhausted, reason::TOO_MANY_STREAMS),
             (
                 Error::Store(mediation_store::Error::IdempotencyKeyReused),
                 Code::InvalidArgument,

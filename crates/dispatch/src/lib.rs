@@ -17,6 +17,7 @@ pub mod relay;
 pub mod repo;
 mod rpc;
 pub mod service;
+pub mod streams;
 
 pub use domain::solomon::solve_file as solve_vrptw;
 pub use error::{Error, Result, to_status};

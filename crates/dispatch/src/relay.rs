@@ -214,7 +214,8 @@ fn listen_once(db: &Db, bus: &Bus, origin: &str, stop: &AtomicBool, connected: &
             if envelope.from == origin {
                 continue;
             }
-            if let Some(event) = from_wire(&mut conn, envelope.event)? {
+            // Reading the visit opens its sealed address, which needs the database's keys.
+            if let Some(event) = db.with_keys_in_scope(|| from_wire(&mut conn, envelope.event))? {
                 bus.deliver(event);
             }
         }

@@ -1,16 +1,23 @@
 //! The dispatch tables: vans, their shifts and crews, home visits, the per-day versions that
 //! make stale plans detectable, and the stored plans.
+//!
+//! A visit's address is personal data: `home_visits.address` holds it sealed
+//! (`mediation_store::personal`), opened when a visit is read.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use mediation_store::DbConnection;
+use mediation_store::personal;
 use mediation_store::schema::{dispatch_days, dispatch_plans, home_visits, van_crew, van_shifts, vans};
 
 use crate::domain::travel::Point;
 use crate::domain::{HomeVisit, PlanBody, Shift, StoredPlan, Van};
 
 pub type QueryResult<T> = Result<T, DieselError>;
+
+/// The sealed column's purpose, bound into its values as associated data.
+const ADDRESS: &str = "home_visits.address";
 
 fn naive(t: DateTime<Utc>) -> NaiveDateTime {
     t.naive_utc()
@@ -65,9 +72,11 @@ struct VisitRow {
     requested_by: String,
 }
 
-impl From<VisitRow> for HomeVisit {
-    fn from(r: VisitRow) -> Self {
-        HomeVisit {
+impl VisitRow {
+    /// The visit with its address opened.
+    fn open(self) -> QueryResult<HomeVisit> {
+        let r = self;
+        Ok(HomeVisit {
             day: parse(&r.day),
             location: Point::lat_lng(r.latitude, r.longitude),
             window_start: r.window_start.and_utc(),
@@ -78,7 +87,7 @@ impl From<VisitRow> for HomeVisit {
             id: r.id,
             case_id: r.case_id,
             station_id: r.station_id,
-            address: r.address,
+            address: personal::open(ADDRESS, &r.address)?,
             duration_minutes: r.duration_minutes,
             specialty_code: r.specialty_code,
             priority: r.priority,
@@ -87,7 +96,7 @@ impl From<VisitRow> for HomeVisit {
             note: r.note,
             cancel_reason: r.cancel_reason,
             requested_by: r.requested_by,
-        }
+        })
     }
 }
 
@@ -98,7 +107,7 @@ pub fn insert_visit(conn: &mut DbConnection, v: &HomeVisit, now: DateTime<Utc>) 
             home_visits::case_id.eq(&v.case_id),
             home_visits::station_id.eq(&v.station_id),
             home_visits::day.eq(day_text(v.day)),
-            home_visits::address.eq(&v.address),
+            home_visits::address.eq(personal::seal(ADDRESS, &v.address)?),
             home_visits::latitude.eq(v.location.latitude()),
             home_visits::longitude.eq(v.location.longitude()),
             home_visits::window_start.eq(naive(v.window_start)),
@@ -138,7 +147,7 @@ pub fn update_visit(conn: &mut DbConnection, v: &HomeVisit, now: DateTime<Utc>) 
 }
 
 pub fn visit(conn: &mut DbConnection, id: &str) -> QueryResult<Option<HomeVisit>> {
-    home_visits::table.find(id).select(VisitRow::as_select()).first(conn).optional().map(|r| r.map(HomeVisit::from))
+    home_visits::table.find(id).select(VisitRow::as_select()).first(conn).optional()?.map(VisitRow::open).transpose()
 }
 
 /// Every visit of a station's date, in id order.
@@ -149,7 +158,7 @@ pub fn visits_of_day(conn: &mut DbConnection, station_id: &str, day: NaiveDate) 
         .order(home_visits::id)
         .select(VisitRow::as_select())
         .load(conn)?;
-    Ok(rows.into_iter().map(HomeVisit::from).collect())
+    rows.into_iter().map(VisitRow::open).collect()
 }
 
 /// A van's visits of a date in route order.
@@ -160,7 +169,7 @@ pub fn visits_of_van(conn: &mut DbConnection, van_id: &str, day: NaiveDate) -> Q
         .order((home_visits::position, home_visits::id))
         .select(VisitRow::as_select())
         .load(conn)?;
-    Ok(rows.into_iter().map(HomeVisit::from).collect())
+    rows.into_iter().map(VisitRow::open).collect()
 }
 
 #[derive(Debug, Clone, Default)]
@@ -198,7 +207,7 @@ pub fn list_visits(
     if let Some(after_id) = after_id {
         query = query.filter(home_visits::id.gt(after_id));
     }
-    Ok(query.load(conn)?.into_iter().map(HomeVisit::from).collect())
+    query.load::<VisitRow>(conn)?.into_iter().map(VisitRow::open).collect()
 }
 
 // ---- vans ----
@@ -505,4 +514,22 @@ pub fn mark_committed(conn: &mut DbConnection, id: &str, now: DateTime<Utc>) -> 
         .set(dispatch_plans::committed_at.eq(Some(naive(now))))
         .execute(conn)?;
     Ok(())
+}
+
+/// Seals up to `batch` visit addresses not sealed under the current key yet (plain text from
+/// before encryption included); returns how many it changed. A rekey calls it until it returns
+/// 0, so it is safe to stop and run again.
+pub fn rekey_visits(conn: &mut DbConnection, batch: i64) -> QueryResult<usize> {
+    let (sealed_now, _) = personal::current_prefixes()?;
+    let rows: Vec<(String, String)> = home_visits::table
+        .filter(home_visits::address.not_like(&sealed_now))
+        .order(home_visits::id)
+        .limit(batch)
+        .select((home_visits::id, home_visits::address))
+        .load(conn)?;
+    for (id, address) in &rows {
+        let resealed = personal::reseal(ADDRESS, address)?.unwrap_or_else(|| address.clone());
+        diesel::update(home_visits::table.find(id)).set(home_visits::address.eq(resealed)).execute(conn)?;
+    }
+    Ok(rows.len())
 }

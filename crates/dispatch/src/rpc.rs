@@ -12,6 +12,7 @@ use mediation_api::google::r#type::{Date, LatLng};
 use mediation_api::paging;
 use mediation_api::status::Violations;
 use mediation_appointments::domain::access::Viewer;
+use mediation_audit::{Action, Actor, Event as AuditEvent, TargetKind};
 use mediation_auth::{Principal, caller};
 use mediation_directory::domain::parse_text;
 use mediation_store::idempotency::{self, Key};
@@ -27,11 +28,20 @@ use crate::error::Error;
 use crate::events::{self, Bus, Event};
 use crate::repo::VisitFilter;
 use crate::service::{self, DispatchSettings, NewVisit, VanPatch};
+use crate::streams::{Slot, StreamSlots};
 
 const REQUEST_VISIT: &str = "/mediation.dispatch.v1.DispatchService/RequestHomeVisit";
 const REGISTER_VAN: &str = "/mediation.dispatch.v1.DispatchService/RegisterVan";
 /// Updates a watcher may have queued before it is considered gone.
 const WATCH_BUFFER: usize = 16;
+
+/// The audit record owed when a staff member is shown a home address in clear; none for the
+/// resident whose visit it is, or for a masked view.
+fn address_read(viewer: &Viewer, full: bool, visit_id: &str, via: &str) -> Option<AuditEvent> {
+    (full && viewer.is_staff()).then(|| {
+        AuditEvent::new(Action::PersonalDataRead, TargetKind::HomeVisit, visit_id, format!("address via {via}"))
+    })
+}
 
 /// The dispatch service over one database and one event bus.
 #[derive(Debug, Clone)]
@@ -39,12 +49,19 @@ pub struct Dispatch {
     db: Db,
     settings: DispatchSettings,
     bus: Bus,
+    streams: StreamSlots,
 }
 
 impl Dispatch {
     pub fn new(db: Db, settings: DispatchSettings) -> Self {
         let bus = Bus::new(settings.bus_capacity);
-        Self { db, settings, bus }
+        let streams = StreamSlots::new(settings.max_streams_per_principal);
+        Self { db, settings, bus, streams }
+    }
+
+    /// A watch-stream slot for the caller, or RESOURCE_EXHAUSTED when they hold all theirs.
+    fn stream_slot(&self, principal: &Principal) -> Result<Slot, Status> {
+        self.streams.take(&principal.account_id).ok_or_else(|| Error::TooManyStreams(self.streams.max()).into())
     }
 
     pub fn into_server(self) -> DispatchServiceServer<Dispatch> {
@@ -69,6 +86,12 @@ impl Dispatch {
                 work(conn, &viewer)
             })
             .await?)
+    }
+
+    /// Records a staff member's reads of home addresses before they are answered, so that
+    /// nothing is shown without its audit record.
+    async fn audit_reads(&self, actor: Actor, reads: Vec<AuditEvent>) -> Result<(), Status> {
+        mediation_audit::record(&self.db, actor, reads).await.map_err(|err| Error::Store(err).into())
     }
 
     /// Runs `work` with the caller's view, outside a transaction.
@@ -446,10 +469,18 @@ impl DispatchService for Dispatch {
         request: Request<pb::GetHomeVisitRequest>,
     ) -> Result<Response<pb::HomeVisit>, Status> {
         let principal = caller(&request)?;
+        let actor = Actor::new(&principal, request.remote_addr());
         let mut v = Violations::new();
         let id = v.id("id", &request.get_ref().id);
         let id = v.finish(|| id)?;
-        let (visit, full) = self.read(principal, move |conn, viewer| service::get_visit(conn, viewer, &id)).await?;
+        let (visit, full, read) = self
+            .read(principal, move |conn, viewer| {
+                let (visit, full) = service::get_visit(conn, viewer, &id)?;
+                let read = address_read(viewer, full, &visit.id, "GetHomeVisit");
+                Ok((visit, full, read))
+            })
+            .await?;
+        self.audit_reads(actor, read.into_iter().collect()).await?;
         Ok(Response::new(visit_to_proto(visit, full)))
     }
 
@@ -458,6 +489,7 @@ impl DispatchService for Dispatch {
         request: Request<pb::ListHomeVisitsRequest>,
     ) -> Result<Response<pb::ListHomeVisitsResponse>, Status> {
         let principal = caller(&request)?;
+        let actor = Actor::new(&principal, request.remote_addr());
         let req = request.into_inner();
         let f = req.filter.unwrap_or_default();
         let mut v = Violations::new();
@@ -485,12 +517,15 @@ impl DispatchService for Dispatch {
             };
             Some((filter, size?, after?))
         })?;
-        let items = self
+        let (items, staff) = self
             .read(principal, move |conn, viewer| {
-                service::list_visits(conn, viewer, filter, after.flatten().as_deref(), size as i64 + 1)
+                let items = service::list_visits(conn, viewer, filter, after.flatten().as_deref(), size as i64 + 1)?;
+                Ok((items, viewer.clone()))
             })
             .await?;
         let (items, next_page_token) = page(items, size, &query, |(visit, _)| visit.id.clone());
+        let reads = items.iter().filter_map(|(visit, full)| address_read(&staff, *full, &visit.id, "ListHomeVisits"));
+        self.audit_reads(actor, reads.collect()).await?;
         Ok(Response::new(pb::ListHomeVisitsResponse {
             home_visits: items.into_iter().map(|(visit, full)| visit_to_proto(visit, full)).collect(),
             next_page_token,
@@ -665,9 +700,14 @@ impl DispatchService for Dispatch {
         let mut v = Violations::new();
         let id = v.id("plan_id", &request.get_ref().plan_id);
         let id = v.finish(|| id)?;
+        let actor = Actor::new(&principal, request.remote_addr());
         let (plan, changed, svg) = self
             .write(principal, move |conn, viewer| {
-                let (plan, changed) = service::commit_plan(conn, viewer, &id, Utc::now())?;
+                let now = Utc::now();
+                let (plan, changed) = service::commit_plan(conn, viewer, &id, now)?;
+                let detail = format!("station {} on {}: {} visits changed", plan.station_id, plan.day, changed.len());
+                let event = AuditEvent::new(Action::PlanCommitted, TargetKind::Plan, &plan.id, detail);
+                mediation_audit::repo::append(conn, &actor, event, now)?;
                 let svg = service::draw(conn, &plan)?;
                 Ok((plan, changed, svg))
             })
@@ -698,6 +738,7 @@ impl DispatchService for Dispatch {
 
     async fn assign_visit(&self, request: Request<pb::AssignVisitRequest>) -> Result<Response<pb::HomeVisit>, Status> {
         let principal = caller(&request)?;
+        let actor = Actor::new(&principal, request.remote_addr());
         let req = request.into_inner();
         let mut v = Violations::new();
         let visit_id = v.id("visit_id", &req.visit_id);
@@ -710,7 +751,13 @@ impl DispatchService for Dispatch {
         let target = visit_id.clone();
         let changed = self
             .write(principal, move |conn, viewer| {
-                service::assign_visit(conn, viewer, &settings, &visit_id, &van_id, req.position as usize, Utc::now())
+                let now = Utc::now();
+                let position = req.position as usize;
+                let changed = service::assign_visit(conn, viewer, &settings, &visit_id, &van_id, position, now)?;
+                let detail = format!("van {van_id} position {position}");
+                let event = AuditEvent::new(Action::VisitAssigned, TargetKind::HomeVisit, &visit_id, detail);
+                mediation_audit::repo::append(conn, &actor, event, now)?;
+                Ok(changed)
             })
             .await?;
         let visit = changed.iter().find(|v| v.id == target).cloned().ok_or_else(mediation_api::status::internal)?;
@@ -782,6 +829,7 @@ impl DispatchService for Dispatch {
         let mut v = Violations::new();
         let id = v.id("visit_id", &request.get_ref().visit_id);
         let id = v.finish(|| id)?;
+        let slot = self.stream_slot(&principal)?;
         // Subscribe first, so that nothing between the snapshot and the stream is lost.
         let mut events = self.bus.subscribe();
         let (mut visit, mut van_location) =
@@ -790,6 +838,8 @@ impl DispatchService for Dispatch {
         let _ = tx.try_send(Ok(visit_update(&visit, van_location)));
         if !visit.status.is_final() {
             tokio::spawn(async move {
+                // Held while the stream is fed; freed when it ends.
+                let _slot = slot;
                 loop {
                     let event = tokio::select! {
                         () = tx.closed() => break,
@@ -824,6 +874,7 @@ impl DispatchService for Dispatch {
         let day = date_from(&mut v, "date", req.date);
         let station = v.id("station_id", &req.station_id);
         let (day, station) = v.finish(|| Some((day?, station?)))?;
+        let slot = self.stream_slot(&principal)?;
         let mut events = self.bus.subscribe();
         let board_station = station.clone();
         let visits =
@@ -833,6 +884,8 @@ impl DispatchService for Dispatch {
             let _ = tx.try_send(Ok(board_event(pb::board_event::Event::Visit(visit_to_proto(visit, true)))));
         }
         tokio::spawn(async move {
+            // Held while the stream is fed; freed when it ends.
+            let _slot = slot;
             loop {
                 let event = tokio::select! {
                     () = tx.closed() => break,

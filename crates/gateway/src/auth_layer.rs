@@ -1,6 +1,12 @@
 //! Turns the bearer token into a [`Principal`] in the request's extensions and enforces each
 //! method's [`Access`] before the call reaches a service. A method without an entry in the
 //! policy table is denied, so a new RPC cannot ship unguarded.
+//!
+//! Every call with a valid token is then checked against its account's token not-before (and
+//! the kiosk's, for a kiosk resident session): one primary-key probe of `account_blocks`, a
+//! table that holds only accounts ever disabled, so disabling an account refuses its tokens at
+//! once in every process on the database. A database that cannot answer refuses the call
+//! (UNAVAILABLE) rather than let a possibly revoked token through.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -10,7 +16,8 @@ use std::task::{Context, Poll};
 
 use http::{Request, Response};
 use mediation_api::status::{rate_limited, reason, with_reason};
-use mediation_auth::{Access, Decision, TokenError, TokenKeys};
+use mediation_auth::{Access, Decision, Principal, TokenError, TokenKeys};
+use mediation_store::Db;
 use tonic::Code;
 use tonic::body::Body;
 use tower::{Layer, Service};
@@ -25,11 +32,41 @@ pub struct AuthLayer {
     keys: Arc<TokenKeys>,
     policy: Arc<HashMap<&'static str, Access>>,
     public_limit: Option<Arc<PeerLimit>>,
+    db: Db,
 }
 
 impl AuthLayer {
-    pub fn new(keys: Arc<TokenKeys>, policy: HashMap<&'static str, Access>, public_limit: Option<PeerLimit>) -> Self {
-        Self { keys, policy: Arc::new(policy), public_limit: public_limit.map(Arc::new) }
+    pub fn new(
+        keys: Arc<TokenKeys>,
+        policy: HashMap<&'static str, Access>,
+        public_limit: Option<PeerLimit>,
+        db: Db,
+    ) -> Self {
+        Self { keys, policy: Arc::new(policy), public_limit: public_limit.map(Arc::new), db }
+    }
+}
+
+/// A verified token still to be checked against its accounts' not-before.
+struct Issued {
+    accounts: Vec<String>,
+    issued_at: i64,
+}
+
+impl Issued {
+    fn of(principal: &Principal, issued_at: i64) -> Self {
+        let accounts = std::iter::once(&principal.account_id).chain(principal.kiosk_id.as_ref()).cloned().collect();
+        Self { accounts, issued_at }
+    }
+
+    /// Whether an account of the token was disabled after the token was issued.
+    async fn revoked(self, db: &Db) -> Result<bool, mediation_store::Error> {
+        let not_before = db
+            .read::<_, mediation_store::Error, _>(move |conn| {
+                let ids: Vec<&str> = self.accounts.iter().map(String::as_str).collect();
+                mediation_identity::repo::tokens_not_before(conn, &ids).map_err(mediation_store::Error::Query)
+            })
+            .await?;
+        Ok(mediation_identity::domain::blocks::token_refused(self.issued_at, not_before))
     }
 }
 
@@ -54,7 +91,8 @@ fn bearer<B>(request: &Request<B>) -> Option<&str> {
 }
 
 impl AuthLayer {
-    fn check<B>(&self, request: &mut Request<B>) -> Result<(), tonic::Status> {
+    /// Checks the token and the policy; returns what remains to check against the database.
+    fn check<B>(&self, request: &mut Request<B>) -> Result<Option<Issued>, tonic::Status> {
         let path = request.uri().path();
         let infrastructure = OPEN_PREFIXES.iter().any(|prefix| path.starts_with(prefix));
         let access = match self.policy.get(path) {
@@ -64,11 +102,11 @@ impl AuthLayer {
                 return Err(with_reason(Code::PermissionDenied, reason::FORBIDDEN, "this method has no access policy"));
             }
         };
-        let verified = bearer(request).map(|token| self.keys.verify(token));
-        let principal = match (access, verified) {
+        let verified = bearer(request).map(|token| self.keys.verify_issued(token));
+        let (principal, issued_at) = match (access, verified) {
             // A stale token left in a client's metadata must not stop it logging in again.
-            (Access::Public, Some(Err(_))) | (_, None) => None,
-            (_, Some(Ok(principal))) => Some(principal),
+            (Access::Public, Some(Err(_))) | (_, None) => (None, 0),
+            (_, Some(Ok((principal, issued_at)))) => (Some(principal), issued_at),
             (Access::Roles(_), Some(Err(TokenError::Expired))) => {
                 return Err(with_reason(
                     Code::Unauthenticated,
@@ -82,19 +120,18 @@ impl AuthLayer {
         };
         // Anonymous calls to public methods are limited per peer; probes of health and
         // reflection are not.
-        if let (Access::Public, None, false, Some(limit)) = (access, &principal, infrastructure, &self.public_limit) {
-            if let Some(wait) = peer(request).and_then(|ip| limit.check(ip).err()) {
-                return Err(rate_limited("too many anonymous calls from your address; slow down", wait));
-            }
+        if let (Access::Public, None, false, Some(limit)) = (access, &principal, infrastructure, &self.public_limit)
+            && let Some(wait) = peer(request).and_then(|ip| limit.check(ip).err())
+        {
+            return Err(rate_limited("too many anonymous calls from your address; slow down", wait));
         }
         match access.decide(principal.as_ref().map(|p| p.role)) {
-            Decision::Allow => {
-                if let Some(principal) = principal {
-                    tracing::Span::current().record("account", principal.account_id.as_str());
-                    request.extensions_mut().insert(principal);
-                }
-                Ok(())
-            }
+            Decision::Allow => Ok(principal.map(|principal| {
+                tracing::Span::current().record("account", principal.account_id.as_str());
+                let issued = Issued::of(&principal, issued_at);
+                request.extensions_mut().insert(principal);
+                issued
+            })),
             Decision::Unauthenticated => Err(with_reason(
                 Code::Unauthenticated,
                 reason::TOKEN_INVALID,
@@ -109,9 +146,10 @@ impl AuthLayer {
 
 impl<S, B> Service<Request<B>> for AuthService<S>
 where
-    S: Service<Request<B>, Response = Response<Body>>,
+    S: Service<Request<B>, Response = Response<Body>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Send + 'static,
+    B: Send + 'static,
 {
     type Response = Response<Body>;
     type Error = S::Error;
@@ -122,9 +160,30 @@ where
     }
 
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
-        match self.layer.check(&mut request) {
-            Ok(()) => Box::pin(self.inner.call(request)),
-            Err(status) => Box::pin(std::future::ready(Ok(status.into_http()))),
-        }
+        let issued = match self.layer.check(&mut request) {
+            Ok(None) => return Box::pin(self.inner.call(request)),
+            Ok(Some(issued)) => issued,
+            Err(status) => return Box::pin(std::future::ready(Ok(status.into_http()))),
+        };
+        // The service that was polled ready serves this call; a clone waits for the next one.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let db = self.layer.db.clone();
+        Box::pin(async move {
+            match issued.revoked(&db).await {
+                Ok(false) => inner.call(request).await,
+                Ok(true) => Ok(with_reason(
+                    Code::Unauthenticated,
+                    reason::TOKEN_INVALID,
+                    "the access token was revoked (the account was disabled); log in again",
+                )
+                .into_http()),
+                Err(err) => {
+                    tracing::error!(error = %err, "cannot check the token's not-before");
+                    Ok(with_reason(Code::Unavailable, reason::UNAVAILABLE, "cannot check the token now; retry")
+                        .into_http())
+                }
+            }
+        })
     }
 }

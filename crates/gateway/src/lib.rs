@@ -12,6 +12,8 @@ mod deadline;
 pub mod demo;
 mod metrics;
 mod peer_limit;
+mod privacy_keys;
+pub mod rekey;
 pub mod services;
 pub mod settings;
 mod startup;
@@ -19,4 +21,4 @@ pub mod telemetry;
 mod upstream;
 
 pub use settings::Settings;
-pub use startup::{Application, open_database as startup_db, policy_table};
+pub use startup::{Application, open_database as startup_db, policy_table, verify_audit};

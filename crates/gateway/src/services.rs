@@ -14,15 +14,17 @@ pub enum ServiceName {
     Appointments,
     Ratings,
     Dispatch,
+    Audit,
 }
 
 impl ServiceName {
-    pub const ALL: [ServiceName; 5] = [
+    pub const ALL: [ServiceName; 6] = [
         ServiceName::Identity,
         ServiceName::Directory,
         ServiceName::Appointments,
         ServiceName::Ratings,
         ServiceName::Dispatch,
+        ServiceName::Audit,
     ];
 
     pub fn short(self) -> &'static str {
@@ -32,6 +34,7 @@ impl ServiceName {
             ServiceName::Appointments => "appointments",
             ServiceName::Ratings => "ratings",
             ServiceName::Dispatch => "dispatch",
+            ServiceName::Audit => "audit",
         }
     }
 
@@ -44,6 +47,7 @@ impl ServiceName {
             ServiceName::Appointments => appointments::v1::appointment_service_server::SERVICE_NAME,
             ServiceName::Ratings => ratings::v1::rating_service_server::SERVICE_NAME,
             ServiceName::Dispatch => dispatch::v1::dispatch_service_server::SERVICE_NAME,
+            ServiceName::Audit => audit::v1::audit_service_server::SERVICE_NAME,
         }
     }
 
@@ -137,7 +141,7 @@ mod tests {
     fn an_upstream_replaces_the_local_service() {
         let front = plan(&[], &[("dispatch", "http://10.0.0.5:50051")]).unwrap();
         assert!(!front.serves(ServiceName::Dispatch));
-        assert_eq!(front.local.len(), 4);
+        assert_eq!(front.local.len(), ServiceName::ALL.len() - 1);
         assert_eq!(front.upstream(ServiceName::Dispatch), Some("http://10.0.0.5:50051"));
     }
 

@@ -10,8 +10,9 @@
 //! | `server.concurrency_per_connection` | `256` | in-flight calls per connection |
 //! | `server.public_calls_per_second_per_peer` / `server.public_burst_per_peer` | `20` / `100` | anonymous calls to public methods (directory, rating summaries, logins) per peer address, per process; 0 turns the limit off |
 //! | `server.tls_cert_path` / `server.tls_key_path` | unset (plaintext) | PEM certificate chain and private key: serve gRPC over TLS (rustls; ALPN h2 only, so grpc-web over TLS needs an HTTP/2 client such as a browser) |
-//! | `server.services` | empty (all) | the services this process serves, e.g. `dispatch` or `identity,directory` (`mediation serve --services` overrides); names: `identity`, `directory`, `appointments`, `ratings`, `dispatch` |
+//! | `server.services` | empty (all) | the services this process serves, e.g. `dispatch` or `identity,directory` (`mediation serve --services` overrides); names: `identity`, `directory`, `appointments`, `ratings`, `dispatch`, `audit` |
 //! | `server.max_concurrent_streams` | `200` | HTTP/2 streams open at once on one connection; a front gateway forwards over one connection per upstream, so raise it on upstreams that carry many watchers |
+//! | `server.max_streams_per_principal` | `8` | WatchVisit and WatchBoard streams one signed-in account may hold open at once, per process; the next answers RESOURCE_EXHAUSTED / TOO_MANY_STREAMS until one closes |
 //! | `server.upstream_ca_path` | unset | PEM of the CA that `https://` upstreams' certificates chain to; the WebPKI roots are trusted either way |
 //! | `upstreams.<service>` | unset | forward that service's calls, streams included, to `http://host:port` or `https://...` instead of serving it here, e.g. `MEDIATION__UPSTREAMS__DISPATCH`; health mirrors the upstream's (checked every 5 s) |
 //! | `database.url` | `sqlite://./data/mediation.db` | `sqlite://PATH` (created when missing) or `postgres://...` |
@@ -44,6 +45,10 @@
 //! | `ratings.rating_bonus_yuan` | `500` | paid when the period's Bayesian mean is at least 4.5 over 5 or more ratings |
 //! | `notifications.sink` | `log` | `log`, `file` (JSON lines at `notifications.path`) or `webhook` (POST to `notifications.url`) |
 //! | `metrics.listen` | empty (off) | address of a separate HTTP listener serving Prometheus text at `/metrics`, e.g. `0.0.0.0:9100`; port 0 picks a free one |
+//! | `privacy.current_key` | unset | the key personal data (phones, names, addresses) is sealed with, `<id>:<base64 of 32 random bytes>` (`openssl rand -base64 32`); the id (letters, digits, `-`, `_`) is stored with every value. Unset on SQLite: generated on first start into `privacy.key_file` (a warning says so); unset on PostgreSQL: the server refuses to start, since every replica needs the same key |
+//! | `privacy.previous_keys` | empty | older keys still accepted for reading, comma-separated in `MEDIATION__PRIVACY__PREVIOUS_KEYS`; rotate by making a new key current, moving the old one here, running `mediation rekey`, then removing it |
+//! | `privacy.index_key` | unset | the key of the blind indexes that find a row by phone (HMAC-SHA256), same `<id>:<base64>` form, required with `current_key`; changing it needs `mediation rekey` before phone logins work again |
+//! | `privacy.key_file` | `<SQLite file>.keys` | where the keys generated when `current_key` is unset are kept (mode 0600); back it up with the database, or the personal data in it cannot be read |
 //! | `log.filter` | `info` | tracing filter, e.g. `info,mediation_identity=debug` |
 //! | `log.json` | `false` | JSON log lines |
 
@@ -67,6 +72,17 @@ pub struct Settings {
     #[serde(default)]
     pub upstreams: HashMap<String, String>,
     pub log: Log,
+    pub privacy: Privacy,
+}
+
+/// The keys of personal data at rest; see the table above and `mediation rekey`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Privacy {
+    pub current_key: Option<SecretString>,
+    #[serde(default)]
+    pub previous_keys: Vec<SecretString>,
+    pub index_key: Option<SecretString>,
+    pub key_file: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -100,6 +116,8 @@ pub struct Server {
     /// Anonymous calls to public methods a peer may make a second (0: no limit), and in a burst.
     pub public_calls_per_second_per_peer: u32,
     pub public_burst_per_peer: u32,
+    /// Watch streams one principal may hold open at once (per process).
+    pub max_streams_per_principal: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -170,6 +188,7 @@ services = []
 max_concurrent_streams = 200
 public_calls_per_second_per_peer = 20
 public_burst_per_peer = 100
+max_streams_per_principal = 8
 
 [database]
 url = "sqlite://./data/mediation.db"
@@ -224,6 +243,9 @@ listen = ""
 [log]
 filter = "info"
 json = false
+
+[privacy]
+previous_keys = []
 "#;
 
 impl Settings {
@@ -284,6 +306,7 @@ fn environment() -> config::Environment {
         .try_parsing(true)
         .list_separator(",")
         .with_list_parse_key("server.services")
+        .with_list_parse_key("privacy.previous_keys")
 }
 
 /// An optional setting, an empty value (an empty environment variable) counting as unset.

@@ -43,6 +43,7 @@ type AppointmentServer =
 type RatingServer = mediation_api::ratings::v1::rating_service_server::RatingServiceServer<Ratings>;
 type DispatchServer =
     mediation_api::dispatch::v1::dispatch_service_server::DispatchServiceServer<mediation_dispatch::Dispatch>;
+type AuditServer = mediation_api::audit::v1::audit_service_server::AuditServiceServer<mediation_audit::Audit>;
 
 /// Every service's access table, merged. A method listed twice is a programming error.
 pub fn policy_table() -> HashMap<&'static str, Access> {
@@ -52,6 +53,7 @@ pub fn policy_table() -> HashMap<&'static str, Access> {
         mediation_appointments::POLICY,
         mediation_ratings::POLICY,
         mediation_dispatch::POLICY,
+        mediation_audit::POLICY,
     ];
     let mut merged = HashMap::new();
     for (method, access) in tables.into_iter().flatten() {
@@ -71,6 +73,7 @@ pub struct Application {
     appointments: Appointments,
     ratings: Ratings,
     dispatch: mediation_dispatch::Dispatch,
+    audit: mediation_audit::Audit,
     notifier: Arc<Notifier>,
     /// The metrics listener, bound, and what it serves; `None` when `metrics.listen` is empty.
     metrics: Option<(TcpListener, Arc<Metrics>)>,
@@ -118,15 +121,30 @@ pub fn pool_settings(settings: &Settings) -> PoolSettings {
     }
 }
 
-/// Opens the database named by the settings and applies pending migrations.
+/// Opens the database named by the settings, with the keys of its personal data, and applies
+/// pending migrations.
 pub async fn open_database(settings: &Settings) -> anyhow::Result<Db> {
+    let keyring = crate::privacy_keys::load(settings).context("loading the privacy keys")?;
     let db = Db::connect(&settings.database.url, &pool_settings(settings))
-        .with_context(|| format!("opening {}", redact_url(&settings.database.url)))?;
+        .with_context(|| format!("opening {}", redact_url(&settings.database.url)))?
+        .with_keyring(Arc::new(keyring));
     let applied = db.migrate().await.context("applying migrations")?;
     if applied > 0 {
         tracing::info!(applied, "migrations applied");
     }
     Ok(db)
+}
+
+/// Walks the audit chain for `mediation audit verify`: the number of intact records and the
+/// head's hash, or the first bad record.
+pub async fn verify_audit(db: &Db) -> anyhow::Result<Result<(i64, String), mediation_audit::chain::Broken>> {
+    db.read::<_, mediation_store::Error, _>(|conn| {
+        let verified = mediation_audit::repo::verify(conn)?;
+        let (_, head) = mediation_audit::repo::head(conn)?;
+        Ok(verified.map(|records| (records, head)))
+    })
+    .await
+    .context("reading the audit log")
 }
 
 /// The URL without its password, for messages.
@@ -225,7 +243,12 @@ impl Application {
             Directory::new(db.clone(), Arc::new(move |conn| mediation_ratings::service::rating_book(conn, prior)));
         let ratings = Ratings::new(db.clone(), rating_settings);
         let appointments = Appointments::new(db.clone(), appointment_settings(&settings));
-        let dispatch = mediation_dispatch::Dispatch::new(db.clone(), mediation_dispatch::DispatchSettings::default());
+        let dispatch_settings = mediation_dispatch::DispatchSettings {
+            max_streams_per_principal: settings.server.max_streams_per_principal,
+            ..mediation_dispatch::DispatchSettings::default()
+        };
+        let dispatch = mediation_dispatch::Dispatch::new(db.clone(), dispatch_settings);
+        let audit = mediation_audit::Audit::new(db.clone());
         let listener = TcpListener::bind(&settings.server.listen)
             .await
             .with_context(|| format!("binding {}", settings.server.listen))?;
@@ -247,6 +270,7 @@ impl Application {
             appointments,
             ratings,
             dispatch,
+            audit,
             notifier,
             metrics,
             tls,
@@ -334,6 +358,7 @@ impl Application {
                 self.keys.clone(),
                 policy_table(),
                 PeerLimit::new(server.public_calls_per_second_per_peer, server.public_burst_per_peer),
+                self.db.clone(),
             ))
             .into_inner();
 
@@ -354,6 +379,7 @@ impl Application {
             here(ServiceName::Appointments).then(|| self.appointments.into_server().max_decoding_message_size(max));
         let ratings = here(ServiceName::Ratings).then(|| self.ratings.into_server().max_decoding_message_size(max));
         let dispatch = here(ServiceName::Dispatch).then(|| self.dispatch.into_server().max_decoding_message_size(max));
+        let audit = here(ServiceName::Audit).then(|| self.audit.into_server().max_decoding_message_size(max));
         let mut builder = Server::builder();
         if let Some(tls) = &self.tls {
             builder = builder.tls_config(tls.clone()).context("server TLS settings")?;
@@ -371,11 +397,13 @@ impl Application {
             .add_optional_service(appointments)
             .add_optional_service(ratings)
             .add_optional_service(dispatch)
+            .add_optional_service(audit)
             .add_optional_service(forward(ServiceName::Identity).map(Upstream::<IdentityServer>::new))
             .add_optional_service(forward(ServiceName::Directory).map(Upstream::<DirectoryServer>::new))
             .add_optional_service(forward(ServiceName::Appointments).map(Upstream::<AppointmentServer>::new))
             .add_optional_service(forward(ServiceName::Ratings).map(Upstream::<RatingServer>::new))
-            .add_optional_service(forward(ServiceName::Dispatch).map(Upstream::<DispatchServer>::new));
+            .add_optional_service(forward(ServiceName::Dispatch).map(Upstream::<DispatchServer>::new))
+            .add_optional_service(forward(ServiceName::Audit).map(Upstream::<AuditServer>::new));
         tracing::info!(
             local = ?self.plan.local.iter().map(|s| s.short()).collect::<Vec<_>>(),
             forwarded = ?self.plan.upstreams,

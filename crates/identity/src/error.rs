@@ -38,6 +38,10 @@ pub enum Error {
     Forbidden(&'static str),
     #[error("the account no longer exists")]
     AccountGone,
+    #[error("the account is disabled; ask an administrator")]
+    AccountDisabled,
+    #[error("no {0} with that id")]
+    NotFound(&'static str),
     #[error("could not deliver the code: {0}")]
     Delivery(#[from] mediation_notify::Error),
     #[error(transparent)]
@@ -86,6 +90,8 @@ pub fn to_status(err: Error) -> Status {
         Error::RefreshExpired => status::with_reason(Code::Unauthenticated, reason::TOKEN_EXPIRED, message),
         Error::RefreshReused => status::with_reason(Code::Unauthenticated, reason::REFRESH_TOKEN_REUSED, message),
         Error::Forbidden(_) => status::with_reason(Code::PermissionDenied, reason::FORBIDDEN, message),
+        Error::AccountDisabled => status::with_reason(Code::PermissionDenied, reason::ACCOUNT_DISABLED, message),
+        Error::NotFound(_) => status::with_reason(Code::NotFound, reason::NOT_FOUND, message),
         Error::Delivery(ref cause) => {
             tracing::error!(error = %cause, "notification delivery failed");
             status::with_reason(Code::Unavailable, reason::UNAVAILABLE, "could not deliver the code; ask for a new one")
@@ -124,6 +130,8 @@ mod tests {
             (Error::RefreshExpired, Code::Unauthenticated, reason::TOKEN_EXPIRED),
             (Error::RefreshReused, Code::Unauthenticated, reason::REFRESH_TOKEN_REUSED),
             (Error::Forbidden("no"), Code::PermissionDenied, reason::FORBIDDEN),
+            (Error::AccountDisabled, Code::PermissionDenied, reason::ACCOUNT_DISABLED),
+            (Error::NotFound("account"), Code::NotFound, reason::NOT_FOUND),
             (
                 Error::Store(mediation_store::Error::IdempotencyKeyReused),
                 Code::InvalidArgument,

@@ -15,4 +15,5 @@ pub const POLICY: MethodPolicy = &[
     ("/mediation.identity.v1.IdentityService/CreateStaffAccount", Access::Roles(STAFF_CREATORS)),
     ("/mediation.identity.v1.IdentityService/ProvisionKiosk", Access::Roles(STAFF_CREATORS)),
     ("/mediation.identity.v1.IdentityService/StartKioskResidentSession", Access::Roles(&[Role::Kiosk])),
+    ("/mediation.identity.v1.IdentityService/SetAccountDisabled", Access::Roles(Role::ADMINS)),
 ];

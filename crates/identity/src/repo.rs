@@ -1,15 +1,23 @@
 //! The identity tables: accounts, phone codes, refresh tokens and the signing key. Every
 //! function takes a connection, so that the caller decides the transaction.
+//!
+//! Phone numbers are personal data: `accounts.phone` holds the number sealed under the
+//! database's keys, and `accounts.phone_index` / `phone_codes.phone_index` its blind index,
+//! which is what every lookup by phone compares (see `mediation_store::personal`).
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use mediation_auth::Role;
+use mediation_store::personal::{self, phone_index};
 use mediation_store::schema::{accounts, phone_codes, refresh_tokens, signing_keys};
 use mediation_store::{DbConnection, is_unique_violation};
 
 use crate::domain::{CodePurpose, PhoneNumber};
 
 pub type QueryResult<T> = Result<T, diesel::result::Error>;
+
+/// The sealed column's purpose, bound into every value as associated data.
+const PHONE: &str = "accounts.phone";
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = accounts)]
@@ -37,20 +45,25 @@ pub struct Account {
     pub phone_verified: bool,
 }
 
-impl From<AccountRow> for Account {
-    fn from(row: AccountRow) -> Self {
-        Self {
+impl AccountRow {
+    /// The account with its phone opened.
+    fn open(self) -> QueryResult<Account> {
+        Ok(Account {
             // Only this module writes the role column, always from `Role::as_str`.
-            role: row.role.parse().expect("stored role is valid"),
-            id: row.id,
-            login: row.login,
-            phone: row.phone.map(PhoneNumber::from_stored),
-            password_hash: row.password_hash,
-            display_name: row.display_name,
-            site_id: row.site_id,
-            phone_verified: row.phone_verified,
-        }
+            role: self.role.parse().expect("stored role is valid"),
+            id: self.id,
+            login: self.login,
+            phone: self.phone.map(|sealed| personal::open(PHONE, &sealed).map(PhoneNumber::from_stored)).transpose()?,
+            password_hash: self.password_hash,
+            display_name: self.display_name,
+            site_id: self.site_id,
+            phone_verified: self.phone_verified,
+        })
     }
+}
+
+fn opened(row: Option<AccountRow>) -> QueryResult<Option<Account>> {
+    row.map(AccountRow::open).transpose()
 }
 
 #[derive(Debug, Clone)]
@@ -71,12 +84,15 @@ fn naive(t: DateTime<Utc>) -> NaiveDateTime {
 
 /// Inserts an account; a taken phone or login fails with a unique violation.
 pub fn insert_account(conn: &mut DbConnection, new: &NewAccount<'_>, now: DateTime<Utc>) -> QueryResult<()> {
+    let sealed = new.phone.map(|p| personal::seal(PHONE, p.as_str())).transpose()?;
+    let index = new.phone.map(|p| phone_index(p.as_str())).transpose()?;
     diesel::insert_into(accounts::table)
         .values((
             accounts::id.eq(new.id),
             accounts::role.eq(new.role.as_str()),
             accounts::login.eq(new.login),
-            accounts::phone.eq(new.phone.map(PhoneNumber::as_str)),
+            accounts::phone.eq(sealed),
+            accounts::phone_index.eq(index),
             accounts::password_hash.eq(new.password_hash),
             accounts::display_name.eq(new.display_name),
             accounts::site_id.eq(new.site_id),
@@ -89,25 +105,21 @@ pub fn insert_account(conn: &mut DbConnection, new: &NewAccount<'_>, now: DateTi
 }
 
 pub fn account_by_id(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Account>> {
-    accounts::table.find(id).select(AccountRow::as_select()).first(conn).optional().map(|r| r.map(Account::from))
+    opened(accounts::table.find(id).select(AccountRow::as_select()).first(conn).optional()?)
 }
 
 pub fn account_by_phone(conn: &mut DbConnection, phone: &PhoneNumber) -> QueryResult<Option<Account>> {
-    accounts::table
-        .filter(accounts::phone.eq(phone.as_str()))
-        .select(AccountRow::as_select())
-        .first(conn)
-        .optional()
-        .map(|r| r.map(Account::from))
+    opened(
+        accounts::table
+            .filter(accounts::phone_index.eq(phone_index(phone.as_str())?))
+            .select(AccountRow::as_select())
+            .first(conn)
+            .optional()?,
+    )
 }
 
 pub fn account_by_login(conn: &mut DbConnection, login: &str) -> QueryResult<Option<Account>> {
-    accounts::table
-        .filter(accounts::login.eq(login))
-        .select(AccountRow::as_select())
-        .first(conn)
-        .optional()
-        .map(|r| r.map(Account::from))
+    opened(accounts::table.filter(accounts::login.eq(login)).select(AccountRow::as_select()).first(conn).optional()?)
 }
 
 /// Re-registration of a phone nobody has verified: the new registrant's password and name win,
@@ -159,7 +171,7 @@ pub fn code_times_since(
     since: DateTime<Utc>,
 ) -> QueryResult<Vec<DateTime<Utc>>> {
     let times: Vec<NaiveDateTime> = phone_codes::table
-        .filter(phone_codes::phone.eq(phone.as_str()))
+        .filter(phone_codes::phone_index.eq(phone_index(phone.as_str())?))
         .filter(phone_codes::created_at.gt(naive(since)))
         .select(phone_codes::created_at)
         .load(conn)?;
@@ -177,7 +189,7 @@ pub fn insert_code(
     diesel::insert_into(phone_codes::table)
         .values((
             phone_codes::id.eq(uuid::Uuid::now_v7().to_string()),
-            phone_codes::phone.eq(phone.as_str()),
+            phone_codes::phone_index.eq(phone_index(phone.as_str())?),
             phone_codes::purpose.eq(purpose.as_str()),
             phone_codes::code_hash.eq(code_hash),
             phone_codes::created_at.eq(naive(now)),
@@ -194,7 +206,7 @@ pub fn newest_open_code(
     purpose: CodePurpose,
 ) -> QueryResult<Option<CodeRow>> {
     phone_codes::table
-        .filter(phone_codes::phone.eq(phone.as_str()))
+        .filter(phone_codes::phone_index.eq(phone_index(phone.as_str())?))
         .filter(phone_codes::purpose.eq(purpose.as_str()))
         .filter(phone_codes::consumed_at.is_null())
         .order(phone_codes::created_at.desc())
@@ -223,8 +235,10 @@ pub fn take_code_attempt(conn: &mut DbConnection, id: &str, max_attempts: i32) -
 /// serial already.
 pub fn lock_phone(conn: &mut DbConnection, phone: &PhoneNumber) -> QueryResult<()> {
     if let DbConnection::Pg(pg) = conn {
+        // By the blind index, so that the number itself never reaches the server's statements.
+        let index = phone_index(phone.as_str())?;
         diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
-            .bind::<diesel::sql_types::Text, _>(phone.as_str())
+            .bind::<diesel::sql_types::Text, _>(index)
             .execute(pg)?;
     }
     Ok(())
@@ -239,7 +253,7 @@ pub fn has_open_code(
 ) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         phone_codes::table
-            .filter(phone_codes::phone.eq(phone.as_str()))
+            .filter(phone_codes::phone_index.eq(phone_index(phone.as_str())?))
             .filter(phone_codes::purpose.eq(purpose.as_str()))
             .filter(phone_codes::consumed_at.is_null())
             .filter(phone_codes::expires_at.gt(naive(now))),
@@ -340,4 +354,108 @@ pub fn signing_key_or_insert(conn: &mut DbConnection, generated: &str, now: Date
         _ => {}
     }
     signing_keys::table.find(SIGNING_KEY_ID).select(signing_keys::private_key_pem).first(conn)
+}
+
+/// Seals up to `batch` account phones that are not sealed under the current key yet (plain
+/// text from before encryption included) and recomputes their blind index; returns how many it
+/// changed. A rekey calls it until it returns 0, so it is safe to stop and run again.
+pub fn rekey_accounts(conn: &mut DbConnection, batch: i64) -> QueryResult<usize> {
+    let (sealed_now, indexed_now) = personal::current_prefixes()?;
+    let rows: Vec<(String, Option<String>)> = accounts::table
+        .filter(accounts::phone.is_not_null())
+        .filter(
+            accounts::phone
+                .not_like(&sealed_now)
+                .or(accounts::phone_index.is_null())
+                .or(accounts::phone_index.not_like(&indexed_now)),
+        )
+        .order(accounts::id)
+        .limit(batch)
+        .select((accounts::id, accounts::phone))
+        .load(conn)?;
+    for (id, stored) in &rows {
+        let stored = stored.as_deref().unwrap_or_default();
+        let resealed = personal::reseal(PHONE, stored)?;
+        let phone = personal::open(PHONE, resealed.as_deref().unwrap_or(stored))?;
+        diesel::update(accounts::table.find(id))
+            .set((
+                accounts::phone.eq(resealed.as_deref().unwrap_or(stored)),
+                accounts::phone_index.eq(phone_index(&phone)?),
+            ))
+            .execute(conn)?;
+    }
+    Ok(rows.len())
+}
+
+/// An account's block: whether it is disabled, and since when its access tokens are accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    pub disabled: bool,
+    pub tokens_not_before: DateTime<Utc>,
+}
+
+pub fn block(conn: &mut DbConnection, account_id: &str) -> QueryResult<Option<Block>> {
+    use mediation_store::schema::account_blocks as b;
+    let row: Option<(bool, NaiveDateTime)> =
+        b::table.find(account_id).select((b::disabled, b::tokens_not_before)).first(conn).optional()?;
+    Ok(row.map(|(disabled, nb)| Block { disabled, tokens_not_before: nb.and_utc() }))
+}
+
+/// Records an account as disabled or enabled, with the not-before its tokens must meet.
+pub fn set_block(
+    conn: &mut DbConnection,
+    account_id: &str,
+    block: &Block,
+    reason: &str,
+    by: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    use mediation_store::schema::account_blocks as b;
+    let values = (
+        b::account_id.eq(account_id),
+        b::disabled.eq(block.disabled),
+        b::tokens_not_before.eq(naive(block.tokens_not_before)),
+        b::reason.eq(reason),
+        b::updated_by.eq(by),
+        b::updated_at.eq(naive(now)),
+    );
+    let insert = diesel::insert_into(b::table).values(values).on_conflict_do_nothing();
+    // diesel's multi-backend layer has no ON CONFLICT, though both backends do.
+    let inserted = match conn {
+        DbConnection::Pg(conn) => insert.execute(conn)?,
+        DbConnection::Sqlite(conn) => insert.execute(conn)?,
+    };
+    if inserted == 0 {
+        diesel::update(b::table.find(account_id))
+            .set((
+                b::disabled.eq(block.disabled),
+                b::tokens_not_before.eq(naive(block.tokens_not_before)),
+                b::reason.eq(reason),
+                b::updated_by.eq(by),
+                b::updated_at.eq(naive(now)),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The latest token not-before of these accounts (a session's account and the kiosk it is bound
+/// to): a primary-key probe of a table holding only accounts that were ever disabled, run by the
+/// gateway on every authenticated call.
+pub fn tokens_not_before(conn: &mut DbConnection, account_ids: &[&str]) -> QueryResult<Option<DateTime<Utc>>> {
+    use mediation_store::schema::account_blocks as b;
+    let found: Vec<NaiveDateTime> =
+        b::table.filter(b::account_id.eq_any(account_ids)).select(b::tokens_not_before).load(conn)?;
+    Ok(found.into_iter().max().map(|nb| nb.and_utc()))
+}
+
+/// Revokes every refresh-token family of an account.
+pub fn revoke_all_refresh(conn: &mut DbConnection, account_id: &str, now: DateTime<Utc>) -> QueryResult<usize> {
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::account_id.eq(account_id))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(naive(now)))
+    .execute(conn)
 }

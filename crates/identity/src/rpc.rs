@@ -237,6 +237,7 @@ impl IdentityService for Identity {
         request: Request<pb::CreateStaffAccountRequest>,
     ) -> Result<Response<pb::Account>, Status> {
         let principal = caller(&request)?;
+        let actor = mediation_audit::Actor::new(&principal, request.remote_addr());
         let req = request.into_inner();
         let mut v = Violations::new();
         let request_id = v.request_id(&req.request_id);
@@ -292,8 +293,17 @@ impl IdentityService for Identity {
                         site_id: site.as_deref(),
                         phone_verified: false,
                     };
-                    crate::service::insert_account(conn, &new, chrono::Utc::now())?;
+                    let now = chrono::Utc::now();
+                    crate::service::insert_account(conn, &new, now)?;
                     let account = repo::account_by_id(conn, &id)?.ok_or(Error::AccountGone)?;
+                    let detail = format!("role {} at site {}", role.as_str(), site.as_deref().unwrap_or("-"));
+                    let event = mediation_audit::Event::new(
+                        mediation_audit::Action::AccountCreated,
+                        mediation_audit::TargetKind::Account,
+                        &id,
+                        detail,
+                    );
+                    mediation_audit::repo::append(conn, &actor, event, now)?;
                     Ok(account_to_proto(&account, None))
                 })
             })
@@ -308,6 +318,7 @@ impl IdentityService for Identity {
         request: Request<pb::ProvisionKioskRequest>,
     ) -> Result<Response<pb::ProvisionKioskResponse>, Status> {
         let principal = caller(&request)?;
+        let actor = mediation_audit::Actor::new(&principal, request.remote_addr());
         let req = request.into_inner();
         let mut v = Violations::new();
         let request_id = v.request_id(&req.request_id);
@@ -347,7 +358,15 @@ impl IdentityService for Identity {
                     site_id: Some(&site),
                     phone_verified: false,
                 };
-                crate::service::insert_account(conn, &new, chrono::Utc::now())?;
+                let now = chrono::Utc::now();
+                crate::service::insert_account(conn, &new, now)?;
+                let event = mediation_audit::Event::new(
+                    mediation_audit::Action::KioskProvisioned,
+                    mediation_audit::TargetKind::Account,
+                    &kiosk_id,
+                    format!("kiosk at site {site}"),
+                );
+                mediation_audit::repo::append(conn, &actor, event, now)?;
                 idempotency::complete(conn, key, kiosk_id.as_bytes())?;
                 Ok(pb::ProvisionKioskResponse { kiosk_id, secret })
             })
@@ -379,6 +398,38 @@ impl IdentityService for Identity {
         let tokens = self.start_kiosk_resident_session(&principal, phone, code).await?;
         Ok(Response::new(tokens_to_proto(tokens)))
     }
+
+    async fn set_account_disabled(
+        &self,
+        request: Request<pb::SetAccountDisabledRequest>,
+    ) -> Result<Response<pb::SetAccountDisabledResponse>, Status> {
+        let principal = caller(&request)?;
+        let actor = mediation_audit::Actor::new(&principal, request.remote_addr());
+        let req = request.into_inner();
+        let mut v = Violations::new();
+        let account_id = v.id("account_id", &req.account_id);
+        let reason = v.check("reason", block_reason(&req.reason, req.disabled));
+        let (account_id, reason) = v.finish(|| Some((account_id?, reason?)))?;
+        let state = self.set_account_disabled(principal, actor, account_id, req.disabled, reason).await?;
+        tracing::info!(account_id = %state.account_id, disabled = state.disabled, "account access changed");
+        Ok(Response::new(pb::SetAccountDisabledResponse {
+            account_id: state.account_id,
+            disabled: state.disabled,
+            tokens_not_before: state.tokens_not_before.map(timestamp),
+        }))
+    }
+}
+
+/// Why an account is disabled: required when disabling, at most 500 characters, one line.
+fn block_reason(reason: &str, disabling: bool) -> Result<String, &'static str> {
+    let reason = reason.trim();
+    if disabling && reason.is_empty() {
+        return Err("is required when disabling an account");
+    }
+    if reason.chars().count() > 500 || reason.chars().any(char::is_control) {
+        return Err("must be at most 500 characters without control characters");
+    }
+    Ok(reason.to_owned())
 }
 
 #[cfg(test)]
@@ -387,6 +438,15 @@ mod tests {
 
     fn principal(role: Role, site: Option<&str>) -> Principal {
         Principal { account_id: "p".into(), role, site_id: site.map(Into::into), kiosk_id: None }
+    }
+
+    #[test]
+    fn reasons_are_needed_to_disable() {
+        assert_eq!(block_reason("  left the job ", true), Ok("left the job".into()));
+        assert!(block_reason("", true).is_err());
+        assert_eq!(block_reason("", false), Ok(String::new()));
+        assert!(block_reason(&"x".repeat(501), false).is_err());
+        assert!(block_reason("a\nb", true).is_err());
     }
 
     #[test]

@@ -10,6 +10,7 @@ use mediation_notify::{Notification, Notifier};
 use mediation_store::{Db, DbConnection, run_blocking};
 use tokio::sync::Semaphore;
 
+use crate::domain::blocks::{self, Target};
 use crate::domain::{CodePurpose, CodeRules, FailureLimiter, PhoneNumber, new_code};
 use crate::repo::{self, Account, NewAccount};
 use crate::{Error, Result};
@@ -415,13 +416,19 @@ impl Identity {
         // Storage keeps microseconds; the expiry handed out must equal the stored one.
         let now = Utc::now().trunc_subsecs(6);
         let family_expires_at = now + ttl;
-        self.db
+        let issued_at = self
+            .db
             .write::<_, Error, _>(move |conn| {
-                Ok::<_, Error>(repo::insert_refresh(conn, &refresh_hash, &family, &account_id, now, family_expires_at)?)
+                let block = repo::block(conn, &account_id)?;
+                if block.as_ref().is_some_and(|b| b.disabled) {
+                    return Err(Error::AccountDisabled);
+                }
+                repo::insert_refresh(conn, &refresh_hash, &family, &account_id, now, family_expires_at)?;
+                Ok(blocks::issue_time(now, block.map(|b| b.tokens_not_before)))
             })
             .await?;
         let (access_token, access_expires_at) =
-            self.keys.issue(&Self::principal_of(account), now, self.settings.access_ttl)?;
+            self.keys.issue(&Self::principal_of(account), issued_at, self.settings.access_ttl)?;
         Ok(IssuedTokens { access_token, access_expires_at, refresh: Some((refresh, family_expires_at)) })
     }
 
@@ -435,6 +442,12 @@ impl Identity {
                 let Some(row) = repo::refresh_by_hash(conn, &hash_secret(&token))? else {
                     return Ok(Err(Error::RefreshInvalid));
                 };
+                // A disabled account's families were revoked when it was disabled; say why.
+                let block = repo::block(conn, &row.account_id)?;
+                if block.as_ref().is_some_and(|b| b.disabled) {
+                    repo::revoke_family(conn, &row.family_id, now)?;
+                    return Ok(Err(Error::AccountDisabled));
+                }
                 if row.revoked_at.is_some()
                     || row.used_at.is_some()
                     || !repo::use_refresh(conn, &hash_secret(&token), now)?
@@ -448,12 +461,12 @@ impl Identity {
                 let account = repo::account_by_id(conn, &row.account_id)?.ok_or(Error::AccountGone)?;
                 let expires_at = row.family_expires_at.and_utc();
                 repo::insert_refresh(conn, &new_hash, &row.family_id, &account.id, now, expires_at)?;
-                Ok(Ok((account, expires_at, now)))
+                Ok(Ok((account, expires_at, blocks::issue_time(now, block.map(|b| b.tokens_not_before)))))
             })
             .await?;
-        let (account, refresh_expires_at, now) = outcome?;
+        let (account, refresh_expires_at, issued_at) = outcome?;
         let (access_token, access_expires_at) =
-            self.keys.issue(&Self::principal_of(&account), now, self.settings.access_ttl)?;
+            self.keys.issue(&Self::principal_of(&account), issued_at, self.settings.access_ttl)?;
         Ok(IssuedTokens { access_token, access_expires_at, refresh: Some((new_refresh, refresh_expires_at)) })
     }
 
@@ -517,7 +530,11 @@ impl Identity {
                         repo::account_by_id(conn, &id)?.ok_or(Error::AccountGone)?
                     }
                 };
-                Ok(Ok((account, now)))
+                let block = repo::block(conn, &account.id)?;
+                if block.as_ref().is_some_and(|b| b.disabled) {
+                    return Err(Error::AccountDisabled);
+                }
+                Ok(Ok((account, blocks::issue_time(now, block.map(|b| b.tokens_not_before)))))
             })
             .await?;
         let (account, now) = checked?;
@@ -529,5 +546,70 @@ impl Identity {
         };
         let (access_token, access_expires_at) = self.keys.issue(&principal, now, self.settings.kiosk_session_ttl)?;
         Ok(IssuedTokens { access_token, access_expires_at, refresh: None })
+    }
+}
+
+/// The outcome of `SetAccountDisabled`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountState {
+    pub account_id: String,
+    pub disabled: bool,
+    pub tokens_not_before: Option<DateTime<Utc>>,
+}
+
+impl Identity {
+    /// Disables an account (its access tokens are refused from now on, its refresh tokens
+    /// revoked, its logins refused) or enables it again (old tokens stay refused), and records
+    /// it in the audit log, all in one transaction.
+    pub async fn set_account_disabled(
+        &self,
+        admin: Principal,
+        actor: mediation_audit::Actor,
+        account_id: String,
+        disabled: bool,
+        reason: String,
+    ) -> Result<AccountState> {
+        let sites = self.sites;
+        self.db
+            .write::<_, Error, _>(move |conn| {
+                let now = Utc::now();
+                let account = repo::account_by_id(conn, &account_id)?.ok_or(Error::NotFound("account"))?;
+                let station = match (account.role, &account.site_id) {
+                    (Role::Kiosk, Some(kiosk_site)) => sites(conn, kiosk_site)?.and_then(|site| site.parent_id),
+                    (_, site) => site.clone(),
+                };
+                let target = Target { id: &account.id, role: account.role, station: station.as_deref() };
+                blocks::may_set_disabled(&admin, &target).map_err(|refused| match refused {
+                    blocks::Refused::Own => Error::Forbidden("an admin cannot disable their own account"),
+                    blocks::Refused::OtherStation => {
+                        Error::Forbidden("a station admin manages only the accounts and kiosks of their own station")
+                    }
+                    blocks::Refused::NotAdmin => Error::Forbidden("only admins may disable accounts"),
+                })?;
+                let current = repo::block(conn, &account.id)?;
+                let tokens_not_before = match (disabled, &current) {
+                    (true, _) => Some(blocks::not_before_when_disabled(now)),
+                    (false, current) => current.as_ref().map(|b| b.tokens_not_before),
+                };
+                if let Some(tokens_not_before) = tokens_not_before {
+                    let block = repo::Block { disabled, tokens_not_before };
+                    repo::set_block(conn, &account.id, &block, &reason, &admin.account_id, now)?;
+                }
+                if disabled {
+                    repo::revoke_all_refresh(conn, &account.id, now)?;
+                }
+                let (action, verb) = if disabled {
+                    (mediation_audit::Action::AccountDisabled, "disabled")
+                } else {
+                    (mediation_audit::Action::AccountEnabled, "enabled")
+                };
+                // The reason is free text and stays in account_blocks.
+                let detail = format!("{} {verb}", account.role.as_str());
+                let event =
+                    mediation_audit::Event::new(action, mediation_audit::TargetKind::Account, &account.id, detail);
+                mediation_audit::repo::append(conn, &actor, event, now)?;
+                Ok(AccountState { account_id: account.id, disabled, tokens_not_before })
+            })
+            .await
     }
 }

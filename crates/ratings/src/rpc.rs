@@ -241,6 +241,7 @@ impl RatingService for Ratings {
 
     async fn hide_rating(&self, request: Request<pb::HideRatingRequest>) -> Result<Response<pb::Rating>, Status> {
         let principal = caller(&request)?;
+        let actor = mediation_audit::Actor::new(&principal, request.remote_addr());
         let req = request.into_inner();
         let mut v = Violations::new();
         let rating_id = v.id("rating_id", &req.rating_id);
@@ -248,7 +249,19 @@ impl RatingService for Ratings {
         let (rating_id, reason) = v.finish(|| Some((rating_id?, reason?)))?;
         let rating = self
             .db
-            .write::<_, Error, _>(move |conn| service::hide(conn, &principal, &rating_id, &reason, Utc::now()))
+            .write::<_, Error, _>(move |conn| {
+                let now = Utc::now();
+                let rating = service::hide(conn, &principal, &rating_id, &reason, now)?;
+                // The reason stays in rating_moderations: it is free text and may quote the comment.
+                let event = mediation_audit::Event::new(
+                    mediation_audit::Action::RatingHidden,
+                    mediation_audit::TargetKind::Rating,
+                    &rating.id,
+                    format!("mediator {}", rating.mediator_id),
+                );
+                mediation_audit::repo::append(conn, &actor, event, now)?;
+                Ok(rating)
+            })
             .await?;
         Ok(Response::new(rating_to_proto(rating, true)))
     }

@@ -4,13 +4,20 @@
 //!
 //! On PostgreSQL a concurrent retry waits on the claim's row until the first transaction
 //! commits, then sees it; on SQLite write transactions are serialised anyway.
+//!
+//! A recorded response repeats what the create returned, personal data included (a case's
+//! parties, a visit's address), so it is kept sealed (`crate::personal`).
 
 use chrono::Utc;
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
+use crate::personal;
 use crate::schema::idempotency_keys;
 use crate::{DbConnection, Error, Result};
+
+/// The sealed column's purpose, bound into its values as associated data.
+const RESPONSE: &str = "idempotency_keys.response";
 
 #[derive(Debug, Clone, Copy)]
 pub struct Key<'a> {
@@ -57,13 +64,13 @@ pub fn claim(conn: &mut DbConnection, key: Key<'_>, request: &[u8]) -> Result<Cl
     if recorded_fingerprint != fingerprint {
         return Err(Error::IdempotencyKeyReused);
     }
-    Ok(Claim::Replay(response))
+    Ok(Claim::Replay(personal::open_bytes(RESPONSE, &response)?))
 }
 
 /// Records the response to replay for a claimed key.
 pub fn complete(conn: &mut DbConnection, key: Key<'_>, response: &[u8]) -> Result<()> {
     diesel::update(idempotency_keys::table.find((key.principal, key.method, key.request_id)))
-        .set(idempotency_keys::response.eq(response))
+        .set(idempotency_keys::response.eq(personal::seal_bytes(RESPONSE, response)?))
         .execute(conn)?;
     Ok(())
 }
@@ -84,4 +91,36 @@ where
             Ok(response)
         }
     }
+}
+
+/// Reseals the recorded responses among `batch` records from `offset` (oldest first) that are
+/// not sealed under the current key (plain ones from before encryption included); returns how
+/// many records it looked at, so that a rekey moves on by that much until it gets fewer than
+/// `batch`. New records only come after the old ones, so the offsets stay put while it runs.
+pub fn rekey(conn: &mut DbConnection, offset: i64, batch: i64) -> Result<usize> {
+    type Row = (String, String, String, Vec<u8>);
+    let rows: Vec<Row> = idempotency_keys::table
+        .order((
+            idempotency_keys::created_at,
+            idempotency_keys::principal,
+            idempotency_keys::method,
+            idempotency_keys::request_id,
+        ))
+        .offset(offset)
+        .limit(batch)
+        .select((
+            idempotency_keys::principal,
+            idempotency_keys::method,
+            idempotency_keys::request_id,
+            idempotency_keys::response,
+        ))
+        .load(conn)?;
+    for (principal, method, request_id, response) in &rows {
+        // A plain response is protobuf, which never starts with the sealed format's `v1:`.
+        let Some(resealed) = personal::reseal_bytes(RESPONSE, response)? else { continue };
+        diesel::update(idempotency_keys::table.find((principal, method, request_id)))
+            .set(idempotency_keys::response.eq(resealed))
+            .execute(conn)?;
+    }
+    Ok(rows.len())
 }

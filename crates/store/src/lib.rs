@@ -1,6 +1,7 @@
 //! Storage: one connection type over SQLite and PostgreSQL, the pool, the embedded migrations,
-//! the diesel schema of every table, the idempotency records every create shares, and throwaway
-//! databases for tests.
+//! the diesel schema of every table, the idempotency records every create shares, throwaway
+//! databases for tests, and the sealing of personal data under the keys a [`Db`] carries
+//! ([`personal`]).
 //!
 //! This crate owns no business rules and no service's queries: each service keeps its SQL in its
 //! own `repo` module and reaches the database through [`Db::read`] and [`Db::write`], which run
@@ -10,6 +11,7 @@ mod blocking;
 mod error;
 pub mod idempotency;
 mod migrate;
+pub mod personal;
 mod pool;
 pub mod schema;
 pub mod testdb;

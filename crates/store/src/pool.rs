@@ -104,6 +104,9 @@ pub struct Db {
     backend: Backend,
     /// For connections of their own (PostgreSQL only).
     postgres_url: Option<std::sync::Arc<str>>,
+    /// The keys personal data is sealed with, in scope while `read` and `write` work runs
+    /// (see [`crate::personal`]).
+    keyring: Option<std::sync::Arc<mediation_privacy::Keyring>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -133,17 +136,30 @@ impl Db {
             .connection_timeout(settings.checkout_timeout)
             .build(Manager(target))
             .map_err(Error::Pool)?;
-        Ok(Self { pool, backend, postgres_url })
+        Ok(Self { pool, backend, postgres_url, keyring: None })
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
     }
 
+    /// This handle with the keys that seal and open personal data in its `read` and `write`.
+    pub fn with_keyring(mut self, keyring: std::sync::Arc<mediation_privacy::Keyring>) -> Self {
+        self.keyring = Some(keyring);
+        self
+    }
+
     /// A new PostgreSQL connection of its own, outside the pool, for work that holds one for
     /// long (LISTEN); `None` on SQLite.
     pub fn dedicated_postgres(&self) -> Option<Result<PgConnection, ConnectionError>> {
         self.postgres_url.as_deref().map(PgConnection::establish)
+    }
+
+    /// Runs `work` with this handle's privacy keys in scope, as `read` does: for work on a
+    /// connection of its own ([`Db::dedicated_postgres`]) that reads sealed columns.
+    pub fn with_keys_in_scope<T>(&self, work: impl FnOnce() -> T) -> T {
+        let _keys = crate::personal::enter(self.keyring.clone());
+        work()
     }
 
     /// Connections open and idle right now (r2d2 counts no waiters).
@@ -157,6 +173,17 @@ impl Db {
         self.read(migrate::run_pending).await
     }
 
+    /// Rewrites a SQLite file so that no overwritten value lingers in its free pages or its
+    /// write-ahead log (after `mediation rekey`: the values under the old key, or plain text from
+    /// before encryption). Nothing on PostgreSQL, whose old row versions stay in the table files
+    /// until VACUUM reuses their space (`VACUUM FULL` rewrites them, under an exclusive lock).
+    pub async fn compact(&self) -> Result<()> {
+        if self.backend != Backend::Sqlite {
+            return Ok(());
+        }
+        self.read(|conn| Ok(conn.batch_execute("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")?)).await
+    }
+
     /// Runs `work` with a pooled connection on the blocking pool, outside any transaction.
     pub async fn read<T, E, F>(&self, work: F) -> Result<T, E>
     where
@@ -165,7 +192,9 @@ impl Db {
         E: From<Error> + Send + 'static,
     {
         let pool = self.pool.clone();
+        let keyring = self.keyring.clone();
         run_blocking(move || {
+            let _keys = crate::personal::enter(keyring);
             let mut conn = pool.get().map_err(|err| E::from(Error::Checkout(err)))?;
             work(&mut conn)
         })

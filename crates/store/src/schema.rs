@@ -1,11 +1,23 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    account_blocks (account_id) {
+        account_id -> Text,
+        disabled -> Bool,
+        tokens_not_before -> Timestamp,
+        reason -> Text,
+        updated_by -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     accounts (id) {
         id -> Text,
         role -> Text,
         login -> Nullable<Text>,
         phone -> Nullable<Text>,
+        phone_index -> Nullable<Text>,
         password_hash -> Nullable<Text>,
         display_name -> Text,
         site_id -> Nullable<Text>,
@@ -40,6 +52,31 @@ diesel::table! {
         created_by -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_events (seq) {
+        seq -> BigInt,
+        at -> Timestamp,
+        actor_id -> Text,
+        actor_role -> Text,
+        action -> Text,
+        target_kind -> Text,
+        target_id -> Text,
+        detail -> Text,
+        peer -> Text,
+        kiosk_id -> Text,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    audit_head (id) {
+        id -> Integer,
+        seq -> BigInt,
+        hash -> Text,
     }
 }
 
@@ -200,7 +237,7 @@ diesel::table! {
 diesel::table! {
     phone_codes (id) {
         id -> Text,
-        phone -> Text,
+        phone_index -> Text,
         purpose -> Text,
         code_hash -> Text,
         created_at -> Timestamp,
@@ -392,6 +429,7 @@ diesel::table! {
 
 diesel::joinable!(appointment_mediators -> appointments (appointment_id));
 diesel::joinable!(appointment_mediators -> mediators (mediator_id));
+diesel::joinable!(account_blocks -> accounts (account_id));
 diesel::joinable!(appointments -> accounts (created_by));
 diesel::joinable!(appointments -> cases (case_id));
 diesel::joinable!(appointments -> rooms (room_id));
@@ -428,9 +466,12 @@ diesel::joinable!(working_hours -> mediators (mediator_id));
 diesel::joinable!(working_hours -> sites (site_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    account_blocks,
     accounts,
     appointment_mediators,
     appointments,
+    audit_events,
+    audit_head,
     case_events,
     case_messages,
     case_parties,

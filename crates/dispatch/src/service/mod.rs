@@ -40,6 +40,8 @@ pub struct DispatchSettings {
     pub max_generations: usize,
     /// Events kept for the slowest watcher before it starts skipping.
     pub bus_capacity: usize,
+    /// WatchVisit and WatchBoard streams one principal may hold open at once.
+    pub max_streams_per_principal: usize,
 }
 
 impl Default for DispatchSettings {
@@ -51,6 +53,7 @@ impl Default for DispatchSettings {
             max_time_limit: Duration::from_secs(60),
             max_generations: 3000,
             bus_capacity: 1024,
+            max_streams_per_principal: 8,
         }
     }
 }

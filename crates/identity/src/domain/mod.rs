@@ -1,6 +1,7 @@
 //! The rules of identity, as pure functions over plain types: what a valid password, login or
 //! display name is, how codes are made and checked, and when a phone may get another code.
 
+pub mod blocks;
 mod limiter;
 mod phone;
 
