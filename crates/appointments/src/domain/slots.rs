@@ -54,6 +54,9 @@ pub fn window(from: DateTime<Utc>, to: DateTime<Utc>, now: DateTime<Utc>, rules:
 /// start, that are wholly free and inside `window`.
 pub fn slots(availability: &Availability, length: Duration, step: Duration, window: Interval) -> Vec<Interval> {
     let mut out = Vec::new();
+    // Slots come in time order and free intervals are sorted and disjoint, so one pass over
+    // both finds each slot's free interval.
+    let mut free = availability.free.iter().peekable();
     for working in &availability.working {
         let mut start = working.start;
         if start < window.start {
@@ -63,7 +66,8 @@ pub fn slots(availability: &Availability, length: Duration, step: Duration, wind
         }
         while start + length <= working.end && start < window.end {
             let slot = Interval::new(start, start + length);
-            if window.contains(&slot) && availability.free.iter().any(|f| f.contains(&slot)) {
+            while free.next_if(|f| f.end < slot.end).is_some() {}
+            if window.contains(&slot) && free.peek().is_some_and(|f| f.contains(&slot)) {
                 out.push(slot);
             }
             start += step;
@@ -114,6 +118,14 @@ mod tests {
         let a = availability(vec![span((1, 0), (3, 0))], vec![span((10, 0), (11, 0))], &[], &[], Duration::zero());
         let got = slots(&a, Duration::hours(1), Duration::minutes(30), DAY());
         assert_eq!(starts(&got), ["01:00", "01:30", "02:00", "10:00"]);
+    }
+
+    #[test]
+    fn overlapping_slots_find_their_free_interval_among_several() {
+        let busy = [span((2, 0), (2, 30)), span((5, 0), (6, 0))];
+        let a = availability(vec![span((1, 0), (4, 0)), span((5, 0), (8, 0))], vec![], &[], &busy, Duration::zero());
+        let got = slots(&a, Duration::hours(1), Duration::minutes(30), DAY());
+        assert_eq!(starts(&got), ["01:00", "02:30", "03:00", "06:00", "06:30", "07:00"]);
     }
 
     #[test]

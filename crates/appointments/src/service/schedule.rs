@@ -1,4 +1,5 @@
-use std::collections::{BTreeMap, HashMap};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::str::FromStr;
 
 use chrono::{DateTime, Duration, Utc};
@@ -160,48 +161,72 @@ pub fn search_availability(
     let held = repo::holds(conn, &resources(&ids, None), window.widened(buffer))?;
     let room_holds =
         repo::holds(conn, &room_ids.iter().map(|r| format!("room:{r}")).collect::<Vec<_>>(), window.widened(buffer))?;
+    let mut held_by: HashMap<&str, Vec<Interval>> = HashMap::new();
+    for (resource, span) in held.iter().chain(&room_holds) {
+        held_by.entry(resource.as_str()).or_default().push(*span);
+    }
+    let mut exceptions_by: HashMap<&str, Vec<(Option<&str>, ExceptionKind, Interval)>> = HashMap::new();
+    for (mediator_id, site_id, kind, span) in &exceptions {
+        exceptions_by.entry(mediator_id.as_str()).or_default().push((site_id.as_deref(), *kind, *span));
+    }
 
-    // Free slots per (site, span): which mediators are free then.
-    let mut free: BTreeMap<(Interval, String), Vec<String>> = BTreeMap::new();
+    // Each (mediator, site)'s free slots, in time order.
+    let mut free_slots: Vec<Vec<Interval>> = Vec::with_capacity(all_hours.len());
     for (mediator_id, site_id, hours) in &all_hours {
-        let tz = zones[site_id];
-        let weekly = hours::expand(hours, tz, window);
-        let mine = exceptions.iter().filter(|(m, ..)| m == mediator_id);
+        let weekly = hours::expand(hours, zones[site_id], window);
+        let mine = exceptions_by.get(mediator_id.as_str()).map(Vec::as_slice).unwrap_or_default();
         let extra = mine
-            .clone()
-            .filter(|(_, s, kind, _)| *kind == ExceptionKind::Extra && s.as_deref() == Some(site_id.as_str()))
+            .iter()
+            .filter(|(s, kind, _)| *kind == ExceptionKind::Extra && *s == Some(site_id.as_str()))
             .map(|(.., span)| *span)
             .collect();
         let leave: Vec<Interval> =
-            mine.filter(|(_, _, kind, _)| *kind == ExceptionKind::Leave).map(|(.., span)| *span).collect();
-        let busy: Vec<Interval> =
-            held.iter().filter(|(r, _)| *r == format!("mediator:{mediator_id}")).map(|(_, span)| *span).collect();
-        let time = availability(weekly, extra, &leave, &busy, buffer);
-        for span in slots::slots(&time, query.duration, query.step, window) {
-            free.entry((span, site_id.clone())).or_default().push(mediator_id.clone());
-        }
+            mine.iter().filter(|(_, kind, _)| *kind == ExceptionKind::Leave).map(|(.., span)| *span).collect();
+        let busy = held_by.get(format!("mediator:{mediator_id}").as_str()).map(Vec::as_slice).unwrap_or_default();
+        let time = availability(weekly, extra, &leave, busy, buffer);
+        free_slots.push(slots::slots(&time, query.duration, query.step, window));
     }
 
     let free_room = |site_id: &str, span: &Interval| {
         rooms[site_id]
             .iter()
             .find(|room| {
-                let key = format!("room:{room}");
-                !room_holds.iter().any(|(r, held)| *r == key && held.overlaps(&span.widened(buffer)))
+                let held = held_by.get(format!("room:{room}").as_str()).map(Vec::as_slice).unwrap_or_default();
+                !held.iter().any(|held| held.overlaps(&span.widened(buffer)))
             })
             .cloned()
     };
+    // Merge the lists in (span, site) order and stop at max_slots: a month of a district's hours
+    // holds far more slots than one answer shows.
+    let mut next: BinaryHeap<Reverse<(Interval, &str, usize)>> = BinaryHeap::new();
+    let mut position = vec![0; free_slots.len()];
+    for (row, list) in free_slots.iter().enumerate() {
+        if let Some(span) = list.first() {
+            next.push(Reverse((*span, all_hours[row].1.as_str(), row)));
+        }
+    }
     let mut offers = Vec::new();
-    for ((span, site_id), mut mediators) in free {
+    while let Some(Reverse((span, site_id, _))) = next.peek().copied() {
+        let mut mediators = Vec::new();
+        while let Some(Reverse((s, site, row))) = next.peek().copied()
+            && (s, site) == (span, site_id)
+        {
+            next.pop();
+            mediators.push(all_hours[row].0.clone());
+            position[row] += 1;
+            if let Some(following) = free_slots[row].get(position[row]) {
+                next.push(Reverse((*following, site, row)));
+            }
+        }
         mediators.sort();
-        let Some(room_id) = free_room(&site_id, &span) else { continue };
+        let Some(room_id) = free_room(site_id, &span) else { continue };
         if case.grade == Grade::Major {
             let Some(lead) = mediators.iter().find(|m| may_lead(Grade::Major, kind_of[*m])) else { continue };
             let Some(second) = mediators.iter().find(|m| *m != lead) else { continue };
             offers.push(Offer {
                 span,
                 mediator_ids: vec![lead.clone(), second.clone()],
-                site_id,
+                site_id: site_id.to_owned(),
                 room_id: Some(room_id),
             });
         } else {
@@ -209,7 +234,7 @@ pub fn search_availability(
                 offers.push(Offer {
                     span,
                     mediator_ids: vec![mediator_id],
-                    site_id: site_id.clone(),
+                    site_id: site_id.to_owned(),
                     room_id: Some(room_id.clone()),
                 });
             }
