@@ -69,40 +69,24 @@ pub struct Cursor {
     pub id: String,
 }
 
-impl Cursor {
-    fn key(&self) -> Key<'_> {
-        Key { score: self.score, rating_milli: self.rating_milli, name: &self.name, id: &self.id }
-    }
-}
-
-/// What a ranking compares, borrowed from the index while a search runs.
-#[derive(Debug, Clone, Copy)]
-struct Key<'a> {
-    score: i64,
-    rating_milli: i64,
-    name: &'a str,
-    id: &'a str,
-}
-
-impl Key<'_> {
-    fn to_cursor(self) -> Cursor {
-        Cursor {
-            score: self.score,
-            rating_milli: self.rating_milli,
-            name: self.name.to_owned(),
-            id: self.id.to_owned(),
-        }
-    }
-}
-
-/// The total order of each ranking; ties always end on the id, so no two items are equal.
-fn compare(order: Order, a: &Key, b: &Key) -> Ordering {
-    let by_name = || a.name.cmp(b.name).then_with(|| a.id.cmp(b.id));
+/// The total order of each ranking over (score, rating in thousandths), with `by_name`
+/// comparing name and then id, so that no two items are equal.
+fn compare(order: Order, a: (i64, i64), b: (i64, i64), by_name: impl FnOnce() -> Ordering) -> Ordering {
     match order {
-        Order::Relevance => b.score.cmp(&a.score).then(b.rating_milli.cmp(&a.rating_milli)).then_with(by_name),
-        Order::Rating => b.rating_milli.cmp(&a.rating_milli).then_with(by_name),
+        Order::Relevance => b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then_with(by_name),
+        Order::Rating => b.1.cmp(&a.1).then_with(by_name),
         Order::Name => by_name(),
     }
+}
+
+/// A candidate that passed the filters, with what its ranking compares.
+#[derive(Debug, Clone, Copy)]
+struct Ranked {
+    score: i64,
+    rating_milli: i64,
+    /// The entry's place in (name, id) order, so ranking compares no strings.
+    name_rank: u32,
+    index: u32,
 }
 
 /// A mediator as search sees it, with the name and bio lowercased once, when the index is built.
@@ -111,6 +95,9 @@ struct Entry {
     mediator: Mediator,
     name_lower: String,
     bio_lower: String,
+    /// Index of the home site in `DirectoryPart::site_parents`.
+    site: usize,
+    name_rank: u32,
 }
 
 /// The active mediators, the sites and the rating summaries, held in memory so that a search
@@ -152,7 +139,16 @@ impl SearchIndex {
             for c in chars {
                 by_char.entry(c).or_default().push(index);
             }
-            entries.push(Entry { mediator, name_lower, bio_lower });
+            let site = site_parents.iter().position(|(id, _)| *id == mediator.home_site_id).unwrap_or(usize::MAX);
+            entries.push(Entry { mediator, name_lower, bio_lower, site, name_rank: 0 });
+        }
+        let mut by_name: Vec<usize> = (0..entries.len()).collect();
+        by_name.sort_by(|a, b| {
+            let (a, b) = (&entries[*a].mediator, &entries[*b].mediator);
+            (&a.display_name, &a.id).cmp(&(&b.display_name, &b.id))
+        });
+        for (rank, index) in by_name.into_iter().enumerate() {
+            entries[index].name_rank = rank as u32;
         }
         let directory = Arc::new(DirectoryPart { entries, by_specialty, by_char, site_parents });
         let ratings = Arc::new(directory.entries.iter().map(|e| ratings.of(&e.mediator.id)).collect());
@@ -178,20 +174,22 @@ impl SearchIndex {
         size: usize,
     ) -> (Vec<(&Mediator, RatingSummary)>, Option<Cursor>) {
         let part = &*self.directory;
-        let home_sites: Option<HashSet<String>> = filter.site_id.as_ref().map(|site_id| {
-            if filter.include_child_sites {
+        // The sites searched, by index; every site when there is no site filter.
+        let home_sites: Option<Vec<bool>> = filter.site_id.as_ref().map(|site_id| {
+            let wanted = if filter.include_child_sites {
                 super::subtree(&part.site_parents, site_id)
             } else {
                 HashSet::from([site_id.clone()])
-            }
+            };
+            part.site_parents.iter().map(|(id, _)| wanted.contains(id)).collect()
         });
-        let after = after.map(Cursor::key);
-        let mut ranked: Vec<(Key, u32)> = Vec::new();
-        for index in self.candidates(filter) {
+        let mut ranked: Vec<Ranked> = Vec::new();
+        for (index, held) in self.candidates(filter) {
             let entry = &part.entries[index as usize];
             let m = &entry.mediator;
             let rating = self.ratings[index as usize];
-            let wanted = home_sites.as_ref().is_none_or(|sites| sites.contains(&m.home_site_id))
+            let wanted = (filter.specialty_codes.is_empty() || held > 0)
+                && home_sites.as_ref().is_none_or(|sites| sites.get(entry.site).copied().unwrap_or(false))
                 && filter.mode.is_none_or(|mode| m.modes.contains(&mode))
                 && filter.language.as_ref().is_none_or(|language| m.languages.contains(language))
                 && rating.bayesian_mean >= filter.min_rating;
@@ -199,55 +197,91 @@ impl SearchIndex {
                 continue;
             }
             let Some(text) = text_score(&filter.terms, &entry.name_lower, &entry.bio_lower) else { continue };
-            let held = filter.specialty_codes.iter().filter(|c| m.specialty_codes.binary_search(c).is_ok()).count();
-            let key = Key {
-                score: text + 5 * held as i64,
+            let candidate = Ranked {
+                score: text + 5 * i64::from(held),
                 rating_milli: (rating.bayesian_mean * 1000.0).round() as i64,
-                name: &m.display_name,
-                id: &m.id,
+                name_rank: entry.name_rank,
+                index,
             };
-            if after.is_none_or(|after| compare(filter.order, &key, &after) == Ordering::Greater) {
-                ranked.push((key, index));
+            let beyond = |after: &Cursor| {
+                let by_name =
+                    || (m.display_name.as_str(), m.id.as_str()).cmp(&(after.name.as_str(), after.id.as_str()));
+                let ours = (candidate.score, candidate.rating_milli);
+                compare(filter.order, ours, (after.score, after.rating_milli), by_name) == Ordering::Greater
+            };
+            if after.is_none_or(beyond) {
+                ranked.push(candidate);
             }
         }
+        let order = |a: &Ranked, b: &Ranked| {
+            compare(filter.order, (a.score, a.rating_milli), (b.score, b.rating_milli), || {
+                a.name_rank.cmp(&b.name_rank)
+            })
+        };
         // Only the page and the one after it need ordering.
         if ranked.len() > size + 1 {
-            ranked.select_nth_unstable_by(size, |a, b| compare(filter.order, &a.0, &b.0));
+            ranked.select_nth_unstable_by(size, order);
             ranked.truncate(size + 1);
         }
-        ranked.sort_unstable_by(|a, b| compare(filter.order, &a.0, &b.0));
+        ranked.sort_unstable_by(order);
         let more = ranked.len() > size;
         ranked.truncate(size);
-        let next = if more { ranked.last().map(|(key, _)| key.to_cursor()) } else { None };
+        let next = more.then(|| ranked.last()).flatten().map(|last| {
+            let m = &part.entries[last.index as usize].mediator;
+            Cursor {
+                score: last.score,
+                rating_milli: last.rating_milli,
+                name: m.display_name.clone(),
+                id: m.id.clone(),
+            }
+        });
         let page = ranked
             .into_iter()
-            .map(|(_, index)| (&part.entries[index as usize].mediator, self.ratings[index as usize]))
+            .map(|r| (&part.entries[r.index as usize].mediator, self.ratings[r.index as usize]))
             .collect();
         (page, next)
     }
 
-    /// The shortest list that holds every match: the holders of the requested specialities, or
-    /// those who have the query's rarest character, or everyone.
-    fn candidates(&self, filter: &SearchFilter) -> Vec<u32> {
+    /// The shortest list that holds every match, each with how many of the requested
+    /// specialities they hold: the holders of those specialities, or those who have the query's
+    /// rarest character, or everyone.
+    fn candidates(&self, filter: &SearchFilter) -> Vec<(u32, u32)> {
         let part = &*self.directory;
-        let mut shortest: Option<Vec<u32>> = None;
+        let mut holders: Option<Vec<u32>> = None;
         if !filter.specialty_codes.is_empty() {
-            let mut holders: Vec<u32> = filter
+            let mut all: Vec<u32> = filter
                 .specialty_codes
                 .iter()
                 .flat_map(|code| part.by_specialty.get(code).into_iter().flatten().copied())
                 .collect();
-            holders.sort_unstable();
-            holders.dedup();
-            shortest = Some(holders);
+            all.sort_unstable();
+            holders = Some(all);
         }
-        for c in filter.terms.iter().flat_map(|term| term.chars()) {
-            let having = part.by_char.get(&c).map(Vec::as_slice).unwrap_or_default();
-            if shortest.as_ref().is_none_or(|list| having.len() < list.len()) {
-                shortest = Some(having.to_vec());
+        let rarest = filter
+            .terms
+            .iter()
+            .flat_map(|term| term.chars())
+            .map(|c| part.by_char.get(&c).map(Vec::as_slice).unwrap_or_default())
+            .min_by_key(|having| having.len());
+        let held = |index: u32| {
+            let codes = &part.entries[index as usize].mediator.specialty_codes;
+            filter.specialty_codes.iter().filter(|c| codes.binary_search(c).is_ok()).count() as u32
+        };
+        match (holders, rarest) {
+            (Some(holders), rarest) if rarest.is_none_or(|having| holders.len() <= having.len()) => {
+                // Sorted, so each holder's repeats (one per speciality held) are adjacent.
+                let mut counted: Vec<(u32, u32)> = Vec::with_capacity(holders.len());
+                for index in holders {
+                    match counted.last_mut() {
+                        Some((last, count)) if *last == index => *count += 1,
+                        _ => counted.push((index, 1)),
+                    }
+                }
+                counted
             }
+            (_, Some(having)) => having.iter().map(|&index| (index, held(index))).collect(),
+            (_, None) => (0..part.entries.len() as u32).map(|index| (index, held(index))).collect(),
         }
-        shortest.unwrap_or_else(|| (0..part.entries.len() as u32).collect())
     }
 }
 
@@ -351,6 +385,17 @@ mod tests {
         assert_eq!(ids(&index, &f), ["two", "one"]);
         f.specialty_codes = vec!["LABOUR".into()];
         assert_eq!(ids(&index, &f), ["two"], "only holders of a requested speciality");
+    }
+
+    #[test]
+    fn text_and_speciality_together_need_both() {
+        let mut many: Vec<Mediator> = (0..5).map(|i| mediator(&format!("f{i}"), "王", "", &["FAMILY"])).collect();
+        many.push(mediator("rare-name", "潘", "", &["LABOUR"]));
+        many.push(mediator("rare-family", "潘", "", &["FAMILY"]));
+        let index = build(many, &RatingBook::default());
+        let mut f = filter("潘", Order::Relevance);
+        f.specialty_codes = vec!["FAMILY".into()];
+        assert_eq!(ids(&index, &f), ["rare-family"], "the name's list is shorter, the speciality still applies");
     }
 
     #[test]
