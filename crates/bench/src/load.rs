@@ -1,7 +1,8 @@
 //! The load generator: `concurrency` workers share `connections` HTTP/2 connections, each
 //! making one call at a time for the warm-up and then the measured window. A call counts when
 //! it starts and ends inside the window; latencies go to HDR histograms, failures are counted
-//! by gRPC code.
+//! by gRPC code. The same driver runs the raw database ceiling, whose workers write through a
+//! pool instead of calling the server.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -15,8 +16,7 @@ use rand::rngs::StdRng;
 use tonic::transport::{Channel, Endpoint};
 
 use crate::cpu::{self, CpuUse};
-use crate::scenario::{Caller, Scenario};
-use crate::seed::District;
+use crate::scenario::{Caller, Outcome, Scenario, Shared};
 
 /// Latencies are recorded in nanoseconds, up to a minute, to three significant figures.
 const MAX_NANOS: u64 = 60_000_000_000;
@@ -46,8 +46,14 @@ pub struct Tally {
     pub results: u64,
 }
 
+impl Default for Tally {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Tally {
-    fn new() -> Self {
+    pub fn new() -> Self {
         Self { latency: histogram(), errors: BTreeMap::new(), results: 0 }
     }
 
@@ -59,7 +65,7 @@ impl Tally {
         self.ok() + self.errors.values().sum::<u64>()
     }
 
-    fn add(&mut self, other: &Tally) {
+    pub fn add(&mut self, other: &Tally) {
         self.latency.add(&other.latency).expect("histograms of the same bounds add");
         for (code, count) in &other.errors {
             *self.errors.entry(code.clone()).or_default() += count;
@@ -71,7 +77,9 @@ impl Tally {
 /// One scenario's measured window.
 #[derive(Debug, Clone)]
 pub struct Measured {
-    pub scenario: Scenario,
+    pub name: &'static str,
+    /// The names of the entries of `variants`.
+    pub variant_names: &'static [&'static str],
     pub seconds: f64,
     pub total: Tally,
     /// One tally per entry of [`Scenario::variants`].
@@ -90,13 +98,47 @@ pub async fn connect(url: &str, count: usize) -> anyhow::Result<Vec<Channel>> {
     Ok(channels)
 }
 
+/// One call at a time, over and over: a load worker.
+pub trait Worker: Send + 'static {
+    fn call(&mut self) -> impl Future<Output = Outcome> + Send;
+}
+
+/// A worker calling the server for one scenario.
+struct ScenarioWorker {
+    scenario: Scenario,
+    caller: Caller,
+}
+
+impl Worker for ScenarioWorker {
+    async fn call(&mut self) -> Outcome {
+        self.caller.call(self.scenario).await
+    }
+}
+
 /// Runs `scenario` over `channels` and returns the measured window.
 pub async fn run(
     scenario: Scenario,
     channels: &[Channel],
-    district: Arc<District>,
+    shared: Arc<Shared>,
     options: LoadOptions,
     seed: u64,
+) -> anyhow::Result<Measured> {
+    let workers = (0..options.concurrency)
+        .map(|worker| {
+            let channel = channels[worker % channels.len()].clone();
+            let rng = StdRng::seed_from_u64(seed ^ (worker as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+            ScenarioWorker { scenario, caller: Caller::new(channel, shared.clone(), rng, worker) }
+        })
+        .collect();
+    drive(scenario.name(), scenario.variants(), workers, options).await
+}
+
+/// Runs `workers` concurrently through the warm-up and the measured window.
+pub async fn drive<W: Worker>(
+    name: &'static str,
+    variant_names: &'static [&'static str],
+    workers: Vec<W>,
+    options: LoadOptions,
 ) -> anyhow::Result<Measured> {
     let measure_from = Instant::now() + options.warmup;
     let measure_until = measure_from + options.duration;
@@ -109,7 +151,7 @@ pub async fn run(
             loop {
                 ticker.tick().await;
                 let phase = if Instant::now() < measure_from { "warming up" } else { "measuring" };
-                eprintln!("  {}: {} calls so far ({phase})", scenario.name(), done.load(Ordering::Relaxed));
+                eprintln!("  {name}: {} calls so far ({phase})", done.load(Ordering::Relaxed));
             }
         })
     });
@@ -122,12 +164,10 @@ pub async fn run(
         cpu::between(start?, cpu::sample()?, cpus)
     });
 
-    let variants = scenario.variants().len();
-    let workers: Vec<_> = (0..options.concurrency)
-        .map(|worker| {
-            let channel = channels[worker % channels.len()].clone();
-            let rng = StdRng::seed_from_u64(seed ^ (worker as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
-            let mut caller = Caller::new(channel, district.clone(), rng);
+    let variants = variant_names.len();
+    let tasks: Vec<_> = workers
+        .into_iter()
+        .map(|mut worker| {
             let done = done.clone();
             tokio::spawn(async move {
                 let mut tallies: Vec<Tally> = (0..variants).map(|_| Tally::new()).collect();
@@ -136,7 +176,7 @@ pub async fn run(
                     if started >= measure_until {
                         break;
                     }
-                    let (variant, result) = caller.call(scenario).await;
+                    let (variant, result) = worker.call().await;
                     let finished = Instant::now();
                     done.fetch_add(1, Ordering::Relaxed);
                     if started < measure_from || finished > measure_until {
@@ -158,8 +198,8 @@ pub async fn run(
         .collect();
 
     let mut per_variant: Vec<Tally> = (0..variants).map(|_| Tally::new()).collect();
-    for worker in workers {
-        for (sum, tally) in per_variant.iter_mut().zip(worker.await.context("a load worker panicked")?) {
+    for task in tasks {
+        for (sum, tally) in per_variant.iter_mut().zip(task.await.context("a load worker panicked")?) {
             sum.add(&tally);
         }
     }
@@ -171,5 +211,5 @@ pub async fn run(
         total.add(tally);
     }
     let cpu = cpu.await.context("the CPU sampler panicked")?;
-    Ok(Measured { scenario, seconds: options.duration.as_secs_f64(), total, variants: per_variant, cpu })
+    Ok(Measured { name, variant_names, seconds: options.duration.as_secs_f64(), total, variants: per_variant, cpu })
 }

@@ -1,20 +1,27 @@
 //! `mediation-bench`: a gRPC load generator for the mediation backend. It starts the real
-//! gateway in-process on a free loopback port (over a fresh SQLite file, or a database named by
-//! `--database-url`), seeds a synthetic district of the requested size straight through the
-//! service crates' repos, then drives each scenario with tonic clients and reports throughput,
-//! latency percentiles and errors by gRPC code, with every scenario next to `empty` (the
-//! health-check floor) measured in the same run on the same server.
+//! gateway on a free loopback port (in this process, or as a child `mediation serve` process
+//! when the server's own memory is measured) over a fresh SQLite file, a scratch PostgreSQL
+//! database it creates and drops, or a database named by `--database-url`. It seeds a
+//! synthetic district of the requested size straight through the service crates' repos, then
+//! drives each scenario with tonic clients and reports throughput, latency percentiles and
+//! errors by gRPC code, with every scenario next to `empty` (the health-check floor) measured
+//! in the same run on the same server, and `book` next to the raw database ceiling of the same
+//! writes. `--sweep` repeats the scenarios at several concurrencies and draws them as an SVG.
 //!
 //! It owns no business rules and never reaches into a service's internals beyond the repo
-//! functions used for seeding: what it measures is what a client sees.
+//! functions used for seeding and for the raw ceiling: what it measures is what a client sees.
 
+mod chart;
 mod cpu;
 mod load;
 mod names;
+mod raw;
 mod report;
 mod scenario;
 mod seed;
 mod server;
+mod streams;
+mod summary;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -22,13 +29,15 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Parser;
+use mediation_auth::Role;
 
 use crate::load::LoadOptions;
-use crate::report::{Config, Machine, Report, SeedInfo};
-use crate::scenario::Scenario;
+use crate::report::{Config, Machine, Point, Report, SeedInfo, StreamRun};
+use crate::scenario::{Scenario, Shared};
 use crate::seed::SeedOptions;
+use crate::streams::StreamOptions;
 
-/// Load-test the mediation gateway in-process against a seeded synthetic district.
+/// Load-test the mediation gateway against a seeded synthetic district.
 #[derive(Debug, Parser)]
 #[command(name = "mediation-bench", version)]
 struct Cli {
@@ -38,30 +47,68 @@ struct Cli {
     /// Stations under the one centre.
     #[arg(long, default_value_t = 24)]
     stations: usize,
-    /// Mediators spread over the stations.
+    /// Mediators spread over the stations (with hours and a room each when an appointment
+    /// scenario runs).
     #[arg(long, default_value_t = 10_000)]
     mediators: usize,
     /// Share of the mediators (0 to 1) seeded with a rating summary.
     #[arg(long, default_value_t = 0.0)]
     rated: f64,
+    /// Residents, each with a case of each grade (seeded when a scenario needs them) and, for
+    /// `streams`, a home visit today; each watches it on `--streams` / `--residents` devices
+    /// (the server allows 8 streams an account by default).
+    #[arg(long, default_value_t = 2000)]
+    residents: usize,
     /// HTTP/2 connections the workers share.
     #[arg(long, default_value_t = 4)]
     connections: usize,
     /// Calls in flight at once (one per worker).
     #[arg(long, default_value_t = 16)]
     concurrency: usize,
+    /// Run every scenario at each of these concurrencies instead, e.g. 1,4,16,64.
+    #[arg(long, value_delimiter = ',')]
+    sweep: Vec<usize>,
     /// Measured seconds per scenario.
     #[arg(long, default_value_t = 10.0)]
     duration: f64,
     /// Unmeasured seconds before each scenario's window.
     #[arg(long, default_value_t = 2.0)]
     warmup: f64,
-    /// Use this database (sqlite://PATH or postgres://...) instead of a fresh SQLite file.
+    /// Skip the raw database ceiling that follows `book`.
     #[arg(long)]
+    no_raw_ceiling: bool,
+    /// WatchVisit streams `streams` opens.
+    #[arg(long, default_value_t = 10_000)]
+    streams: usize,
+    /// Connections the streams share (more are opened if the server's 200 streams a
+    /// connection would not hold them).
+    #[arg(long, default_value_t = 100)]
+    stream_connections: usize,
+    /// Seconds the streams stay open with van positions flowing.
+    #[arg(long, default_value_t = 10.0)]
+    stream_seconds: f64,
+    /// Van position reports a second while the streams are open.
+    #[arg(long, default_value_t = 20.0)]
+    reports_per_second: f64,
+    /// Run the gateway as a child process (`mediation serve`), as `streams` always does.
+    #[arg(long)]
+    child_gateway: bool,
+    /// The `mediation` binary for a child gateway [default: next to this binary].
+    #[arg(long)]
+    gateway_binary: Option<PathBuf>,
+    /// Use this database (sqlite://PATH or postgres://...) instead of a fresh SQLite file.
+    #[arg(long, conflicts_with = "postgres")]
     database_url: Option<String>,
+    /// Create a scratch database on this PostgreSQL server (postgres://user@host:port) for the
+    /// run, and drop it afterwards.
+    #[arg(long)]
+    postgres: Option<String>,
     /// Also write the results as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Draw the sweep's throughput and p99 against concurrency into this SVG file.
+    #[arg(long)]
+    svg: Option<PathBuf>,
     /// Seed of the synthetic district and of the query mix.
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -76,20 +123,29 @@ fn seconds(value: f64, name: &str) -> anyhow::Result<Duration> {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // `mediation-bench summarize FILE.json...`: the medians of earlier runs, no load.
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("summarize") {
+        let paths: Vec<PathBuf> = args[2..].iter().map(PathBuf::from).collect();
+        anyhow::ensure!(!paths.is_empty(), "usage: mediation-bench summarize FILE.json...");
+        print!("{}", summary::summarize(&paths)?);
+        return Ok(());
+    }
     let cli = Cli::parse();
     anyhow::ensure!(cli.connections >= 1, "--connections must be at least 1");
-    anyhow::ensure!(cli.concurrency >= 1, "--concurrency must be at least 1");
+    anyhow::ensure!(cli.concurrency >= 1 && !cli.sweep.contains(&0), "concurrency must be at least 1");
     anyhow::ensure!(cli.duration > 0.0, "--duration must be positive");
+    let wants = |s: Scenario| cli.scenarios.contains(&s);
     anyhow::ensure!(
-        cli.mediators > 0 || !cli.scenarios.contains(&Scenario::SearchMediators),
+        cli.mediators > 0 || !(wants(Scenario::SearchMediators) || wants(Scenario::Mixed)),
         "search-mediators needs --mediators of at least 1"
     );
-    let options = LoadOptions {
-        connections: cli.connections,
-        concurrency: cli.concurrency,
-        duration: seconds(cli.duration, "duration")?,
-        warmup: seconds(cli.warmup, "warmup")?,
-    };
+    let appointments = cli.scenarios.iter().any(|s| s.needs_appointments());
+    let needs_residents = appointments || wants(Scenario::Login) || wants(Scenario::Streams);
+    anyhow::ensure!(!needs_residents || cli.residents > 0, "these scenarios need --residents of at least 1");
+    let concurrencies = if cli.sweep.is_empty() { vec![cli.concurrency] } else { cli.sweep.clone() };
+    let warmup = seconds(cli.warmup, "warmup")?;
+    let duration = seconds(cli.duration, "duration")?;
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_new(&cli.log).context("--log")?)
         .with_writer(std::io::stderr)
@@ -99,34 +155,80 @@ async fn main() -> anyhow::Result<()> {
     if let Some(load) = machine.load_average.filter(|load| *load > 0.5 * machine.cpus as f64) {
         eprintln!("warning: load average {load:.2} on {} cpus; other work will skew the figures", machine.cpus);
     }
-    let mut server = server::Server::start(cli.database_url.as_deref()).await?;
-    eprintln!("gateway on {} ({})", server.url(), server.backend());
-    let district = seed::seed(
-        server.db(),
-        &SeedOptions { stations: cli.stations, mediators: cli.mediators, rated: cli.rated, seed: cli.seed },
-    )
-    .await
-    .context("seeding the district")?;
-    eprintln!("seeded {} stations and {} mediators in {:.2} s", cli.stations, cli.mediators, district.seconds);
+    // Declared before the server, so it is dropped (the database with it) after the server stops.
+    let scratch = cli.postgres.as_deref().map(server::ScratchPostgres::create).transpose()?;
+    let database_url = scratch.as_ref().map(|s| s.url()).or(cli.database_url.clone());
+    let child = (cli.child_gateway || wants(Scenario::Streams))
+        .then(|| cli.gateway_binary.clone().unwrap_or_else(server::default_gateway_binary));
+    let mut server = server::Server::start(database_url.as_deref(), child.as_deref()).await?;
+    let where_ = if child.is_some() { "child process" } else { "in process" };
+    eprintln!("gateway on {} ({}, {where_})", server.url(), server.backend());
+    let seed_options = SeedOptions {
+        stations: cli.stations,
+        mediators: cli.mediators,
+        rated: cli.rated,
+        hours: appointments,
+        residents: if needs_residents { cli.residents } else { 0 },
+        completed_per_resident: if wants(Scenario::Mixed) { 3 } else { 0 },
+        visits: wants(Scenario::Streams),
+        seed: cli.seed,
+    };
+    let district = seed::seed(server.db(), &seed_options).await.context("seeding the district")?;
+    eprintln!(
+        "seeded {} stations, {} mediators, {} residents in {:.2} s",
+        cli.stations, cli.mediators, seed_options.residents, district.seconds
+    );
+    let idle = server.child_pid().and_then(streams::rss_of);
     let seed_seconds = district.seconds;
-    let district = Arc::new(district);
+    let tokens = district
+        .residents
+        .iter()
+        .map(|r| server.token(&r.account_id, Role::Resident))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let admin_token = scenario::bearer(&server.token(&district.admin_account_id, Role::CentreAdmin)?)?;
+    let shared = Arc::new(Shared::new(Arc::new(district), tokens)?);
 
-    let channels = load::connect(&server.url(), options.connections).await?;
-    let mut results = Vec::new();
-    for scenario in &cli.scenarios {
-        eprintln!(
-            "running {} for {:.0} s after {:.0} s of warm-up: {} workers over {} connections",
-            scenario.name(),
-            cli.duration,
-            cli.warmup,
-            options.concurrency,
-            options.connections
-        );
-        let measured = load::run(*scenario, &channels, district.clone(), options, cli.seed).await?;
-        results.push(report::scenario_result(&measured));
+    let channels = load::connect(&server.url(), cli.connections).await?;
+    let mut points = Vec::new();
+    for &concurrency in &concurrencies {
+        let options = LoadOptions { connections: cli.connections, concurrency, duration, warmup };
+        let mut results = Vec::new();
+        for scenario in cli.scenarios.iter().copied().filter(|s| *s != Scenario::Streams) {
+            eprintln!(
+                "running {} for {:.0} s after {:.0} s of warm-up: {concurrency} workers over {} connections",
+                scenario.name(),
+                cli.duration,
+                cli.warmup,
+                options.connections
+            );
+            let measured = load::run(scenario, &channels, shared.clone(), options, cli.seed).await?;
+            results.push(report::scenario_result(&measured));
+            if scenario == Scenario::Book && !cli.no_raw_ceiling {
+                eprintln!("running {} (the same writes straight through the pool): {concurrency} workers", raw::NAME);
+                let workers =
+                    (0..concurrency).map(|w| raw::RawBooker::new(server.db().clone(), shared.clone(), w)).collect();
+                let measured = load::drive(raw::NAME, raw::VARIANTS, workers, options).await?;
+                results.push(report::scenario_result(&measured));
+            }
+        }
+        points.push(Point { concurrency, ratios: report::ratios(&results), scenarios: results });
     }
     drop(channels);
+
+    let mut stream_run = None;
+    if wants(Scenario::Streams) {
+        let pid = server.child_pid().context("streams needs a child gateway")?;
+        let options = StreamOptions {
+            streams: cli.streams,
+            connections: cli.stream_connections,
+            duration: seconds(cli.stream_seconds, "stream-seconds")?,
+            reports_per_second: cli.reports_per_second,
+        };
+        let (measured, figures) = streams::run(&server.url(), pid, idle, shared.clone(), admin_token, options).await?;
+        stream_run = Some(StreamRun { result: report::scenario_result(&measured), figures });
+    }
     server.stop().await?;
+    drop(scratch);
 
     let report = Report {
         machine,
@@ -135,19 +237,24 @@ async fn main() -> anyhow::Result<()> {
             stations: cli.stations,
             mediators: cli.mediators,
             rated: cli.rated,
+            residents: seed_options.residents,
             connections: cli.connections,
-            concurrency: cli.concurrency,
+            concurrency: concurrencies,
             duration_secs: cli.duration,
             warmup_secs: cli.warmup,
         },
         seed: SeedInfo { seconds: seed_seconds },
-        ratios: report::ratios(&results),
-        scenarios: results,
+        points,
+        streams: stream_run,
     };
     report::print(&report);
     if let Some(path) = &cli.json {
         let json = serde_json::to_string_pretty(&report)?;
         std::fs::write(path, json + "\n").with_context(|| format!("writing {}", path.display()))?;
+    }
+    if let Some(path) = &cli.svg {
+        let title = format!("mediation-bench on {} ({} cpus)", report.config.backend, report.machine.cpus);
+        chart::draw(path, &title, &report.points)?;
     }
     Ok(())
 }

@@ -6,16 +6,35 @@ use serde::Serialize;
 
 use crate::cpu::CpuUse;
 use crate::load::{Measured, Tally};
+use crate::raw;
 use crate::scenario::Scenario;
+use crate::streams::StreamFigures;
 
 #[derive(Debug, Serialize)]
 pub struct Report {
     pub machine: Machine,
     pub config: Config,
     pub seed: SeedInfo,
+    /// One entry per concurrency of the sweep (one without `--sweep`).
+    pub points: Vec<Point>,
+    /// `streams`, which runs once, outside the sweep.
+    pub streams: Option<StreamRun>,
+}
+
+/// Every scenario at one concurrency.
+#[derive(Debug, Serialize)]
+pub struct Point {
+    pub concurrency: usize,
     pub scenarios: Vec<ScenarioResult>,
-    /// Each scenario's throughput and p99 next to `empty`'s, when both ran.
+    /// Each scenario's throughput and p99 next to `empty`'s, and `book` next to the raw
+    /// database ceiling, when both ran.
     pub ratios: BTreeMap<String, Ratio>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StreamRun {
+    pub result: ScenarioResult,
+    pub figures: StreamFigures,
 }
 
 #[derive(Debug, Serialize)]
@@ -46,8 +65,9 @@ pub struct Config {
     pub stations: usize,
     pub mediators: usize,
     pub rated: f64,
+    pub residents: usize,
     pub connections: usize,
-    pub concurrency: usize,
+    pub concurrency: Vec<usize>,
     pub duration_secs: f64,
     pub warmup_secs: f64,
 }
@@ -110,9 +130,9 @@ fn figures(tally: &Tally, seconds: f64) -> Figures {
 }
 
 pub fn scenario_result(measured: &Measured) -> ScenarioResult {
-    let names = measured.scenario.variants();
+    let names = measured.variant_names;
     ScenarioResult {
-        name: measured.scenario.name(),
+        name: measured.name,
         figures: figures(&measured.total, measured.seconds),
         cpu: measured.cpu,
         variants: if names.len() > 1 {
@@ -123,22 +143,24 @@ pub fn scenario_result(measured: &Measured) -> ScenarioResult {
     }
 }
 
-/// Every scenario's figures over `empty`'s.
+fn ratio(of: &Figures, to: &Figures) -> Ratio {
+    Ratio { throughput: of.throughput / to.throughput, p99: of.p99_us / to.p99_us }
+}
+
+/// Every scenario's figures over `empty`'s, and `book`'s over the raw database ceiling's.
 pub fn ratios(results: &[ScenarioResult]) -> BTreeMap<String, Ratio> {
-    let Some(empty) = results.iter().find(|r| r.name == Scenario::Empty.name()) else {
-        return BTreeMap::new();
-    };
-    results
-        .iter()
-        .filter(|r| r.name != empty.name)
-        .map(|r| {
-            let ratio = Ratio {
-                throughput: r.figures.throughput / empty.figures.throughput,
-                p99: r.figures.p99_us / empty.figures.p99_us,
-            };
-            (format!("{}/empty", r.name), ratio)
-        })
-        .collect()
+    let find = |name: &str| results.iter().find(|r| r.name == name);
+    let mut ratios = BTreeMap::new();
+    if let Some(empty) = find(Scenario::Empty.name()) {
+        // A scenario whose calls all outlasted the window has no p99 to compare.
+        for r in results.iter().filter(|r| r.name != empty.name && r.figures.ok > 0) {
+            ratios.insert(format!("{}/empty", r.name), ratio(&r.figures, &empty.figures));
+        }
+    }
+    if let (Some(book), Some(ceiling)) = (find(Scenario::Book.name()), find(raw::NAME)) {
+        ratios.insert(format!("{}/{}", book.name, ceiling.name), ratio(&book.figures, &ceiling.figures));
+    }
+    ratios
 }
 
 fn duration(us: f64) -> String {
@@ -163,19 +185,65 @@ fn row(name: &str, f: &Figures) -> String {
     )
 }
 
-pub fn print(report: &Report) {
-    println!();
+fn header() {
     println!(
         "{:<26} {:>9} {:>10} {:>9} {:>9} {:>9} {:>9} {:>8}  errors",
         "scenario", "calls", "calls/s", "p50", "p90", "p99", "max", "results"
     );
-    for result in &report.scenarios {
-        println!("{}", row(result.name, &result.figures));
-        for (variant, figures) in &result.variants {
-            println!("{}", row(&format!("  {variant}"), figures));
+}
+
+fn print_result(result: &ScenarioResult) {
+    println!("{}", row(result.name, &result.figures));
+    for (variant, figures) in &result.variants {
+        println!("{}", row(&format!("  {variant}"), figures));
+    }
+}
+
+fn kib(value: u64) -> String {
+    format!("{:.1} MiB", value as f64 / 1024.0)
+}
+
+pub fn print(report: &Report) {
+    for point in &report.points {
+        println!();
+        println!(
+            "concurrency {} ({} connections, {})",
+            point.concurrency, report.config.connections, report.config.backend
+        );
+        header();
+        for result in &point.scenarios {
+            print_result(result);
+        }
+        print_point(report, point);
+    }
+    if let Some(streams) = &report.streams {
+        let f = &streams.figures;
+        println!();
+        println!(
+            "streams: {} of {} open over {} connections, latency to the first message:",
+            f.streams_open, f.streams_requested, f.connections
+        );
+        header();
+        print_result(&streams.result);
+        println!(
+            "streams: {} updates in {:.1} s ({:.0}/s) from {} position reports ({} failed)",
+            f.updates_received, f.seconds_open, f.updates_per_second, f.position_reports, f.position_report_errors
+        );
+        if let (Some(idle), Some(busy)) = (f.server_idle, f.server_with_streams) {
+            println!(
+                "server memory: idle RSS {} (peak {}), with the streams open RSS {} (peak {}), {:.1} KiB a stream",
+                kib(idle.rss_kib),
+                kib(idle.peak_kib),
+                kib(busy.rss_kib),
+                kib(busy.peak_kib),
+                f.kib_per_stream.unwrap_or(0.0)
+            );
         }
     }
-    for result in &report.scenarios {
+}
+
+fn print_point(report: &Report, point: &Point) {
+    for result in &point.scenarios {
         if let Some(cpu) = result.cpu {
             // On PostgreSQL the database server is one of the other processes.
             let warning = if report.config.backend == "postgres" {
@@ -191,12 +259,73 @@ pub fn print(report: &Report) {
             );
         }
     }
-    for (name, ratio) in &report.ratios {
+    for (name, ratio) in &point.ratios {
         println!(
             "{name}: throughput {:.3} ({:.1}%), p99 {:.2}x",
             ratio.throughput,
             ratio.throughput * 100.0,
             ratio.p99
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(name: &'static str, throughput: f64, p99_us: f64) -> ScenarioResult {
+        let figures = Figures {
+            calls: 1,
+            ok: 1,
+            throughput,
+            p50_us: 0.0,
+            p90_us: 0.0,
+            p99_us,
+            max_us: 0.0,
+            mean_us: 0.0,
+            mean_results: 0.0,
+            errors: BTreeMap::new(),
+        };
+        ScenarioResult { name, figures, cpu: None, variants: BTreeMap::new() }
+    }
+
+    #[test]
+    fn ratios_to_empty_and_to_the_raw_ceiling() {
+        let results = [result("empty", 1000.0, 100.0), result("book", 250.0, 400.0), result(raw::NAME, 500.0, 200.0)];
+        let ratios = ratios(&results);
+        assert_eq!(ratios["book/empty"].throughput, 0.25);
+        assert_eq!(ratios["book/empty"].p99, 4.0);
+        assert_eq!(ratios["book/book-raw-db"].throughput, 0.5);
+        assert_eq!(ratios["book/book-raw-db"].p99, 2.0);
+        assert!(ratios.contains_key("book-raw-db/empty"));
+        assert!(!ratios.contains_key("empty/empty"));
+    }
+
+    #[test]
+    fn a_scenario_without_a_finished_call_has_no_ratio() {
+        let mut slow = result("search-availability", 0.0, 0.0);
+        slow.figures.ok = 0;
+        let ratios = ratios(&[result("empty", 1000.0, 100.0), slow]);
+        assert!(ratios.is_empty(), "{ratios:?}");
+    }
+
+    #[test]
+    fn no_floor_no_ratio_to_it() {
+        assert!(ratios(&[result("book", 1.0, 1.0)]).is_empty());
+    }
+
+    #[test]
+    fn figures_from_a_tally() {
+        let mut tally = Tally::new();
+        for micros in 1..=100u64 {
+            tally.latency.record(micros * 1000).unwrap();
+        }
+        tally.errors.insert("Aborted".into(), 10);
+        tally.results = 200;
+        let f = figures(&tally, 2.0);
+        assert_eq!((f.calls, f.ok), (110, 100));
+        assert_eq!(f.throughput, 55.0);
+        assert!((f.p50_us - 50.0).abs() < 0.1 && (f.p99_us - 99.0).abs() < 0.1, "{f:?}");
+        assert_eq!(f.mean_results, 2.0);
     }
 }
