@@ -25,6 +25,7 @@ use tonic::{Code, Status};
 use crate::common::*;
 
 both_backends!(
+    slots_keep_to_the_hours_grid_when_the_notice_cuts_into_a_working_day,
     cases_are_graded_from_the_assessment_and_the_rationale_names_the_rules,
     residents_file_app_cases_only_and_creates_are_idempotent,
     party_phones_are_shown_only_to_the_applicant_and_staff_of_the_site,
@@ -1195,4 +1196,50 @@ async fn statistics_count_settled_sessions_and_no_shows(backend: Backend) {
     );
     assert_eq!(stats.settlement_rate, 1.0, "{stats:?}");
     assert_eq!((stats.cases, stats.ordinary, stats.difficult, stats.major), (2, 2, 0, 0), "{stats:?}");
+}
+
+/// Two hours' notice from now lands inside a working day of 00:00-23:00 (most of the time);
+/// the first slot offered is still on the hour, not at now plus two hours.
+async fn slots_keep_to_the_hours_grid_when_the_notice_cuts_into_a_working_day(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let d = district(&app).await;
+    let mediator = &d.station_mediators[0];
+    let every_day = [
+        DayOfWeek::Monday,
+        DayOfWeek::Tuesday,
+        DayOfWeek::Wednesday,
+        DayOfWeek::Thursday,
+        DayOfWeek::Friday,
+        DayOfWeek::Saturday,
+        DayOfWeek::Sunday,
+    ];
+    let rules = every_day
+        .into_iter()
+        .map(|day| pb::WeeklyRule { day_of_week: day.into(), start: Some(time_of_day(0)), end: Some(time_of_day(23)) })
+        .collect();
+    let request = pb::SetWorkingHoursRequest {
+        mediator_id: mediator.clone(),
+        site_id: d.station.clone(),
+        rules,
+        ..Default::default()
+    };
+    app.appointments().await.set_working_hours(authed(request, &d.admin)).await.expect("sets the hours");
+    let (resident, case) = resident_with_case(&app, &d, "13800000290").await;
+    let now = Utc::now();
+    let request = pb::SearchAvailabilityRequest {
+        case_id: case.id.clone(),
+        mediator_id: mediator.clone(),
+        from: Some(ts(now)),
+        to: Some(ts(now + chrono::Duration::days(2))),
+        duration: Some(hours(1)),
+        ..Default::default()
+    };
+    let starts: Vec<DateTime<Utc>> = search(&app, &resident, request).await.iter().map(|s| instant(&s.start)).collect();
+    assert!(starts.len() > 20, "{starts:?}");
+    assert!(starts[0] >= now + chrono::Duration::hours(2), "the notice holds: {}", starts[0]);
+    assert!(starts[0] < now + chrono::Duration::hours(4), "the first hour after the notice: {}", starts[0]);
+    // Asia/Shanghai is a whole number of hours from UTC, so on the hour there is on the hour here.
+    for start in &starts {
+        assert_eq!(start.format("%M:%S").to_string(), "00:00", "{start} is off the grid");
+    }
 }

@@ -170,23 +170,6 @@ pub fn search_availability(
         exceptions_by.entry(mediator_id.as_str()).or_default().push((site_id.as_deref(), *kind, *span));
     }
 
-    // Each (mediator, site)'s free slots, in time order.
-    let mut free_slots: Vec<Vec<Interval>> = Vec::with_capacity(all_hours.len());
-    for (mediator_id, site_id, hours) in &all_hours {
-        let weekly = hours::expand(hours, zones[site_id], window);
-        let mine = exceptions_by.get(mediator_id.as_str()).map(Vec::as_slice).unwrap_or_default();
-        let extra = mine
-            .iter()
-            .filter(|(s, kind, _)| *kind == ExceptionKind::Extra && *s == Some(site_id.as_str()))
-            .map(|(.., span)| *span)
-            .collect();
-        let leave: Vec<Interval> =
-            mine.iter().filter(|(_, kind, _)| *kind == ExceptionKind::Leave).map(|(.., span)| *span).collect();
-        let busy = held_by.get(format!("mediator:{mediator_id}").as_str()).map(Vec::as_slice).unwrap_or_default();
-        let time = availability(weekly, extra, &leave, busy, buffer);
-        free_slots.push(slots::slots(&time, query.duration, query.step, window));
-    }
-
     let free_room = |site_id: &str, span: &Interval| {
         rooms[site_id]
             .iter()
@@ -196,53 +179,86 @@ pub fn search_availability(
             })
             .cloned()
     };
-    // Merge the lists in (span, site) order and stop at max_slots: a month of a district's hours
-    // holds far more slots than one answer shows.
-    let mut next: BinaryHeap<Reverse<(Interval, &str, usize)>> = BinaryHeap::new();
-    let mut position = vec![0; free_slots.len()];
-    for (row, list) in free_slots.iter().enumerate() {
-        if let Some(span) = list.first() {
-            next.push(Reverse((*span, all_hours[row].1.as_str(), row)));
+    // Each (mediator, site)'s free slots starting within `part`, in time order. Hours are
+    // expanded from a day before, so slots keep to the grid of the hours' start even when the
+    // notice or the part cuts into a working interval.
+    let free_slots = |part: Interval| -> Vec<Vec<Interval>> {
+        let reach = Interval::new(part.start, (part.end + query.duration).min(window.end));
+        let hours_reach = Interval::new(reach.start - Duration::days(1), reach.end);
+        let mut lists = Vec::with_capacity(all_hours.len());
+        for (mediator_id, site_id, hours) in &all_hours {
+            let weekly = hours::expand(hours, zones[site_id], hours_reach);
+            let mine = exceptions_by.get(mediator_id.as_str()).map(Vec::as_slice).unwrap_or_default();
+            let extra = mine
+                .iter()
+                .filter(|(s, kind, _)| *kind == ExceptionKind::Extra && *s == Some(site_id.as_str()))
+                .map(|(.., span)| *span)
+                .collect();
+            let leave: Vec<Interval> =
+                mine.iter().filter(|(_, kind, _)| *kind == ExceptionKind::Leave).map(|(.., span)| *span).collect();
+            let busy = held_by.get(format!("mediator:{mediator_id}").as_str()).map(Vec::as_slice).unwrap_or_default();
+            let time = availability(weekly, extra, &leave, busy, buffer);
+            let mut list = slots::slots(&time, query.duration, query.step, reach);
+            list.retain(|slot| slot.start < part.end);
+            lists.push(list);
         }
-    }
+        lists
+    };
+
+    // A month of a district's hours holds far more slots than one answer shows: look a day
+    // ahead, then two, four and so on, and stop as soon as the answer is full. Within each
+    // part, the lists merge in (span, site) order through a heap.
     let mut offers = Vec::new();
-    while let Some(Reverse((span, site_id, _))) = next.peek().copied() {
-        let mut mediators = Vec::new();
-        while let Some(Reverse((s, site, row))) = next.peek().copied()
-            && (s, site) == (span, site_id)
-        {
-            next.pop();
-            mediators.push(all_hours[row].0.clone());
-            position[row] += 1;
-            if let Some(following) = free_slots[row].get(position[row]) {
-                next.push(Reverse((*following, site, row)));
+    let mut part = Interval::new(window.start, (window.start + Duration::days(1)).min(window.end));
+    while offers.len() < query.max_slots && part.start < window.end {
+        let lists = free_slots(part);
+        let mut next: BinaryHeap<Reverse<(Interval, &str, usize)>> = BinaryHeap::new();
+        let mut position = vec![0; lists.len()];
+        for (row, list) in lists.iter().enumerate() {
+            if let Some(span) = list.first() {
+                next.push(Reverse((*span, all_hours[row].1.as_str(), row)));
             }
         }
-        mediators.sort();
-        let Some(room_id) = free_room(site_id, &span) else { continue };
-        if case.grade == Grade::Major {
-            let Some(lead) = mediators.iter().find(|m| may_lead(Grade::Major, kind_of[*m])) else { continue };
-            let Some(second) = mediators.iter().find(|m| *m != lead) else { continue };
-            offers.push(Offer {
-                span,
-                mediator_ids: vec![lead.clone(), second.clone()],
-                site_id: site_id.to_owned(),
-                room_id: Some(room_id),
-            });
-        } else {
-            for mediator_id in mediators {
+        while let Some(Reverse((span, site_id, _))) = next.peek().copied() {
+            let mut mediators = Vec::new();
+            while let Some(Reverse((s, site, row))) = next.peek().copied()
+                && (s, site) == (span, site_id)
+            {
+                next.pop();
+                mediators.push(all_hours[row].0.clone());
+                position[row] += 1;
+                if let Some(following) = lists[row].get(position[row]) {
+                    next.push(Reverse((*following, site, row)));
+                }
+            }
+            mediators.sort();
+            let Some(room_id) = free_room(site_id, &span) else { continue };
+            if case.grade == Grade::Major {
+                let Some(lead) = mediators.iter().find(|m| may_lead(Grade::Major, kind_of[*m])) else { continue };
+                let Some(second) = mediators.iter().find(|m| *m != lead) else { continue };
                 offers.push(Offer {
                     span,
-                    mediator_ids: vec![mediator_id],
+                    mediator_ids: vec![lead.clone(), second.clone()],
                     site_id: site_id.to_owned(),
-                    room_id: Some(room_id.clone()),
+                    room_id: Some(room_id),
                 });
+            } else {
+                for mediator_id in mediators {
+                    offers.push(Offer {
+                        span,
+                        mediator_ids: vec![mediator_id],
+                        site_id: site_id.to_owned(),
+                        room_id: Some(room_id.clone()),
+                    });
+                }
+            }
+            if offers.len() >= query.max_slots {
+                break;
             }
         }
-        if offers.len() >= query.max_slots {
-            offers.truncate(query.max_slots);
-            break;
-        }
+        let length = (part.end - part.start) * 2;
+        part = Interval::new(part.end, (part.end + length).min(window.end));
     }
+    offers.truncate(query.max_slots);
     Ok(offers)
 }
