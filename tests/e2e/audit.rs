@@ -124,7 +124,13 @@ async fn staff_actions_are_audited_and_listed_for_centre_admins(backend: Backend
     let list = appointments::ListCasesRequest { site_id: w.stations[0].clone(), ..Default::default() };
     cases.list_cases(authed(list, &station_admin)).await.unwrap();
     let visit = dispatch::GetHomeVisitRequest { id: w.visit.clone() };
-    DispatchServiceClient::new(app.channel().await).get_home_visit(authed(visit, &dispatcher)).await.unwrap();
+    let mut dispatch_client = DispatchServiceClient::new(app.channel().await);
+    dispatch_client.get_home_visit(authed(visit, &dispatcher)).await.unwrap();
+    // The board opens with the station's visits of the day, addresses in clear.
+    let board = dispatch::WatchBoardRequest { date: Some(date(w.day)), station_id: w.stations[0].clone() };
+    let mut board = dispatch_client.watch_board(authed(board, &dispatcher)).await.unwrap().into_inner();
+    board.message().await.expect("the board opens").expect("with the day's visits");
+    drop(board);
 
     // Writes: a grade override, a hidden rating, a plan committed and a visit moved by hand.
     let grade = appointments::OverrideGradeRequest {
@@ -167,7 +173,10 @@ async fn staff_actions_are_audited_and_listed_for_centre_admins(backend: Backend
     assert_eq!((read.actor_role.as_str(), read.peer.as_str()), ("STATION_ADMIN", "127.0.0.1"));
     let at = read.at.unwrap();
     assert!(at.seconds >= started.timestamp() && at.seconds <= Utc::now().timestamp() + 1, "{at:?}");
-    assert_eq!(find("PERSONAL_DATA_READ", "HOME_VISIT", &w.visit)[0].actor_id, dispatcher_id);
+    let address_reads = find("PERSONAL_DATA_READ", "HOME_VISIT", &w.visit);
+    assert!(address_reads.iter().all(|e| e.actor_id == dispatcher_id), "{address_reads:?}");
+    let vias: HashSet<&str> = address_reads.iter().map(|e| e.detail.as_str()).collect();
+    assert_eq!(vias, HashSet::from(["address via GetHomeVisit", "address via WatchBoard"]));
     assert_eq!(find("GRADE_OVERRIDDEN", "CASE", &w.case)[0].detail, "DIFFICULT");
     assert_eq!(find("RATING_HIDDEN", "RATING", &w.rating).len(), 1);
     assert_eq!(find("PLAN_COMMITTED", "PLAN", &plan_id)[0].actor_id, dispatcher_id);

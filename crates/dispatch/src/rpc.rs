@@ -869,6 +869,7 @@ impl DispatchService for Dispatch {
         request: Request<pb::WatchBoardRequest>,
     ) -> Result<Response<Self::WatchBoardStream>, Status> {
         let principal = caller(&request)?;
+        let actor = Actor::new(&principal, request.remote_addr());
         let req = request.into_inner();
         let mut v = Violations::new();
         let day = date_from(&mut v, "date", req.date);
@@ -877,8 +878,15 @@ impl DispatchService for Dispatch {
         let slot = self.stream_slot(&principal)?;
         let mut events = self.bus.subscribe();
         let board_station = station.clone();
-        let visits =
-            self.read(principal, move |conn, viewer| service::board(conn, viewer, &board_station, day)).await?;
+        let (visits, viewer) = self
+            .read(principal, move |conn, viewer| {
+                Ok((service::board(conn, viewer, &board_station, day)?, viewer.clone()))
+            })
+            .await?;
+        // The board opens with every visit's address in clear; visits that reach it later are
+        // not recorded one by one.
+        let reads = visits.iter().filter_map(|visit| address_read(&viewer, true, &visit.id, "WatchBoard"));
+        self.audit_reads(actor, reads.collect()).await?;
         let (tx, rx) = mpsc::channel(WATCH_BUFFER.max(visits.len() + 1));
         for visit in visits {
             let _ = tx.try_send(Ok(board_event(pb::board_event::Event::Visit(visit_to_proto(visit, true)))));
