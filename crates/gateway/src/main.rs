@@ -1,5 +1,6 @@
 use std::io::BufRead;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -76,12 +77,12 @@ enum AuditCommand {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     if let Command::SolveVrptw { file, seconds } = &cli.command {
         let report = mediation_dispatch::solve_vrptw(file, *seconds).with_context(|| format!("{}", file.display()))?;
         println!("{report}");
-        return Ok(());
+        return Ok(ExitCode::SUCCESS);
     }
     let mut settings = Settings::load(cli.config.as_deref())?;
     if let Command::Serve { services } = &cli.command
@@ -93,35 +94,40 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { .. } => {
             let app = Application::build(settings).await?;
-            app.run_until_stopped(shutdown_signal()).await
+            app.run_until_stopped(shutdown_signal()).await?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {
             mediation_gateway::startup_db(&settings).await?;
             println!("migrations applied");
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
         Command::SeedDemo => {
             let db = mediation_gateway::startup_db(&settings).await?;
             let district = mediation_gateway::demo::seed_demo(&db).await?;
             println!("{district}");
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
         Command::Rekey { batch } => {
             let db = mediation_gateway::startup_db(&settings).await?;
             let report = mediation_gateway::rekey::rekey(&db, batch).await?;
             println!("{report}");
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
         Command::Audit { command: AuditCommand::Verify } => {
             let db = mediation_gateway::startup_db(&settings).await?;
             match mediation_gateway::verify_audit(&db).await? {
                 Ok((records, head)) => {
                     println!("audit chain intact: {records} records, head {head}");
-                    Ok(())
+                    Ok(ExitCode::SUCCESS)
                 }
                 Err(broken) => {
                     eprintln!("audit chain broken at record {}: {broken}", broken.seq());
-                    std::process::exit(2);
+                    // Returned, not process::exit: the pool's connections close and the runtime
+                    // stops before the process ends, instead of exit handlers racing live libpq
+                    // threads (seen as a death by signal on PostgreSQL).
+                    drop(db);
+                    Ok(ExitCode::from(2))
                 }
             }
         }
@@ -135,7 +141,7 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .map_err(|err| anyhow::anyhow!("{}", mediation_identity::to_status(err).message()))?;
             println!("centre admin {login:?} ready (account {id})");
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

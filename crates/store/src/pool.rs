@@ -132,7 +132,11 @@ impl Db {
         };
         let pool = r2d2::Pool::builder()
             .max_size(settings.max_connections)
-            .min_idle(Some(1))
+            // No idle connection kept warm: r2d2 replenishes min_idle on a worker thread after
+            // every checkout, and one-shot commands (`migrate`, `audit verify`) then exited
+            // while that thread was in a TLS handshake with PostgreSQL, racing OpenSSL's exit
+            // cleanup into a segfault.
+            .min_idle(Some(0))
             .connection_timeout(settings.checkout_timeout)
             .build(Manager(target))
             .map_err(Error::Pool)?;
