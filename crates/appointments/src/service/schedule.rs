@@ -182,22 +182,28 @@ pub fn search_availability(
     // Each (mediator, site)'s free slots starting within `part`, in time order. Hours are
     // expanded from a day before, so slots keep to the grid of the hours' start even when the
     // notice or the part cuts into a working interval.
+    // Each row's bookings, leave and EXTRA hours, found once for every part.
+    let blocked: Vec<(&[Interval], Vec<Interval>, Vec<Interval>)> = all_hours
+        .iter()
+        .map(|(mediator_id, site_id, _)| {
+            let busy = held_by.get(format!("mediator:{mediator_id}").as_str()).map(Vec::as_slice).unwrap_or_default();
+            let mine = exceptions_by.get(mediator_id.as_str()).map(Vec::as_slice).unwrap_or_default();
+            let of = |wanted: ExceptionKind, site: Option<&str>| {
+                mine.iter()
+                    .filter(|(s, kind, _)| *kind == wanted && (site.is_none() || *s == site))
+                    .map(|(.., span)| *span)
+                    .collect::<Vec<_>>()
+            };
+            (busy, of(ExceptionKind::Leave, None), of(ExceptionKind::Extra, Some(site_id.as_str())))
+        })
+        .collect();
     let free_slots = |part: Interval| -> Vec<Vec<Interval>> {
         let reach = Interval::new(part.start, (part.end + query.duration).min(window.end));
         let hours_reach = Interval::new(reach.start - Duration::days(1), reach.end);
         let mut lists = Vec::with_capacity(all_hours.len());
-        for (mediator_id, site_id, hours) in &all_hours {
+        for ((_, site_id, hours), (busy, leave, extra)) in all_hours.iter().zip(&blocked) {
             let weekly = hours::expand(hours, zones[site_id], hours_reach);
-            let mine = exceptions_by.get(mediator_id.as_str()).map(Vec::as_slice).unwrap_or_default();
-            let extra = mine
-                .iter()
-                .filter(|(s, kind, _)| *kind == ExceptionKind::Extra && *s == Some(site_id.as_str()))
-                .map(|(.., span)| *span)
-                .collect();
-            let leave: Vec<Interval> =
-                mine.iter().filter(|(_, kind, _)| *kind == ExceptionKind::Leave).map(|(.., span)| *span).collect();
-            let busy = held_by.get(format!("mediator:{mediator_id}").as_str()).map(Vec::as_slice).unwrap_or_default();
-            let time = availability(weekly, extra, &leave, busy, buffer);
+            let time = availability(weekly, extra.clone(), leave, busy, buffer);
             let mut list = slots::slots(&time, query.duration, query.step, reach);
             list.retain(|slot| slot.start < part.end);
             lists.push(list);

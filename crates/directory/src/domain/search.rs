@@ -117,6 +117,8 @@ struct DirectoryPart {
     by_specialty: HashMap<String, Vec<u32>>,
     by_char: HashMap<char, Vec<u32>>,
     site_parents: Vec<(String, Option<String>)>,
+    /// Each site's index in `site_parents`.
+    site_index: HashMap<String, usize>,
 }
 
 impl SearchIndex {
@@ -124,6 +126,8 @@ impl SearchIndex {
     pub fn build(mediators: Vec<Mediator>, site_parents: Vec<(String, Option<String>)>, ratings: &RatingBook) -> Self {
         let mut by_specialty: HashMap<String, Vec<u32>> = HashMap::new();
         let mut by_char: HashMap<char, Vec<u32>> = HashMap::new();
+        let site_index: HashMap<String, usize> =
+            site_parents.iter().enumerate().map(|(index, (id, _))| (id.clone(), index)).collect();
         let mut entries = Vec::with_capacity(mediators.len());
         for (index, mut mediator) in mediators.into_iter().enumerate() {
             let index = u32::try_from(index).expect("fewer than four billion mediators");
@@ -139,7 +143,7 @@ impl SearchIndex {
             for c in chars {
                 by_char.entry(c).or_default().push(index);
             }
-            let site = site_parents.iter().position(|(id, _)| *id == mediator.home_site_id).unwrap_or(usize::MAX);
+            let site = site_index.get(&mediator.home_site_id).copied().unwrap_or(usize::MAX);
             entries.push(Entry { mediator, name_lower, bio_lower, site, name_rank: 0 });
         }
         let mut by_name: Vec<usize> = (0..entries.len()).collect();
@@ -150,7 +154,7 @@ impl SearchIndex {
         for (rank, index) in by_name.into_iter().enumerate() {
             entries[index].name_rank = rank as u32;
         }
-        let directory = Arc::new(DirectoryPart { entries, by_specialty, by_char, site_parents });
+        let directory = Arc::new(DirectoryPart { entries, by_specialty, by_char, site_parents, site_index });
         let ratings = Arc::new(directory.entries.iter().map(|e| ratings.of(&e.mediator.id)).collect());
         Self { directory, ratings }
     }
@@ -162,7 +166,7 @@ impl SearchIndex {
     }
 
     pub fn has_site(&self, site_id: &str) -> bool {
-        self.directory.site_parents.iter().any(|(id, _)| id == site_id)
+        self.directory.site_index.contains_key(site_id)
     }
 
     /// The page of `size` after `after` (from the start when `None`), and the cursor of the
