@@ -6,9 +6,7 @@
 use std::time::{Duration, Instant};
 
 use mediation_api::audit::v1 as audit;
-use mediation_api::audit::v1::audit_service_client::AuditServiceClient;
 use mediation_api::dispatch::v1 as dispatch;
-use mediation_api::dispatch::v1::dispatch_service_client::DispatchServiceClient;
 use mediation_api::google::r#type::Date;
 use mediation_api::identity::v1 as identity;
 use mediation_api::status::reason;
@@ -18,20 +16,11 @@ use crate::common::*;
 
 both_backends!(disabling_an_account_revokes_its_tokens_at_once, watch_streams_are_limited_per_principal);
 
-/// A staff account at `site`, logged in: (account id, login, tokens).
-async fn staff(app: &TestApp, admin: &str, role: identity::Role, site: &str) -> (String, String, identity::Tokens) {
-    let login = format!("staff.{}", uuid::Uuid::new_v4().simple());
-    let request = identity::CreateStaffAccountRequest {
-        request_id: new_request_id(),
-        login: login.clone(),
-        password: PASSWORD.into(),
-        role: role.into(),
-        site_id: site.into(),
-        display_name: "值班人员".into(),
-    };
-    let account = app.identity().await.create_staff_account(authed(request, admin)).await.expect("creates");
+/// A staff account at `site` shown as 值班人员, logged in: (account id, login, tokens).
+async fn on_duty(app: &TestApp, admin: &str, role: identity::Role, site: &str) -> (String, String, identity::Tokens) {
+    let (login, id) = staff_account_shown_as(app, admin, role, site, Some("值班人员")).await;
     let tokens = app.login(&login, PASSWORD).await;
-    (account.into_inner().id, login, tokens)
+    (id, login, tokens)
 }
 
 fn set_disabled(account_id: &str, disabled: bool, reason: &str) -> identity::SetAccountDisabledRequest {
@@ -43,9 +32,9 @@ async fn disabling_an_account_revokes_its_tokens_at_once(backend: Backend) {
     let second = app.spawn_second().await;
     let admin = app.centre_admin().await.access_token;
     let (_, [s1, s2], [k1, _]) = app.district(&admin).await;
-    let station_admin = staff(&app, &admin, identity::Role::StationAdmin, &s1).await.2.access_token;
-    let other_admin = staff(&app, &admin, identity::Role::StationAdmin, &s2).await.2.access_token;
-    let (mediator_id, mediator_login, mediator) = staff(&app, &admin, identity::Role::Mediator, &s1).await;
+    let station_admin = on_duty(&app, &admin, identity::Role::StationAdmin, &s1).await.2.access_token;
+    let other_admin = on_duty(&app, &admin, identity::Role::StationAdmin, &s2).await.2.access_token;
+    let (mediator_id, mediator_login, mediator) = on_duty(&app, &admin, identity::Role::Mediator, &s1).await;
     let mut identity_client = app.identity().await;
     let mut second_client = identity::identity_service_client::IdentityServiceClient::new(second.channel().await);
     let me = |token: &str| authed(identity::GetMeRequest {}, token);
@@ -135,12 +124,7 @@ async fn disabling_an_account_revokes_its_tokens_at_once(backend: Backend) {
 
     // Each change is in the audit log, without the free-text reason.
     let list = audit::ListAuditEventsRequest { actor_id: String::new(), action: String::new(), ..Default::default() };
-    let events = AuditServiceClient::new(app.channel().await)
-        .list_audit_events(authed(list, &admin))
-        .await
-        .unwrap()
-        .into_inner()
-        .events;
+    let events = app.audit().await.list_audit_events(authed(list, &admin)).await.unwrap().into_inner().events;
     let changes: Vec<(&str, &str)> = events
         .iter()
         .filter(|e| e.action.starts_with("ACCOUNT_") && e.action != "ACCOUNT_CREATED")
@@ -157,19 +141,18 @@ async fn disabling_an_account_revokes_its_tokens_at_once(backend: Backend) {
     assert!(events.iter().all(|e| !e.detail.contains("手机丢失") && !e.detail.contains("设备被盗")));
 }
 
+/// Today in UTC.
 fn today() -> Date {
-    use chrono::Datelike;
-    let day = chrono::Utc::now().date_naive();
-    Date { year: day.year(), month: day.month() as i32, day: day.day() as i32 }
+    date(chrono::Utc::now().date_naive())
 }
 
 async fn watch_streams_are_limited_per_principal(backend: Backend) {
     let app = TestApp::spawn_with(backend, |s| s.server.max_streams_per_principal = 2).await;
     let admin = app.centre_admin().await.access_token;
     let (_, [s1, _], _) = app.district(&admin).await;
-    let (_, _, dispatcher) = staff(&app, &admin, identity::Role::Dispatcher, &s1).await;
-    let (_, _, colleague) = staff(&app, &admin, identity::Role::Dispatcher, &s1).await;
-    let mut client = DispatchServiceClient::new(app.channel().await);
+    let (_, _, dispatcher) = on_duty(&app, &admin, identity::Role::Dispatcher, &s1).await;
+    let (_, _, colleague) = on_duty(&app, &admin, identity::Role::Dispatcher, &s1).await;
+    let mut client = app.dispatch().await;
     let board = || dispatch::WatchBoardRequest { date: Some(today()), station_id: s1.clone() };
     let watch = |token: &str| authed(board(), token);
 

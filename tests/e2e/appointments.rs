@@ -10,15 +10,13 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, TimeZone, Utc, Weekday};
+use chrono::{DateTime, NaiveDate, Utc};
 use mediation_api::appointments::v1 as pb;
 use mediation_api::appointments::v1::appointment_service_client::AppointmentServiceClient;
 use mediation_api::directory::v1 as directory;
 use mediation_api::directory::v1::MediationMode;
-use mediation_api::google::r#type::{DayOfWeek, TimeOfDay};
 use mediation_api::identity::v1 as identity;
 use mediation_api::status::reason;
-use prost_types::Timestamp;
 use tonic::transport::Channel;
 use tonic::{Code, Status};
 
@@ -54,34 +52,6 @@ const RACERS: usize = 24;
 
 // ---------------------------------------------------------------------------------------------
 // Time
-
-/// Asia/Shanghai has had no daylight saving since 1991: a fixed UTC+8.
-fn shanghai() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).unwrap()
-}
-
-/// The next Tuesday at least three days after today in Asia/Shanghai.
-fn session_day() -> NaiveDate {
-    let mut day = Utc::now().with_timezone(&shanghai()).date_naive() + chrono::Duration::days(3);
-    while day.weekday() != Weekday::Tue {
-        day = day.succ_opt().unwrap();
-    }
-    day
-}
-
-/// `hour`:00 local time in Asia/Shanghai on `day`, as an instant.
-fn local(day: NaiveDate, hour: u32) -> DateTime<Utc> {
-    shanghai().from_local_datetime(&day.and_hms_opt(hour, 0, 0).unwrap()).unwrap().with_timezone(&Utc)
-}
-
-fn ts(t: DateTime<Utc>) -> Timestamp {
-    Timestamp { seconds: t.timestamp(), nanos: 0 }
-}
-
-fn instant(t: &Option<Timestamp>) -> DateTime<Utc> {
-    let t = t.as_ref().expect("a timestamp");
-    DateTime::from_timestamp(t.seconds, t.nanos as u32).unwrap()
-}
 
 fn hours(n: i64) -> prost_types::Duration {
     prost_types::Duration { seconds: n * 3600, nanos: 0 }
@@ -124,161 +94,26 @@ impl District {
 async fn district(app: &TestApp) -> District {
     let admin = app.centre_admin().await.access_token;
     let (_, [station, _], [kiosk_site, _]) = app.district(&admin).await;
-    let mediation_room = room(app, &admin, &station, directory::RoomKind::Mediation, 6).await;
-    let video_room = room(app, &admin, &station, directory::RoomKind::Video, 0).await;
-    let mut ids = Vec::new();
-    for (kind, name) in [
-        (directory::MediatorKind::StationMediator, "王建国"),
-        (directory::MediatorKind::StationMediator, "李秀英"),
-        (directory::MediatorKind::ThinkTankExpert, "张教授"),
-        (directory::MediatorKind::PartnerMediator, "陈法官"),
-    ] {
-        let id = mediator(app, &admin, &station, kind, name).await;
-        weekday_hours(app, &admin, &id, &station).await;
-        ids.push(id);
-    }
+    let (mediation, video) = (directory::RoomKind::Mediation, directory::RoomKind::Video);
+    let mediation_room = room(app, &admin, &station, &format!("{}室", mediation.as_str_name()), mediation, 6).await;
+    let video_room = room(app, &admin, &station, &format!("{}室", video.as_str_name()), video, 0).await;
+    // Monday to Friday, 09:00-17:00 in the site's time zone.
+    let [first, second, expert, partner] = station_team(app, &admin, &station, weekly_rules(&WEEKDAYS, 9, 17)).await;
     District {
         admin,
         station,
         kiosk_site,
         room: mediation_room,
         video_room,
-        station_mediators: [ids[0].clone(), ids[1].clone()],
-        expert: ids[2].clone(),
-        partner: ids[3].clone(),
+        station_mediators: [first.id, second.id],
+        expert: expert.id,
+        partner: partner.id,
         day: session_day(),
     }
 }
 
-/// A room at `site`; returns its id.
-async fn room(app: &TestApp, admin: &str, site: &str, kind: directory::RoomKind, capacity: i32) -> String {
-    let room = directory::Room {
-        site_id: site.into(),
-        name: format!("{}室", kind.as_str_name()),
-        kind: kind.into(),
-        capacity,
-        ..Default::default()
-    };
-    let request = directory::CreateRoomRequest { request_id: new_request_id(), room: Some(room) };
-    app.directory().await.create_room(authed(request, admin)).await.expect("creates the room").into_inner().id
-}
-
-/// A staff account of `role` at `site`, made by `admin`; returns its login and account id.
-async fn staff_account(app: &TestApp, admin: &str, role: identity::Role, site: &str) -> (String, String) {
-    let login = format!("staff.{}", uuid::Uuid::new_v4().simple());
-    let request = identity::CreateStaffAccountRequest {
-        request_id: new_request_id(),
-        login: login.clone(),
-        password: PASSWORD.into(),
-        role: role.into(),
-        site_id: site.into(),
-        display_name: login.clone(),
-    };
-    let account = app.identity().await.create_staff_account(authed(request, admin)).await.expect("creates the account");
-    (login, account.into_inner().id)
-}
-
-/// A logged-in staff member of `role` at `site`; returns the access token.
-async fn staff(app: &TestApp, admin: &str, role: identity::Role, site: &str) -> String {
-    let (login, _) = staff_account(app, admin, role, site).await;
-    app.login(&login, PASSWORD).await.access_token
-}
-
-/// A mediator profile of `kind` at `home` (modes IN_PERSON and VIDEO) linked to a fresh
-/// MEDIATOR account; returns the mediator id.
-async fn mediator(app: &TestApp, admin: &str, home: &str, kind: directory::MediatorKind, name: &str) -> String {
-    let (_, account_id) = staff_account(app, admin, identity::Role::Mediator, home).await;
-    let profile = directory::Mediator {
-        display_name: name.into(),
-        kind: kind.into(),
-        level: 2,
-        specialty_codes: vec!["neighbour".into(), "family_marriage".into()],
-        languages: vec!["zh".into()],
-        modes: vec![MediationMode::InPerson.into(), MediationMode::Video.into()],
-        home_site_id: home.into(),
-        account_id,
-        bio: format!("{name}，调解多年。"),
-        ..Default::default()
-    };
-    let request = directory::CreateMediatorRequest { request_id: new_request_id(), mediator: Some(profile) };
-    app.directory().await.create_mediator(authed(request, admin)).await.expect("creates the mediator").into_inner().id
-}
-
-fn time_of_day(hours: i32) -> TimeOfDay {
-    TimeOfDay { hours, minutes: 0, seconds: 0, nanos: 0 }
-}
-
-/// Monday to Friday, 09:00-17:00 in the site's time zone.
-async fn weekday_hours(app: &TestApp, admin: &str, mediator_id: &str, site: &str) {
-    let rules = [DayOfWeek::Monday, DayOfWeek::Tuesday, DayOfWeek::Wednesday, DayOfWeek::Thursday, DayOfWeek::Friday]
-        .into_iter()
-        .map(|day| pb::WeeklyRule { day_of_week: day.into(), start: Some(time_of_day(9)), end: Some(time_of_day(17)) })
-        .collect();
-    let request = pb::SetWorkingHoursRequest {
-        mediator_id: mediator_id.into(),
-        site_id: site.into(),
-        rules,
-        effective_from: None,
-        effective_to: None,
-    };
-    let hours = app.appointments().await.set_working_hours(authed(request, admin)).await.expect("sets the hours");
-    assert_eq!(hours.into_inner().rules.len(), 5);
-}
-
-/// A kiosk provisioned at `kiosk_site` and logged in; returns its access token.
-async fn kiosk(app: &TestApp, admin: &str, kiosk_site: &str) -> String {
-    let mut client = app.identity().await;
-    let request = identity::ProvisionKioskRequest {
-        request_id: new_request_id(),
-        site_id: kiosk_site.into(),
-        name: "警务亭".into(),
-    };
-    let kiosk = client.provision_kiosk(authed(request, admin)).await.expect("provisions").into_inner();
-    client
-        .kiosk_login(identity::KioskLoginRequest { kiosk_id: kiosk.kiosk_id, secret: kiosk.secret })
-        .await
-        .expect("the kiosk logs in")
-        .into_inner()
-        .access_token
-}
-
-async fn account_id(app: &TestApp, token: &str) -> String {
-    app.identity().await.get_me(authed(identity::GetMeRequest {}, token)).await.unwrap().into_inner().id
-}
-
 // ---------------------------------------------------------------------------------------------
 // Cases, slots and bookings
-
-/// An ordinary pre-assessment: two parties, a small sum, no risk.
-fn ordinary() -> pb::Assessment {
-    pb::Assessment { amount_in_dispute_yuan: 2_000, party_count: 2, ..Default::default() }
-}
-
-/// A case at `site` whose applicant's phone is `applicant_phone` (11 mainland digits) and whose
-/// respondent's phone is 13800000001.
-fn new_case(
-    site: &str,
-    origin: pb::CaseOrigin,
-    applicant_phone: &str,
-    assessment: pb::Assessment,
-) -> pb::CreateCaseRequest {
-    pb::CreateCaseRequest {
-        request_id: new_request_id(),
-        category: "neighbour".into(),
-        summary: "楼上漏水，协商未果。".into(),
-        parties: vec![
-            pb::Party { name: "王芳".into(), phone: applicant_phone.into(), role: pb::PartyRole::Applicant.into() },
-            pb::Party { name: "赵强".into(), phone: "13800000001".into(), role: pb::PartyRole::Respondent.into() },
-        ],
-        origin: origin.into(),
-        assessment: Some(assessment),
-        site_id: site.into(),
-    }
-}
-
-async fn create_case(app: &TestApp, token: &str, request: pb::CreateCaseRequest) -> pb::Case {
-    app.appointments().await.create_case(authed(request, token)).await.expect("creates the case").into_inner()
-}
 
 /// A walk-in case filed by staff at the district's station.
 async fn staff_case(app: &TestApp, d: &District, assessment: pb::Assessment) -> pb::Case {
@@ -1204,26 +1039,7 @@ async fn slots_keep_to_the_hours_grid_when_the_notice_cuts_into_a_working_day(ba
     let app = TestApp::spawn(backend).await;
     let d = district(&app).await;
     let mediator = &d.station_mediators[0];
-    let every_day = [
-        DayOfWeek::Monday,
-        DayOfWeek::Tuesday,
-        DayOfWeek::Wednesday,
-        DayOfWeek::Thursday,
-        DayOfWeek::Friday,
-        DayOfWeek::Saturday,
-        DayOfWeek::Sunday,
-    ];
-    let rules = every_day
-        .into_iter()
-        .map(|day| pb::WeeklyRule { day_of_week: day.into(), start: Some(time_of_day(0)), end: Some(time_of_day(23)) })
-        .collect();
-    let request = pb::SetWorkingHoursRequest {
-        mediator_id: mediator.clone(),
-        site_id: d.station.clone(),
-        rules,
-        ..Default::default()
-    };
-    app.appointments().await.set_working_hours(authed(request, &d.admin)).await.expect("sets the hours");
+    set_working_hours(&app, &d.admin, mediator, &d.station, weekly_rules(&EVERY_DAY, 0, 23)).await;
     let (resident, case) = resident_with_case(&app, &d, "13800000290").await;
     let now = Utc::now();
     let request = pb::SearchAvailabilityRequest {

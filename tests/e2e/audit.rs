@@ -5,17 +5,13 @@
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
+use chrono::Utc;
 use mediation_api::appointments::v1 as appointments;
 use mediation_api::audit::v1 as audit;
 use mediation_api::audit::v1::audit_service_client::AuditServiceClient;
 use mediation_api::dispatch::v1 as dispatch;
-use mediation_api::dispatch::v1::dispatch_service_client::DispatchServiceClient;
-use mediation_api::google::r#type::Date;
-use mediation_api::identity::v1 as identity;
 use mediation_api::ratings::v1 as ratings;
 use mediation_api::status::reason;
-use prost_types::Timestamp;
 use tonic::Code;
 use tonic::transport::Channel;
 
@@ -23,24 +19,6 @@ use crate::common::*;
 use crate::matrix::{Who, World, world};
 
 both_backends!(staff_actions_are_audited_and_listed_for_centre_admins);
-
-fn ts(t: DateTime<Utc>) -> Timestamp {
-    Timestamp { seconds: t.timestamp(), nanos: 0 }
-}
-
-fn local(day: NaiveDate, hour: u32) -> DateTime<Utc> {
-    let shanghai = FixedOffset::east_opt(8 * 3600).unwrap();
-    shanghai.from_local_datetime(&day.and_hms_opt(hour, 0, 0).unwrap()).unwrap().with_timezone(&Utc)
-}
-
-fn date(day: NaiveDate) -> Date {
-    use chrono::Datelike;
-    Date { year: day.year(), month: day.month() as i32, day: day.day() as i32 }
-}
-
-async fn account_of(app: &TestApp, token: &str) -> String {
-    app.identity().await.get_me(authed(identity::GetMeRequest {}, token)).await.unwrap().into_inner().id
-}
 
 /// Every event matching `request`, following the page tokens.
 async fn all_events(
@@ -64,14 +42,8 @@ async fn all_events(
 /// Commits a plan for station 1's day after giving its van a shift, then moves the spare visit
 /// by hand; returns the plan's id.
 async fn plan_and_override(app: &TestApp, w: &World, dispatcher: &str) -> String {
-    let mut client = DispatchServiceClient::new(app.channel().await);
-    let shift = dispatch::SetVanShiftRequest {
-        van_id: w.van.clone(),
-        date: Some(date(w.day)),
-        start: Some(ts(local(w.day, 8))),
-        end: Some(ts(local(w.day, 18))),
-        crew_mediator_ids: vec![w.mediators[0].clone()],
-    };
+    let mut client = app.dispatch().await;
+    let shift = day_shift(&w.van, w.day, vec![w.mediators[0].clone()]);
     client.set_van_shift(authed(shift, dispatcher)).await.expect("sets the shift");
     // A change made meanwhile (a background re-plan never changes the date) would make the
     // plan stale; propose again then.
@@ -105,9 +77,9 @@ async fn staff_actions_are_audited_and_listed_for_centre_admins(backend: Backend
     let token = |who| w.token(who).unwrap().to_owned();
     let (admin, station_admin, dispatcher, resident) =
         (token(Who::CentreAdmin), token(Who::StationAdmin), token(Who::Dispatcher), token(Who::Resident));
-    let station_admin_id = account_of(&app, &station_admin).await;
-    let dispatcher_id = account_of(&app, &dispatcher).await;
-    let mut audit_client = AuditServiceClient::new(app.channel().await);
+    let station_admin_id = account_id(&app, &station_admin).await;
+    let dispatcher_id = account_id(&app, &dispatcher).await;
+    let mut audit_client = app.audit().await;
     let before = all_events(&mut audit_client, &admin, Default::default()).await;
     // Building the world created staff accounts and kiosks: each is on record.
     let actions: Vec<&str> = before.iter().map(|e| e.action.as_str()).collect();
@@ -124,7 +96,7 @@ async fn staff_actions_are_audited_and_listed_for_centre_admins(backend: Backend
     let list = appointments::ListCasesRequest { site_id: w.stations[0].clone(), ..Default::default() };
     cases.list_cases(authed(list, &station_admin)).await.unwrap();
     let visit = dispatch::GetHomeVisitRequest { id: w.visit.clone() };
-    let mut dispatch_client = DispatchServiceClient::new(app.channel().await);
+    let mut dispatch_client = app.dispatch().await;
     dispatch_client.get_home_visit(authed(visit, &dispatcher)).await.unwrap();
     // The board opens with the station's visits of the day, addresses in clear.
     let board = dispatch::WatchBoardRequest { date: Some(date(w.day)), station_id: w.stations[0].clone() };
@@ -140,10 +112,7 @@ async fn staff_actions_are_audited_and_listed_for_centre_admins(backend: Backend
     };
     cases.override_grade(authed(grade, &station_admin)).await.expect("overrides");
     let hide = ratings::HideRatingRequest { rating_id: w.rating.clone(), reason: "含手机号13800000801".into() };
-    ratings::rating_service_client::RatingServiceClient::new(app.channel().await)
-        .hide_rating(authed(hide, &station_admin))
-        .await
-        .expect("hides");
+    app.ratings().await.hide_rating(authed(hide, &station_admin)).await.expect("hides");
     let plan_id = plan_and_override(&app, &w, &dispatcher).await;
 
     // Only centre admins list the log.

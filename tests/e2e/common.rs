@@ -1,13 +1,24 @@
 //! The harness: [`TestApp`] runs a gateway in the test's runtime, [`both_backends!`] runs a
-//! test on SQLite and PostgreSQL.
+//! test on SQLite and PostgreSQL. The fixtures every test file sets up through the API (staff,
+//! mediators, working hours, rooms, cases, visits, vans) are in [`fixtures`], time in
+//! Asia/Shanghai in [`time`], and reading the metrics endpoint in [`scrape`]; all are
+//! re-exported here, so `use crate::common::*` brings them.
+
+mod fixtures;
+mod scrape;
+mod time;
 
 use std::net::SocketAddr;
 
 use mediation_api::appointments::v1::appointment_service_client::AppointmentServiceClient;
+use mediation_api::audit::v1::audit_service_client::AuditServiceClient;
 use mediation_api::directory::v1 as directory;
 use mediation_api::directory::v1::directory_service_client::DirectoryServiceClient;
+use mediation_api::dispatch::v1::dispatch_service_client::DispatchServiceClient;
+use mediation_api::google::r#type::LatLng;
 use mediation_api::identity::v1 as identity;
 use mediation_api::identity::v1::identity_service_client::IdentityServiceClient;
+use mediation_api::ratings::v1::rating_service_client::RatingServiceClient;
 use mediation_gateway::{Application, Settings};
 use mediation_store::testdb::TestDatabase;
 use tokio::sync::oneshot;
@@ -15,6 +26,10 @@ use tokio::task::JoinHandle;
 use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
 use tonic_types::StatusExt;
+
+pub use self::fixtures::*;
+pub use self::scrape::*;
+pub use self::time::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -54,15 +69,53 @@ fn init_logging() {
     }
 }
 
+/// A gateway's server task in the test's runtime: [`Self::stop`] stops it gracefully and waits
+/// for it; dropped, it is told to stop and aborted.
+#[derive(Default)]
+struct Running {
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl Running {
+    fn start(application: Application) -> Running {
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(application.run_until_stopped(async {
+            let _ = stopped.await;
+        }));
+        Running { stop: Some(stop), server: Some(server) }
+    }
+
+    async fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("server task").expect("server stopped cleanly");
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+    }
+}
+
 /// A running gateway with its own database and notification file.
 pub struct TestApp {
+    /// First, so that the server stops before the database and the file go.
+    running: Running,
     pub addr: SocketAddr,
     pub settings: Settings,
     db: TestDatabase,
     /// Holds the notification file until the test ends.
     _dir: tempfile::TempDir,
-    stop: Option<oneshot::Sender<()>>,
-    server: Option<JoinHandle<anyhow::Result<()>>>,
 }
 
 pub const PASSWORD: &str = "correct horse battery";
@@ -92,6 +145,8 @@ impl TestApp {
         settings.appointments.outbox_poll_ms = 50;
         // Every test client calls from 127.0.0.1; the per-peer limit has a test of its own.
         settings.server.public_calls_per_second_per_peer = 0;
+        // Tests drive many calls under one token; the per-principal limit has a test of its own.
+        settings.server.calls_per_second_per_principal = 0;
         settings.notifications.sink = "file".into();
         settings.notifications.path = Some(dir.path().join("notifications.jsonl").display().to_string());
         if backend == Backend::Postgres {
@@ -101,7 +156,7 @@ impl TestApp {
         }
         tweak(&mut settings);
         let mut app =
-            TestApp { addr: "127.0.0.1:0".parse().unwrap(), settings, db, _dir: dir, stop: None, server: None };
+            TestApp { running: Running::default(), addr: "127.0.0.1:0".parse().unwrap(), settings, db, _dir: dir };
         app.start().await;
         app
     }
@@ -109,21 +164,12 @@ impl TestApp {
     async fn start(&mut self) {
         let application = Application::build(self.settings.clone()).await.expect("the gateway starts");
         self.addr = application.local_addr();
-        let (stop, stopped) = oneshot::channel::<()>();
-        self.server = Some(tokio::spawn(application.run_until_stopped(async {
-            let _ = stopped.await;
-        })));
-        self.stop = Some(stop);
+        self.running = Running::start(application);
     }
 
     /// Stops the gateway gracefully and waits for it to finish.
     pub async fn stop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(server) = self.server.take() {
-            server.await.expect("server task").expect("server stopped cleanly");
-        }
+        self.running.stop().await;
     }
 
     /// Stops the gateway and starts a new one on the same database and port settings.
@@ -157,12 +203,11 @@ impl TestApp {
     /// the database as they would between processes.
     pub async fn spawn_second(&self) -> TestApp {
         let mut second = TestApp {
+            running: Running::default(),
             addr: "127.0.0.1:0".parse().unwrap(),
             settings: self.settings.clone(),
             db: self.db.shared(),
             _dir: tempfile::tempdir().unwrap(),
-            stop: None,
-            server: None,
         };
         second.start().await;
         second
@@ -172,10 +217,20 @@ impl TestApp {
         DirectoryServiceClient::new(self.channel().await)
     }
 
-    /// Creates a site and returns its id.
-    pub async fn site(&self, access_token: &str, kind: directory::SiteKind, parent_id: &str, name: &str) -> String {
-        let site =
-            directory::Site { name: name.into(), kind: kind.into(), parent_id: parent_id.into(), ..Default::default() };
+    pub async fn dispatch(&self) -> DispatchServiceClient<Channel> {
+        DispatchServiceClient::new(self.channel().await)
+    }
+
+    pub async fn ratings(&self) -> RatingServiceClient<Channel> {
+        RatingServiceClient::new(self.channel().await)
+    }
+
+    pub async fn audit(&self) -> AuditServiceClient<Channel> {
+        AuditServiceClient::new(self.channel().await)
+    }
+
+    /// Creates `site` and returns its id.
+    pub async fn create_site(&self, access_token: &str, site: directory::Site) -> String {
         let request = directory::CreateSiteRequest { request_id: new_request_id(), site: Some(site) };
         self.directory()
             .await
@@ -186,11 +241,52 @@ impl TestApp {
             .id
     }
 
+    /// Creates a site and returns its id.
+    pub async fn site(&self, access_token: &str, kind: directory::SiteKind, parent_id: &str, name: &str) -> String {
+        let site =
+            directory::Site { name: name.into(), kind: kind.into(), parent_id: parent_id.into(), ..Default::default() };
+        self.create_site(access_token, site).await
+    }
+
+    /// A centre and under it 中河派出所 with its street address at [`ZHONGHE`], the depot of
+    /// the tests' vans: (centre, station).
+    pub async fn located_station(&self, centre_token: &str) -> (String, String) {
+        use directory::SiteKind;
+        let centre = self.site(centre_token, SiteKind::Centre, "", "鄞州区警调衔接中心").await;
+        let station = directory::Site {
+            name: "中河派出所".into(),
+            kind: SiteKind::Station.into(),
+            parent_id: centre.clone(),
+            address: "宁波市鄞州区中河街道天童南路588号".into(),
+            location: Some(LatLng { latitude: ZHONGHE.0, longitude: ZHONGHE.1 }),
+            ..Default::default()
+        };
+        let station = self.create_site(centre_token, station).await;
+        (centre, station)
+    }
+
     /// A centre with two stations, each with a kiosk: (centre, [station1, station2], [kiosk1, kiosk2]).
     pub async fn district(&self, centre_token: &str) -> (String, [String; 2], [String; 2]) {
         use directory::SiteKind;
         let centre = self.site(centre_token, SiteKind::Centre, "", "鄞州区警调衔接中心").await;
         let s1 = self.site(centre_token, SiteKind::Station, &centre, "中河派出所").await;
+        self.district_around(centre_token, centre, s1).await
+    }
+
+    /// [`Self::district`] with station 1 made by [`Self::located_station`].
+    pub async fn located_district(&self, centre_token: &str) -> (String, [String; 2], [String; 2]) {
+        let (centre, s1) = self.located_station(centre_token).await;
+        self.district_around(centre_token, centre, s1).await
+    }
+
+    /// The rest of a district with its centre and station 1 made: station 2 and the kiosks.
+    async fn district_around(
+        &self,
+        centre_token: &str,
+        centre: String,
+        s1: String,
+    ) -> (String, [String; 2], [String; 2]) {
+        use directory::SiteKind;
         let s2 = self.site(centre_token, SiteKind::Station, &centre, "钟公庙派出所").await;
         let k1 = self.site(centre_token, SiteKind::Kiosk, &s1, "中河警务亭").await;
         let k2 = self.site(centre_token, SiteKind::Kiosk, &s2, "钟公庙警务亭").await;
@@ -217,18 +313,34 @@ impl TestApp {
             .unwrap_or_else(|| panic!("no code was sent to {phone}"))
     }
 
-    /// Registers and verifies a resident; returns their tokens.
+    /// Registers and verifies a resident named 王芳; returns their tokens.
     pub async fn resident(&self, mainland_phone: &str) -> identity::Tokens {
+        self.resident_named(mainland_phone, "王芳").await
+    }
+
+    /// Registers and verifies a resident named `name`; returns their tokens.
+    pub async fn resident_named(&self, mainland_phone: &str, name: &str) -> identity::Tokens {
+        self.register_and_verify(mainland_phone, name, async |phone| self.last_code(&format!("+86{phone}"))).await
+    }
+
+    /// Registers `mainland_phone` as `name`, verifies it with the code `code_of` finds for it,
+    /// and logs in by phone; returns the tokens.
+    pub async fn register_and_verify(
+        &self,
+        mainland_phone: &str,
+        name: &str,
+        code_of: impl AsyncFnOnce(&str) -> String,
+    ) -> identity::Tokens {
         let mut client = self.identity().await;
         client
             .register_resident(identity::RegisterResidentRequest {
                 phone: mainland_phone.into(),
                 password: PASSWORD.into(),
-                display_name: "王芳".into(),
+                display_name: name.into(),
             })
             .await
             .expect("registers");
-        let code = self.last_code(&format!("+86{mainland_phone}"));
+        let code = code_of(mainland_phone).await;
         client
             .verify_phone(identity::VerifyPhoneRequest { phone: mainland_phone.into(), code })
             .await
@@ -250,17 +362,6 @@ impl TestApp {
         let db = mediation_gateway::startup_db(&self.settings).await.unwrap();
         mediation_identity::create_admin(&db, "centre.admin", PASSWORD).await.unwrap();
         self.login("centre.admin", PASSWORD).await
-    }
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(server) = self.server.take() {
-            server.abort();
-        }
     }
 }
 
@@ -297,23 +398,18 @@ pub fn violated_fields(status: &Status) -> Vec<String> {
 /// A gateway started from settings as given (on the database they name), for tests that need a
 /// second process with other settings than [`TestApp`]'s: metrics, TLS, split services.
 pub struct Gateway {
+    running: Running,
     pub addr: SocketAddr,
     pub metrics_addr: Option<SocketAddr>,
-    stop: Option<oneshot::Sender<()>>,
-    server: Option<JoinHandle<anyhow::Result<()>>>,
 }
 
 /// Starts a gateway with `settings`; its server listens where `server.listen` says (use port 0).
 pub async fn spawn_gateway(settings: Settings) -> Gateway {
     init_logging();
     let application = Application::build(settings).await.expect("the gateway starts");
-    let (stop, stopped) = oneshot::channel::<()>();
     let addr = application.local_addr();
     let metrics_addr = application.metrics_addr();
-    let server = tokio::spawn(application.run_until_stopped(async {
-        let _ = stopped.await;
-    }));
-    Gateway { addr, metrics_addr, stop: Some(stop), server: Some(server) }
+    Gateway { running: Running::start(application), addr, metrics_addr }
 }
 
 impl Gateway {
@@ -327,23 +423,7 @@ impl Gateway {
 
     /// Stops the gateway gracefully and waits for it to finish.
     pub async fn stop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(server) = self.server.take() {
-            server.await.expect("server task").expect("server stopped cleanly");
-        }
-    }
-}
-
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(server) = self.server.take() {
-            server.abort();
-        }
+        self.running.stop().await;
     }
 }
 

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveTime, TimeZone, Timelike, Utc, Weekday};
+use chrono::{Datelike, Duration, NaiveTime, TimeZone, Timelike, Utc, Weekday};
 use mediation_api::appointments::v1 as pb;
 use mediation_api::directory::v1 as directory;
 use mediation_api::identity::v1 as identity;
@@ -165,34 +165,12 @@ async fn logins_work(app: &TestApp, first: &DemoDistrict, second: &DemoDistrict)
 // ---------------------------------------------------------------------------------------------
 // Working hours, through the appointments service
 
-/// Asia/Shanghai, the demo's time zone, has had no daylight saving since 1991: a fixed UTC+8.
-fn shanghai() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).unwrap()
-}
-
-fn ts(t: DateTime<Utc>) -> Timestamp {
-    Timestamp { seconds: t.timestamp(), nanos: 0 }
-}
-
-fn instant(t: &Option<Timestamp>) -> DateTime<Utc> {
-    let t = t.as_ref().expect("a timestamp");
-    DateTime::from_timestamp(t.seconds, t.nanos as u32).unwrap()
-}
-
 /// The demo resident's own app case at `site_id`, with them as the one applicant.
 fn resident_case(site_id: &str, resident_phone: &str, assessment: pb::Assessment) -> pb::CreateCaseRequest {
     pb::CreateCaseRequest {
-        request_id: new_request_id(),
-        category: "neighbour".into(),
         summary: "楼上装修噪声扰民，多次协商未果。".into(),
-        parties: vec![pb::Party {
-            name: "王小丽".into(),
-            phone: resident_phone.into(),
-            role: pb::PartyRole::Applicant.into(),
-        }],
-        origin: pb::CaseOrigin::App.into(),
-        assessment: Some(assessment),
-        site_id: site_id.into(),
+        parties: vec![party("王小丽", resident_phone, pb::PartyRole::Applicant)],
+        ..new_case(site_id, pb::CaseOrigin::App, resident_phone, assessment)
     }
 }
 

@@ -19,23 +19,9 @@ both_backends!(
     a_second_gateway_searches_what_the_first_just_wrote,
 );
 
-/// A MEDIATOR account made by `admin`; returns its id.
+/// A MEDIATOR account `login`, shown as its login, made by `admin`; returns its id.
 async fn mediator_account(app: &TestApp, admin: &str, login: &str, site: &str) -> String {
-    let request = identity::CreateStaffAccountRequest {
-        request_id: new_request_id(),
-        login: login.into(),
-        password: PASSWORD.into(),
-        role: identity::Role::Mediator.into(),
-        site_id: site.into(),
-        display_name: login.into(),
-    };
-    app.identity()
-        .await
-        .create_staff_account(authed(request, admin))
-        .await
-        .expect("creates the account")
-        .into_inner()
-        .id
+    create_staff_account(app, admin, login, identity::Role::Mediator, site, login).await
 }
 
 fn profile(account_id: &str, home: &str, name: &str, codes: &[&str]) -> pb::Mediator {

@@ -5,16 +5,13 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, TimeZone, Utc};
+use chrono::NaiveDate;
 use mediation_api::appointments::v1 as appointments;
 use mediation_api::directory::v1 as directory;
 use mediation_api::dispatch::v1 as pb;
-use mediation_api::dispatch::v1::dispatch_service_client::DispatchServiceClient;
-use mediation_api::google::r#type::{Date, LatLng};
+use mediation_api::google::r#type::LatLng;
 use mediation_api::identity::v1 as identity;
-use prost_types::Timestamp;
 use tonic::Code;
-use tonic::transport::Channel;
 
 use crate::common::*;
 
@@ -29,71 +26,14 @@ both_backends!(
     a_van_going_out_of_service_proposes_a_new_plan_on_the_board,
 );
 
-/// Zhonghe police station in Yinzhou; the visits are within a few kilometres.
-const STATION: (f64, f64) = (29.8415, 121.5532);
-
-fn shanghai() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).unwrap()
-}
-
-/// Three days from today in Asia/Shanghai: far enough that every window is in the future.
-fn visit_day() -> NaiveDate {
-    Utc::now().with_timezone(&shanghai()).date_naive() + chrono::Duration::days(3)
-}
-
-fn local(day: NaiveDate, hour: u32, minute: u32) -> DateTime<Utc> {
-    shanghai().from_local_datetime(&day.and_hms_opt(hour, minute, 0).unwrap()).unwrap().with_timezone(&Utc)
-}
-
-fn ts(t: DateTime<Utc>) -> Timestamp {
-    Timestamp { seconds: t.timestamp(), nanos: 0 }
-}
-
-fn at(t: &Option<Timestamp>) -> DateTime<Utc> {
-    let t = t.as_ref().expect("a timestamp");
-    DateTime::from_timestamp(t.seconds, t.nanos as u32).unwrap()
-}
-
-fn date(day: NaiveDate) -> Date {
-    Date { year: day.year(), month: day.month() as i32, day: day.day() as i32 }
-}
-
-async fn dispatch(app: &TestApp) -> DispatchServiceClient<Channel> {
-    DispatchServiceClient::new(app.channel().await)
-}
-
-/// A staff account of `role` at `site`; returns (login, account id).
-async fn staff_account(app: &TestApp, admin: &str, role: identity::Role, site: &str) -> (String, String) {
-    let login = format!("staff.{}", uuid::Uuid::new_v4().simple());
-    let request = identity::CreateStaffAccountRequest {
-        request_id: new_request_id(),
-        login: login.clone(),
-        password: PASSWORD.into(),
-        role: role.into(),
-        site_id: site.into(),
-        display_name: login.clone(),
-    };
-    let account = app.identity().await.create_staff_account(authed(request, admin)).await.expect("creates the account");
-    (login, account.into_inner().id)
-}
-
 /// A station mediator doing home visits; returns (mediator id, access token).
 async fn crew_mediator(app: &TestApp, admin: &str, station: &str, name: &str) -> (String, String) {
-    let (login, account_id) = staff_account(app, admin, identity::Role::Mediator, station).await;
+    let modes = [directory::MediationMode::InPerson, directory::MediationMode::HomeVisit];
     let profile = directory::Mediator {
-        display_name: name.into(),
-        kind: directory::MediatorKind::StationMediator.into(),
-        level: 2,
-        specialty_codes: vec!["neighbour".into(), "family_marriage".into()],
-        languages: vec!["zh".into()],
-        modes: vec![directory::MediationMode::InPerson.into(), directory::MediationMode::HomeVisit.into()],
-        home_site_id: station.into(),
-        account_id,
         bio: format!("{name}，常上门调解。"),
-        ..Default::default()
+        ..mediator_profile(name, directory::MediatorKind::StationMediator, station, &modes)
     };
-    let request = directory::CreateMediatorRequest { request_id: new_request_id(), mediator: Some(profile) };
-    let id = app.directory().await.create_mediator(authed(request, admin)).await.expect("creates").into_inner().id;
+    let Staffed { id, login } = mediator_with_account(app, admin, profile).await;
     (id, app.login(&login, PASSWORD).await.access_token)
 }
 
@@ -112,38 +52,19 @@ struct Day {
 
 async fn day(app: &TestApp) -> Day {
     let admin = app.centre_admin().await.access_token;
-    let centre = app.site(&admin, directory::SiteKind::Centre, "", "鄞州区警调衔接中心").await;
-    let site = directory::Site {
-        name: "中河派出所".into(),
-        kind: directory::SiteKind::Station.into(),
-        parent_id: centre,
-        address: "宁波市鄞州区中河街道天童南路588号".into(),
-        location: Some(LatLng { latitude: STATION.0, longitude: STATION.1 }),
-        ..Default::default()
-    };
-    let request = directory::CreateSiteRequest { request_id: new_request_id(), site: Some(site) };
-    let station = app.directory().await.create_site(authed(request, &admin)).await.unwrap().into_inner().id;
-    let (login, _) = staff_account(app, &admin, identity::Role::Dispatcher, &station).await;
-    let dispatcher = app.login(&login, PASSWORD).await.access_token;
-    let day = visit_day();
+    let (_, station) = app.located_station(&admin).await;
+    let dispatcher = staff(app, &admin, identity::Role::Dispatcher, &station).await;
+    // Three days from today in Asia/Shanghai: far enough that every window is in the future.
+    let day = days_ahead(3);
     let mut vans = Vec::new();
     let mut crews = Vec::new();
     let mut crew_ids = Vec::new();
     for (i, name) in ["陈海芬", "周立军"].into_iter().enumerate() {
-        let van =
-            pb::Van { plate: format!("浙B·M{i}001"), depot_site_id: station.clone(), seats: 6, ..Default::default() };
-        let request = pb::RegisterVanRequest { request_id: new_request_id(), van: Some(van) };
-        let van = dispatch(app).await.register_van(authed(request, &dispatcher)).await.expect("registers").into_inner();
+        let van = register_van(app, &dispatcher, &format!("浙B·M{i}001"), &station).await;
         let (mediator, token) = crew_mediator(app, &admin, &station, name).await;
-        let shift = pb::SetVanShiftRequest {
-            van_id: van.id.clone(),
-            date: Some(date(day)),
-            start: Some(ts(local(day, 8, 0))),
-            end: Some(ts(local(day, 18, 0))),
-            crew_mediator_ids: vec![mediator.clone()],
-        };
-        dispatch(app).await.set_van_shift(authed(shift, &dispatcher)).await.expect("sets the shift");
-        vans.push(van.id);
+        let shift = day_shift(&van, day, vec![mediator.clone()]);
+        app.dispatch().await.set_van_shift(authed(shift, &dispatcher)).await.expect("sets the shift");
+        vans.push(van);
         crews.push(token);
         crew_ids.push(mediator);
     }
@@ -161,30 +82,11 @@ async fn day(app: &TestApp) -> Day {
 async fn resident_case(app: &TestApp, d: &Day, phone: &str) -> (String, String) {
     let token = app.resident(phone).await.access_token;
     let request = appointments::CreateCaseRequest {
-        request_id: new_request_id(),
         category: "family_marriage".into(),
         summary: "家庭纠纷，不便到所。".into(),
-        parties: vec![
-            appointments::Party {
-                name: "王芳".into(),
-                phone: phone.into(),
-                role: appointments::PartyRole::Applicant.into(),
-            },
-            appointments::Party {
-                name: "赵强".into(),
-                phone: "13800000001".into(),
-                role: appointments::PartyRole::Respondent.into(),
-            },
-        ],
-        origin: appointments::CaseOrigin::App.into(),
-        assessment: Some(appointments::Assessment {
-            amount_in_dispute_yuan: 1000,
-            party_count: 2,
-            ..Default::default()
-        }),
-        site_id: d.station.clone(),
+        ..home_visit_case(&d.station, phone)
     };
-    let case = app.appointments().await.create_case(authed(request, &token)).await.expect("creates").into_inner();
+    let case = create_case(app, &token, request).await;
     (token, case.id)
 }
 
@@ -199,11 +101,11 @@ fn visit_request(d: &Day, case_id: &str, i: usize) -> pb::RequestHomeVisitReques
         case_id: case_id.into(),
         address: format!("宁波市鄞州区中河街道某小区{}幢{}室", i + 1, 101 + i),
         location: Some(LatLng {
-            latitude: STATION.0 + km / 111.0 * angle.sin(),
-            longitude: STATION.1 + km / 96.0 * angle.cos(),
+            latitude: ZHONGHE.0 + km / 111.0 * angle.sin(),
+            longitude: ZHONGHE.1 + km / 96.0 * angle.cos(),
         }),
-        window_start: Some(ts(local(d.day, start.0, start.1))),
-        window_end: Some(ts(local(d.day, end.0, end.1))),
+        window_start: Some(ts(local_time(d.day, start.0, start.1))),
+        window_end: Some(ts(local_time(d.day, end.0, end.1))),
         duration: Some(prost_types::Duration { seconds: 45 * 60, nanos: 0 }),
         reason: pb::VisitReason::Privacy.into(),
         ..Default::default()
@@ -214,7 +116,7 @@ async fn request_visits(app: &TestApp, d: &Day, token: &str, case_id: &str, n: u
     let mut out = Vec::new();
     for i in 0..n {
         let request = visit_request(d, case_id, i);
-        out.push(dispatch(app).await.request_home_visit(authed(request, token)).await.expect("requests").into_inner());
+        out.push(app.dispatch().await.request_home_visit(authed(request, token)).await.expect("requests").into_inner());
     }
     out
 }
@@ -225,16 +127,16 @@ async fn propose(app: &TestApp, d: &Day) -> pb::Plan {
         station_id: d.station.clone(),
         time_limit: Some(prost_types::Duration { seconds: 1, nanos: 0 }),
     };
-    dispatch(app).await.propose_plan(authed(request, &d.dispatcher)).await.expect("proposes").into_inner()
+    app.dispatch().await.propose_plan(authed(request, &d.dispatcher)).await.expect("proposes").into_inner()
 }
 
 async fn commit(app: &TestApp, d: &Day, plan: &pb::Plan) -> Result<pb::Plan, tonic::Status> {
     let request = pb::CommitPlanRequest { plan_id: plan.id.clone() };
-    dispatch(app).await.commit_plan(authed(request, &d.dispatcher)).await.map(|r| r.into_inner())
+    app.dispatch().await.commit_plan(authed(request, &d.dispatcher)).await.map(|r| r.into_inner())
 }
 
 async fn get(app: &TestApp, token: &str, id: &str) -> Result<pb::HomeVisit, tonic::Status> {
-    dispatch(app)
+    app.dispatch()
         .await
         .get_home_visit(authed(pb::GetHomeVisitRequest { id: id.into() }, token))
         .await
@@ -245,18 +147,18 @@ async fn get(app: &TestApp, token: &str, id: &str) -> Result<pb::HomeVisit, toni
 /// van leaves within its shift, drives before it arrives, and never overlaps two stops.
 fn assert_feasible(plan: &pb::Plan, visits: &[pb::HomeVisit], d: &Day) {
     for route in &plan.routes {
-        let mut previous = at(&route.depart_depot);
-        assert!(previous >= local(d.day, 8, 0), "leaves within the shift");
+        let mut previous = instant(&route.depart_depot);
+        assert!(previous >= local(d.day, 8), "leaves within the shift");
         for stop in &route.stops {
             let visit = visits.iter().find(|v| v.id == stop.visit_id).expect("a stop is a requested visit");
-            let (arrival, start, departure) = (at(&stop.arrival), at(&stop.start), at(&stop.departure));
+            let (arrival, start, departure) = (instant(&stop.arrival), instant(&stop.start), instant(&stop.departure));
             assert!(arrival > previous, "driving takes time: {stop:?}");
-            assert!(start >= arrival && start >= at(&visit.window_start), "starts in the window: {stop:?}");
+            assert!(start >= arrival && start >= instant(&visit.window_start), "starts in the window: {stop:?}");
             assert_eq!(departure - start, chrono::Duration::minutes(45), "the visit lasts its duration");
-            assert!(departure <= at(&visit.window_end), "ends in the window: {stop:?}");
+            assert!(departure <= instant(&visit.window_end), "ends in the window: {stop:?}");
             previous = departure;
         }
-        assert!(at(&route.return_depot) > previous && at(&route.return_depot) <= local(d.day, 18, 0));
+        assert!(instant(&route.return_depot) > previous && instant(&route.return_depot) <= local(d.day, 18));
     }
 }
 
@@ -282,7 +184,7 @@ async fn ten_visits_on_two_vans_are_all_served_inside_their_windows_and_commit_a
             assert_eq!(visit.status(), pb::VisitStatus::Planned);
             assert_eq!(visit.van_id, route.van_id);
             assert_eq!(visit.position, position as i32);
-            assert_eq!(at(&visit.eta), at(&stop.start));
+            assert_eq!(instant(&visit.eta), instant(&stop.start));
         }
     }
     // A plan is applied once.
@@ -298,14 +200,14 @@ async fn a_request_after_a_proposal_makes_its_commit_stale(backend: Backend) {
     let plan = propose(&app, &d).await;
 
     let late = visit_request(&d, &case_id, 7);
-    dispatch(&app).await.request_home_visit(authed(late, &resident)).await.expect("requests");
+    app.dispatch().await.request_home_visit(authed(late, &resident)).await.expect("requests");
     assert_status(commit(&app, &d, &plan).await, Code::FailedPrecondition, "PLAN_STALE");
 
     // A van's status changing makes a fresh plan stale too; the one after that commits.
     let fresh = propose(&app, &d).await;
     assert_eq!(fresh.routes.iter().map(|r| r.stops.len()).sum::<usize>(), 4);
     let status = pb::SetVanStatusRequest { van_id: d.vans[1].clone(), status: pb::VanStatus::Available.into() };
-    dispatch(&app).await.set_van_status(authed(status, &d.dispatcher)).await.unwrap();
+    app.dispatch().await.set_van_status(authed(status, &d.dispatcher)).await.unwrap();
     assert_status(commit(&app, &d, &fresh).await, Code::FailedPrecondition, "PLAN_STALE");
     let last = propose(&app, &d).await;
     commit(&app, &d, &last).await.expect("a plan of the current version commits");
@@ -323,15 +225,17 @@ async fn the_resident_watches_the_crew_set_off_and_nobody_else_may(backend: Back
 
     let other = app.resident("13800000604").await.access_token;
     let refused =
-        dispatch(&app).await.watch_visit(authed(pb::WatchVisitRequest { visit_id: visit.id.clone() }, &other)).await;
+        app.dispatch().await.watch_visit(authed(pb::WatchVisitRequest { visit_id: visit.id.clone() }, &other)).await;
     assert_status(refused, Code::NotFound, "NOT_FOUND");
-    let staff = dispatch(&app)
+    let staff = app
+        .dispatch()
         .await
         .watch_visit(authed(pb::WatchVisitRequest { visit_id: visit.id.clone() }, &d.dispatcher))
         .await;
     assert_status(staff, Code::PermissionDenied, "FORBIDDEN");
 
-    let mut stream = dispatch(&app)
+    let mut stream = app
+        .dispatch()
         .await
         .watch_visit(authed(pb::WatchVisitRequest { visit_id: visit.id.clone() }, &resident))
         .await
@@ -345,12 +249,12 @@ async fn the_resident_watches_the_crew_set_off_and_nobody_else_may(backend: Back
         status: pb::VisitStatus::EnRoute.into(),
         note: "出发了".into(),
     };
-    dispatch(&app).await.update_visit_status(authed(update, crew)).await.expect("the crew sets off");
+    app.dispatch().await.update_visit_status(authed(update, crew)).await.expect("the crew sets off");
     let report = pb::ReportPositionRequest {
         van_id: planned.van_id.clone(),
-        location: Some(LatLng { latitude: STATION.0 + 0.003, longitude: STATION.1 + 0.002 }),
+        location: Some(LatLng { latitude: ZHONGHE.0 + 0.003, longitude: ZHONGHE.1 + 0.002 }),
     };
-    dispatch(&app).await.report_position(authed(report, crew)).await.expect("the crew reports");
+    app.dispatch().await.report_position(authed(report, crew)).await.expect("the crew reports");
 
     let deadline = Duration::from_secs(10);
     let en_route = tokio::time::timeout(deadline, stream.message()).await.expect("an update in time").unwrap().unwrap();
@@ -369,7 +273,7 @@ async fn the_resident_watches_the_crew_set_off_and_nobody_else_may(backend: Back
         note: String::new(),
     };
     assert_status(
-        dispatch(&app).await.update_visit_status(authed(back, crew)).await,
+        app.dispatch().await.update_visit_status(authed(back, crew)).await,
         Code::FailedPrecondition,
         "VISIT_EN_ROUTE",
     );
@@ -382,7 +286,7 @@ async fn a_crew_sees_addresses_only_of_its_own_vans_visits(backend: Backend) {
     let visit = request_visits(&app, &d, &resident, &case_id, 1).await.remove(0);
     let assign = pb::AssignVisitRequest { visit_id: visit.id.clone(), van_id: d.vans[0].clone(), position: 0 };
     let assigned =
-        dispatch(&app).await.assign_visit(authed(assign, &d.dispatcher)).await.expect("assigns").into_inner();
+        app.dispatch().await.assign_visit(authed(assign, &d.dispatcher)).await.expect("assigns").into_inner();
     assert_eq!((assigned.status(), assigned.van_id.as_str()), (pb::VisitStatus::Planned, d.vans[0].as_str()));
     assert!(assigned.eta.is_some());
 
@@ -395,7 +299,8 @@ async fn a_crew_sees_addresses_only_of_its_own_vans_visits(backend: Backend) {
     assert_ne!(other.address, visit.address);
     assert!(other.address.ends_with("****") && !other.address.contains("幢"), "{}", other.address);
 
-    let listed = dispatch(&app)
+    let listed = app
+        .dispatch()
         .await
         .list_home_visits(authed(
             pb::ListHomeVisitsRequest {
@@ -409,7 +314,8 @@ async fn a_crew_sees_addresses_only_of_its_own_vans_visits(backend: Backend) {
         .into_inner();
     assert!(listed.home_visits.is_empty(), "a crew lists only its own van's visits");
 
-    let mine = dispatch(&app)
+    let mine = app
+        .dispatch()
         .await
         .list_home_visits(authed(pb::ListHomeVisitsRequest::default(), &resident))
         .await
@@ -425,7 +331,7 @@ async fn an_out_of_service_van_gets_no_route(backend: Backend) {
     let (resident, case_id) = resident_case(&app, &d, "13800000606").await;
     let visits = request_visits(&app, &d, &resident, &case_id, 6).await;
     let broken = pb::SetVanStatusRequest { van_id: d.vans[1].clone(), status: pb::VanStatus::OutOfService.into() };
-    let van = dispatch(&app).await.set_van_status(authed(broken, &d.dispatcher)).await.unwrap().into_inner();
+    let van = app.dispatch().await.set_van_status(authed(broken, &d.dispatcher)).await.unwrap().into_inner();
     assert_eq!(van.status(), pb::VanStatus::OutOfService);
 
     let plan = propose(&app, &d).await;
@@ -438,7 +344,7 @@ async fn an_out_of_service_van_gets_no_route(backend: Backend) {
     // Out of service, the van cannot be given a visit by hand either.
     let assign = pb::AssignVisitRequest { visit_id: visits[0].id.clone(), van_id: d.vans[1].clone(), position: 0 };
     assert_status(
-        dispatch(&app).await.assign_visit(authed(assign, &d.dispatcher)).await,
+        app.dispatch().await.assign_visit(authed(assign, &d.dispatcher)).await,
         Code::FailedPrecondition,
         "VAN_OUT_OF_SERVICE",
     );
@@ -454,14 +360,14 @@ async fn a_van_going_out_of_service_proposes_a_new_plan_on_the_board(backend: Ba
     commit(&app, &d, &first).await.unwrap();
 
     let watch = pb::WatchBoardRequest { date: Some(date(d.day)), station_id: d.station.clone() };
-    let mut board = dispatch(&app).await.watch_board(authed(watch, &d.dispatcher)).await.unwrap().into_inner();
+    let mut board = app.dispatch().await.watch_board(authed(watch, &d.dispatcher)).await.unwrap().into_inner();
     let broken = pb::SetVanStatusRequest { van_id: d.vans[1].clone(), status: pb::VanStatus::OutOfService.into() };
-    dispatch(&app).await.set_van_status(authed(broken, &d.dispatcher)).await.unwrap();
+    app.dispatch().await.set_van_status(authed(broken, &d.dispatcher)).await.unwrap();
 
     // The service proposes on its own and the board says so. Plans the visit requests set off
     // may still arrive first; the one made after the change leaves the broken van out and routes
     // or explains every visit.
-    let client = dispatch(&app).await;
+    let client = app.dispatch().await;
     let found = tokio::time::timeout(Duration::from_secs(60), async {
         while let Some(event) = board.next().await {
             let Some(pb::board_event::Event::PlanProposed(plan_id)) = event.unwrap().event else { continue };
@@ -506,10 +412,10 @@ async fn replanning_keeps_visits_under_way_first_and_planned_ones_on_their_van(b
         status: pb::VisitStatus::EnRoute.into(),
         note: String::new(),
     };
-    dispatch(&app).await.update_visit_status(authed(update, crew)).await.expect("sets off");
+    app.dispatch().await.update_visit_status(authed(update, crew)).await.expect("sets off");
     let cancelled = visits.iter().find(|v| v.id != under_way).unwrap().id.clone();
     let cancel = pb::CancelHomeVisitRequest { visit_id: cancelled.clone(), reason: "家里有事".into() };
-    dispatch(&app).await.cancel_home_visit(authed(cancel, &resident)).await.expect("cancels");
+    app.dispatch().await.cancel_home_visit(authed(cancel, &resident)).await.expect("cancels");
 
     let again = propose(&app, &d).await;
     assert_feasible(&again, &visits, &d);
@@ -531,12 +437,12 @@ async fn a_mediator_cannot_crew_two_vans_at_once(backend: Backend) {
     let overlapping = pb::SetVanShiftRequest {
         van_id: d.vans[1].clone(),
         date: Some(date(d.day)),
-        start: Some(ts(local(d.day, 12, 0))),
-        end: Some(ts(local(d.day, 20, 0))),
+        start: Some(ts(local(d.day, 12))),
+        end: Some(ts(local(d.day, 20))),
         crew_mediator_ids: vec![d.crew_ids[0].clone()],
     };
     assert_status(
-        dispatch(&app).await.set_van_shift(authed(overlapping, &d.dispatcher)).await,
+        app.dispatch().await.set_van_shift(authed(overlapping, &d.dispatcher)).await,
         Code::Aborted,
         "SLOT_TAKEN",
     );
@@ -545,10 +451,10 @@ async fn a_mediator_cannot_crew_two_vans_at_once(backend: Backend) {
     let later = pb::SetVanShiftRequest {
         van_id: d.vans[1].clone(),
         date: Some(date(next_day)),
-        start: Some(ts(local(next_day, 8, 0))),
-        end: Some(ts(local(next_day, 12, 0))),
+        start: Some(ts(local(next_day, 8))),
+        end: Some(ts(local(next_day, 12))),
         crew_mediator_ids: vec![d.crew_ids[0].clone(), d.crew_ids[1].clone()],
     };
-    let shift = dispatch(&app).await.set_van_shift(authed(later, &d.dispatcher)).await.expect("sets").into_inner();
+    let shift = app.dispatch().await.set_van_shift(authed(later, &d.dispatcher)).await.expect("sets").into_inner();
     assert_eq!(shift.crew_mediator_ids.len(), 2);
 }

@@ -32,7 +32,7 @@ use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
 use crate::common::*;
-use crate::matrix::{IN_FLIGHT, Who, World, raw_call, world};
+use crate::matrix::{APPOINTMENTS, DIRECTORY, DISPATCH, IDENTITY, IN_FLIGHT, RATINGS, Who, World, raw_call, world};
 
 both_backends!(
     fixed_hostile_values_in_every_service_never_get_internal,
@@ -294,12 +294,6 @@ fn fixed_values() -> Vec<Values> {
 
 // ---------------------------------------------------------------------------------------------
 // Requests of every service, built from hostile values
-
-const IDENTITY: &str = "/mediation.identity.v1.IdentityService/";
-const DIRECTORY: &str = "/mediation.directory.v1.DirectoryService/";
-const APPOINTMENTS: &str = "/mediation.appointments.v1.AppointmentService/";
-const RATINGS: &str = "/mediation.ratings.v1.RatingService/";
-const DISPATCH: &str = "/mediation.dispatch.v1.DispatchService/";
 
 /// One request: the method, who calls it, and the encoded message.
 struct Call {

@@ -12,6 +12,7 @@ mod directory;
 mod dispatch;
 mod hostile;
 mod identity;
+mod limits;
 mod matrix;
 mod metrics;
 mod privacy;

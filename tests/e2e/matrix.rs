@@ -14,16 +14,16 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use bytes::{Buf, BufMut, Bytes};
-use chrono::{DateTime, Datelike, DurationRound, FixedOffset, NaiveDate, TimeDelta, TimeZone, Utc};
+use chrono::{DateTime, Datelike, DurationRound, NaiveDate, TimeDelta, Utc};
 use mediation_api::appointments::v1 as appointments;
 use mediation_api::directory::v1 as directory;
 use mediation_api::dispatch::v1 as dispatch;
-use mediation_api::google::r#type::{Date, DayOfWeek, LatLng, TimeOfDay};
+use mediation_api::google::r#type::LatLng;
 use mediation_api::identity::v1 as identity;
 use mediation_api::ratings::v1 as ratings;
 use mediation_auth::{Access, Decision, Role};
 use prost::Message;
-use prost_types::{FieldMask, Timestamp};
+use prost_types::FieldMask;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::transport::Channel;
 use tonic::{Code, Status};
@@ -228,49 +228,6 @@ impl Who {
 // ---------------------------------------------------------------------------------------------
 // The world
 
-/// Zhonghe police station in Yinzhou, the depot of station 1's vans.
-const STATION: (f64, f64) = (29.8415, 121.5532);
-
-fn shanghai() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).unwrap()
-}
-
-fn ts(t: DateTime<Utc>) -> Timestamp {
-    Timestamp { seconds: t.timestamp(), nanos: 0 }
-}
-
-fn date(day: NaiveDate) -> Date {
-    Date { year: day.year(), month: day.month() as i32, day: day.day() as i32 }
-}
-
-fn local(day: NaiveDate, hour: u32) -> DateTime<Utc> {
-    shanghai().from_local_datetime(&day.and_hms_opt(hour, 0, 0).unwrap()).unwrap().with_timezone(&Utc)
-}
-
-fn time_of_day(hours: i32) -> TimeOfDay {
-    TimeOfDay { hours, minutes: 0, seconds: 0, nanos: 0 }
-}
-
-/// Every day of the week, 00:00-24:00.
-fn round_the_clock() -> Vec<appointments::WeeklyRule> {
-    [
-        DayOfWeek::Monday,
-        DayOfWeek::Tuesday,
-        DayOfWeek::Wednesday,
-        DayOfWeek::Thursday,
-        DayOfWeek::Friday,
-        DayOfWeek::Saturday,
-        DayOfWeek::Sunday,
-    ]
-    .into_iter()
-    .map(|day| appointments::WeeklyRule {
-        day_of_week: day.into(),
-        start: Some(time_of_day(0)),
-        end: Some(time_of_day(24)),
-    })
-    .collect()
-}
-
 /// Two stations under a centre, each with a kiosk, a mediator, a station admin; station 1 also
 /// has a dispatcher, a room, a van, and resident A's case with a completed and rated session, a
 /// booked one and two home visits.
@@ -300,96 +257,29 @@ impl World {
     }
 }
 
-/// A staff account of `role` at `site`; returns (login, account id).
-async fn staff_account(app: &TestApp, admin: &str, role: identity::Role, site: &str) -> (String, String) {
-    let login = format!("staff.{}", uuid::Uuid::new_v4().simple());
-    let request = identity::CreateStaffAccountRequest {
-        request_id: new_request_id(),
-        login: login.clone(),
-        password: PASSWORD.into(),
-        role: role.into(),
-        site_id: site.into(),
-        display_name: login.clone(),
-    };
-    let account = app.identity().await.create_staff_account(authed(request, admin)).await.expect("creates the account");
-    (login, account.into_inner().id)
-}
-
-async fn staff(app: &TestApp, admin: &str, role: identity::Role, site: &str) -> String {
-    let (login, _) = staff_account(app, admin, role, site).await;
-    app.login(&login, PASSWORD).await.access_token
-}
-
-/// A station mediator at `station` linked to a fresh MEDIATOR account; (profile id, token).
+/// A station mediator at `station` who also visits homes, linked to a fresh MEDIATOR account
+/// and working round the clock there; (profile id, token).
 async fn mediator(app: &TestApp, admin: &str, station: &str, name: &str) -> (String, String) {
-    let (login, account_id) = staff_account(app, admin, identity::Role::Mediator, station).await;
-    let profile = directory::Mediator {
-        display_name: name.into(),
-        kind: directory::MediatorKind::StationMediator.into(),
-        level: 2,
-        specialty_codes: vec!["neighbour".into(), "family_marriage".into()],
-        languages: vec!["zh".into()],
-        modes: vec![directory::MediationMode::InPerson.into(), directory::MediationMode::HomeVisit.into()],
-        home_site_id: station.into(),
-        account_id,
-        bio: format!("{name}，调解多年。"),
-        ..Default::default()
-    };
-    let request = directory::CreateMediatorRequest { request_id: new_request_id(), mediator: Some(profile) };
-    let id = app.directory().await.create_mediator(authed(request, admin)).await.expect("creates").into_inner().id;
-    let hours = appointments::SetWorkingHoursRequest {
-        mediator_id: id.clone(),
-        site_id: station.into(),
-        rules: round_the_clock(),
-        effective_from: None,
-        effective_to: None,
-    };
-    app.appointments().await.set_working_hours(authed(hours, admin)).await.expect("sets the hours");
+    let modes = [directory::MediationMode::InPerson, directory::MediationMode::HomeVisit];
+    let profile = mediator_profile(name, directory::MediatorKind::StationMediator, station, &modes);
+    let Staffed { id, login } = mediator_with_account(app, admin, profile).await;
+    set_working_hours(app, admin, &id, station, weekly_rules(&EVERY_DAY, 0, 24)).await;
     (id, app.login(&login, PASSWORD).await.access_token)
 }
 
-async fn kiosk(app: &TestApp, admin: &str, kiosk_site: &str) -> String {
-    let mut client = app.identity().await;
-    let request = identity::ProvisionKioskRequest {
-        request_id: new_request_id(),
-        site_id: kiosk_site.into(),
-        name: "警务亭".into(),
-    };
-    let kiosk = client.provision_kiosk(authed(request, admin)).await.expect("provisions").into_inner();
-    let login = identity::KioskLoginRequest { kiosk_id: kiosk.kiosk_id, secret: kiosk.secret };
-    client.kiosk_login(login).await.expect("the kiosk logs in").into_inner().access_token
-}
-
+/// A 45-minute home visit of `case` in the three hours from `from_hour`:00 local time on `day`,
+/// at flat `from_hour`-101 of a compound a kilometre or so from station 1.
 fn visit_request(case: &str, day: NaiveDate, from_hour: u32) -> dispatch::RequestHomeVisitRequest {
     dispatch::RequestHomeVisitRequest {
-        request_id: new_request_id(),
-        case_id: case.into(),
         address: format!("宁波市鄞州区中河街道某小区{from_hour}幢101室"),
-        location: Some(LatLng { latitude: STATION.0 + 0.01, longitude: STATION.1 + 0.01 }),
-        window_start: Some(ts(local(day, from_hour))),
-        window_end: Some(ts(local(day, from_hour + 3))),
-        duration: Some(prost_types::Duration { seconds: 45 * 60, nanos: 0 }),
-        reason: dispatch::VisitReason::Privacy.into(),
-        ..Default::default()
+        location: Some(LatLng { latitude: ZHONGHE.0 + 0.01, longitude: ZHONGHE.1 + 0.01 }),
+        ..home_visit(case, day, from_hour, from_hour + 3)
     }
 }
 
 pub(crate) async fn world(app: &TestApp) -> World {
     let admin = app.centre_admin().await.access_token;
-    let centre = app.site(&admin, directory::SiteKind::Centre, "", "鄞州区警调衔接中心").await;
-    let site = directory::Site {
-        name: "中河派出所".into(),
-        kind: directory::SiteKind::Station.into(),
-        parent_id: centre.clone(),
-        address: "宁波市鄞州区中河街道天童南路588号".into(),
-        location: Some(LatLng { latitude: STATION.0, longitude: STATION.1 }),
-        ..Default::default()
-    };
-    let request = directory::CreateSiteRequest { request_id: new_request_id(), site: Some(site) };
-    let s1 = app.directory().await.create_site(authed(request, &admin)).await.unwrap().into_inner().id;
-    let s2 = app.site(&admin, directory::SiteKind::Station, &centre, "钟公庙派出所").await;
-    let k1 = app.site(&admin, directory::SiteKind::Kiosk, &s1, "中河警务亭").await;
-    let k2 = app.site(&admin, directory::SiteKind::Kiosk, &s2, "钟公庙警务亭").await;
+    let (centre, [s1, s2], [k1, k2]) = app.located_district(&admin).await;
 
     // Accounts hash passwords, which takes a while: make them side by side.
     let ((m1, mediator_1), (m2, mediator_2), resident, other_resident, kiosk_1, kiosk_2) = tokio::join!(
@@ -418,44 +308,13 @@ pub(crate) async fn world(app: &TestApp) -> World {
     ]);
     tokens.insert(Who::CentreAdmin, admin.clone());
 
-    let room = directory::Room {
-        site_id: s1.clone(),
-        name: "调解室".into(),
-        kind: directory::RoomKind::Mediation.into(),
-        capacity: 6,
-        ..Default::default()
-    };
-    let request = directory::CreateRoomRequest { request_id: new_request_id(), room: Some(room) };
-    let room = app.directory().await.create_room(authed(request, &admin)).await.unwrap().into_inner().id;
+    let room = mediation_room(app, &admin, &s1).await;
 
     // Resident A's case, a session completed and rated, and a session still booked.
     let resident = tokens[&Who::Resident].clone();
-    let case = appointments::CreateCaseRequest {
-        request_id: new_request_id(),
-        category: "neighbour".into(),
-        summary: "楼上漏水，协商未果。".into(),
-        parties: vec![
-            appointments::Party {
-                name: "王芳".into(),
-                phone: "13800000801".into(),
-                role: appointments::PartyRole::Applicant.into(),
-            },
-            appointments::Party {
-                name: "赵强".into(),
-                phone: "13800000001".into(),
-                role: appointments::PartyRole::Respondent.into(),
-            },
-        ],
-        origin: appointments::CaseOrigin::App.into(),
-        assessment: Some(appointments::Assessment {
-            amount_in_dispute_yuan: 2_000,
-            party_count: 2,
-            ..Default::default()
-        }),
-        site_id: s1.clone(),
-    };
+    let case = new_case(&s1, appointments::CaseOrigin::App, "13800000801", ordinary());
+    let case = create_case(app, &resident, case).await.id;
     let mut client = app.appointments().await;
-    let case = client.create_case(authed(case, &resident)).await.expect("creates the case").into_inner().id;
     let first = (Utc::now() + TimeDelta::minutes(90)).duration_trunc(TimeDelta::hours(1)).unwrap();
     let booking = |start: DateTime<Utc>| appointments::BookAppointmentRequest {
         request_id: new_request_id(),
@@ -485,24 +344,20 @@ pub(crate) async fn world(app: &TestApp) -> World {
         mediator_id: String::new(),
         request_id: new_request_id(),
     };
-    let mut rating_client = ratings::rating_service_client::RatingServiceClient::new(app.channel().await);
-    let rating = rating_client.submit_rating(authed(rating, &resident)).await.expect("rates").into_inner().id;
+    let rating = app.ratings().await.submit_rating(authed(rating, &resident)).await.expect("rates").into_inner().id;
 
     // Two home visits of A's case three days from now, and a van at station 1.
-    let day = Utc::now().with_timezone(&shanghai()).date_naive() + chrono::Duration::days(3);
-    let mut dispatch_client = dispatch::dispatch_service_client::DispatchServiceClient::new(app.channel().await);
+    let day = days_ahead(3);
+    let mut dispatch_client = app.dispatch().await;
     let visit = visit_request(&case, day, 9);
     let visit = dispatch_client.request_home_visit(authed(visit, &resident)).await.expect("requests").into_inner().id;
     let spare = visit_request(&case, day, 13);
     let spare_visit =
         dispatch_client.request_home_visit(authed(spare, &resident)).await.expect("requests").into_inner().id;
-    let van = dispatch::Van { plate: "浙B·M0001".into(), depot_site_id: s1.clone(), seats: 6, ..Default::default() };
-    let van = dispatch::RegisterVanRequest { request_id: new_request_id(), van: Some(van) };
-    let van = dispatch_client.register_van(authed(van, &tokens[&Who::Dispatcher])).await.expect("registers");
+    let van = register_van(app, &tokens[&Who::Dispatcher], "浙B·M0001", &s1).await;
 
     let now = Utc::now().with_timezone(&shanghai());
-    let me = authed(identity::GetMeRequest {}, &tokens[&Who::Dispatcher]);
-    let dispatcher_account = app.identity().await.get_me(me).await.expect("reads the account").into_inner().id;
+    let dispatcher_account = account_id(app, &tokens[&Who::Dispatcher]).await;
     World {
         tokens,
         centre,
@@ -515,7 +370,7 @@ pub(crate) async fn world(app: &TestApp) -> World {
         rating,
         visit,
         spare_visit,
-        van: van.into_inner().id,
+        van,
         day,
         period: ratings::Period { year: now.year(), month: now.month() as i32, quarter: 0 },
         dispatcher_account,
@@ -641,11 +496,12 @@ async fn role_matrix(app: &TestApp, w: &World) -> Result<(), String> {
 // ---------------------------------------------------------------------------------------------
 // Own and foreign resources
 
-const IDENTITY: &str = "/mediation.identity.v1.IdentityService/";
-const DIRECTORY: &str = "/mediation.directory.v1.DirectoryService/";
-const APPOINTMENTS: &str = "/mediation.appointments.v1.AppointmentService/";
-const RATINGS: &str = "/mediation.ratings.v1.RatingService/";
-const DISPATCH: &str = "/mediation.dispatch.v1.DispatchService/";
+/// Each service's method path prefix, for [`raw_call`].
+pub(crate) const IDENTITY: &str = "/mediation.identity.v1.IdentityService/";
+pub(crate) const DIRECTORY: &str = "/mediation.directory.v1.DirectoryService/";
+pub(crate) const APPOINTMENTS: &str = "/mediation.appointments.v1.AppointmentService/";
+pub(crate) const RATINGS: &str = "/mediation.ratings.v1.RatingService/";
+pub(crate) const DISPATCH: &str = "/mediation.dispatch.v1.DispatchService/";
 
 /// A resource-level expectation: the call succeeds, or fails with this code from the service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -785,7 +641,7 @@ fn own_and_foreign(w: &World) -> Vec<Check> {
             appointments::SetWorkingHoursRequest {
                 mediator_id: m1.clone(),
                 site_id: s1.clone(),
-                rules: round_the_clock(),
+                rules: weekly_rules(&EVERY_DAY, 0, 24),
                 effective_from: None,
                 effective_to: None,
             },

@@ -2,11 +2,8 @@
 //! method and code, times them, shows an open stream while it is open, and reports the pool and
 //! the outbox backlog.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Empty};
 use mediation_api::identity::v1 as pb;
 use mediation_api::identity::v1::identity_service_client::IdentityServiceClient;
 use tonic::Code;
@@ -16,20 +13,6 @@ use tonic_health::pb::health_client::HealthClient;
 use crate::common::*;
 
 both_backends!(the_metrics_endpoint_counts_calls_by_method_and_code);
-
-pub async fn scrape(addr: SocketAddr, path: &str) -> (http::StatusCode, String) {
-    let client =
-        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http::<Empty<Bytes>>();
-    let response = client.get(format!("http://{addr}{path}").parse().unwrap()).await.expect("the endpoint answers");
-    let status = response.status();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    (status, String::from_utf8(body.to_vec()).unwrap())
-}
-
-/// The value of the sample whose name and labels start with `series`.
-pub fn sample(text: &str, series: &str) -> Option<f64> {
-    text.lines().find(|line| line.starts_with(series)).and_then(|line| line.rsplit(' ').next()?.parse().ok())
-}
 
 const IDENTITY: &str = "mediation.identity.v1.IdentityService";
 
@@ -58,14 +41,7 @@ async fn the_metrics_endpoint_counts_calls_by_method_and_code(backend: Backend) 
 
     let (status, text) = scrape(metrics, "/metrics").await;
     assert_eq!(status, http::StatusCode::OK);
-    let handled = |method: &str, code: &str| {
-        sample(
-            &text,
-            &format!(
-                "grpc_server_handled_total{{grpc_code=\"{code}\",grpc_method=\"{method}\",grpc_service=\"{IDENTITY}\"}}"
-            ),
-        )
-    };
+    let handled = |method: &str, code: &str| handled_total(&text, IDENTITY, method, code);
     assert_eq!(handled("GetMe", "UNAUTHENTICATED"), Some(3.0), "{text}");
     assert_eq!(handled("RegisterResident", "INVALID_ARGUMENT"), Some(1.0), "{text}");
     assert_eq!(

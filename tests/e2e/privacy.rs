@@ -10,15 +10,11 @@
 
 use std::sync::{Arc, Mutex, OnceLock};
 
-use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, TimeZone, Utc, Weekday};
 use diesel::prelude::*;
 use mediation_api::appointments::v1 as pb;
 use mediation_api::directory::v1 as directory;
 use mediation_api::dispatch::v1 as dispatch;
-use mediation_api::dispatch::v1::dispatch_service_client::DispatchServiceClient;
-use mediation_api::google::r#type::{DayOfWeek, LatLng, TimeOfDay};
-use mediation_api::identity::v1 as identity;
-use prost_types::Timestamp;
+use mediation_api::google::r#type::LatLng;
 
 use crate::common::*;
 
@@ -33,6 +29,7 @@ fn resident_phone(backend: Backend) -> &'static str {
         Backend::Postgres => "15857749381",
     }
 }
+/// This file's own respondent (not the common fixtures' [`crate::common::RESPONDENT_PHONE`]).
 const RESPONDENT_PHONE: &str = "13957743158";
 const APPLICANT_NAME: &str = "欧阳明珠";
 const RESPONDENT_NAME: &str = "司马长风";
@@ -164,120 +161,35 @@ fn found_in(haystack: &[u8], needles: &[&str]) -> Vec<String> {
 // ---------------------------------------------------------------------------------------------
 // The flows
 
-fn shanghai() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).unwrap()
-}
-
-/// The next Tuesday at least three days away, in Asia/Shanghai.
-fn session_day() -> NaiveDate {
-    let mut day = Utc::now().with_timezone(&shanghai()).date_naive() + chrono::Duration::days(3);
-    while day.weekday() != Weekday::Tue {
-        day = day.succ_opt().unwrap();
-    }
-    day
-}
-
-fn local(day: NaiveDate, hour: u32) -> DateTime<Utc> {
-    shanghai().from_local_datetime(&day.and_hms_opt(hour, 0, 0).unwrap()).unwrap().with_timezone(&Utc)
-}
-
-fn ts(t: DateTime<Utc>) -> Timestamp {
-    Timestamp { seconds: t.timestamp(), nanos: 0 }
-}
-
-/// Registers `mainland_phone`, verifies it with the code from `code`, and logs in by phone.
+/// Registers `mainland_phone` as 测试居民, verifies it with the code from `code_of`, and logs in
+/// by phone; returns the access token.
 async fn resident(app: &TestApp, mainland_phone: &str, code_of: impl AsyncFnOnce(&str) -> String) -> String {
-    let mut client = app.identity().await;
-    client
-        .register_resident(identity::RegisterResidentRequest {
-            phone: mainland_phone.into(),
-            password: PASSWORD.into(),
-            display_name: "测试居民".into(),
-        })
-        .await
-        .expect("registers");
-    let code = code_of(mainland_phone).await;
-    client.verify_phone(identity::VerifyPhoneRequest { phone: mainland_phone.into(), code }).await.expect("verifies");
-    app.login(mainland_phone, PASSWORD).await.access_token
+    app.register_and_verify(mainland_phone, "测试居民", code_of).await.access_token
 }
 
 fn case_request(station: &str, applicant_phone: &str) -> pb::CreateCaseRequest {
     pb::CreateCaseRequest {
-        request_id: new_request_id(),
-        category: "neighbour".into(),
         summary: SUMMARY.into(),
         parties: vec![
-            pb::Party {
-                name: APPLICANT_NAME.into(),
-                phone: applicant_phone.into(),
-                role: pb::PartyRole::Applicant.into(),
-            },
-            pb::Party {
-                name: RESPONDENT_NAME.into(),
-                phone: RESPONDENT_PHONE.into(),
-                role: pb::PartyRole::Respondent.into(),
-            },
+            party(APPLICANT_NAME, applicant_phone, pb::PartyRole::Applicant),
+            party(RESPONDENT_NAME, RESPONDENT_PHONE, pb::PartyRole::Respondent),
         ],
-        origin: pb::CaseOrigin::App.into(),
-        assessment: Some(pb::Assessment { amount_in_dispute_yuan: 2_000, party_count: 2, ..Default::default() }),
-        site_id: station.into(),
+        ..new_case(station, pb::CaseOrigin::App, applicant_phone, ordinary())
     }
-}
-
-/// A staff account of `role` at `site`; returns (login, account id).
-async fn staff_account(app: &TestApp, admin: &str, role: identity::Role, site: &str) -> (String, String) {
-    let login = format!("staff.{}", uuid::Uuid::new_v4().simple());
-    let request = identity::CreateStaffAccountRequest {
-        request_id: new_request_id(),
-        login: login.clone(),
-        password: PASSWORD.into(),
-        role: role.into(),
-        site_id: site.into(),
-        display_name: login.clone(),
-    };
-    let account = app.identity().await.create_staff_account(authed(request, admin)).await.expect("creates");
-    (login, account.into_inner().id)
 }
 
 /// A mediator at `station` working weekdays 09:00-17:00 and a mediation room there; returns
 /// (mediator id, room id).
 async fn mediator_and_room(app: &TestApp, admin: &str, station: &str) -> (String, String) {
-    let (_, account_id) = staff_account(app, admin, identity::Role::Mediator, station).await;
+    let in_person = [directory::MediationMode::InPerson];
     let profile = directory::Mediator {
-        display_name: "调解员甲".into(),
-        kind: directory::MediatorKind::StationMediator.into(),
-        level: 2,
         specialty_codes: vec!["neighbour".into()],
-        languages: vec!["zh".into()],
-        modes: vec![directory::MediationMode::InPerson.into()],
-        home_site_id: station.into(),
-        account_id,
-        ..Default::default()
+        bio: String::new(),
+        ..mediator_profile("调解员甲", directory::MediatorKind::StationMediator, station, &in_person)
     };
-    let request = directory::CreateMediatorRequest { request_id: new_request_id(), mediator: Some(profile) };
-    let mediator = app.directory().await.create_mediator(authed(request, admin)).await.unwrap().into_inner().id;
-    let hour = |hours| TimeOfDay { hours, minutes: 0, seconds: 0, nanos: 0 };
-    let rules = [DayOfWeek::Monday, DayOfWeek::Tuesday, DayOfWeek::Wednesday, DayOfWeek::Thursday, DayOfWeek::Friday]
-        .into_iter()
-        .map(|day| pb::WeeklyRule { day_of_week: day.into(), start: Some(hour(9)), end: Some(hour(17)) })
-        .collect();
-    let hours = pb::SetWorkingHoursRequest {
-        mediator_id: mediator.clone(),
-        site_id: station.into(),
-        rules,
-        effective_from: None,
-        effective_to: None,
-    };
-    app.appointments().await.set_working_hours(authed(hours, admin)).await.expect("sets the hours");
-    let room = directory::Room {
-        site_id: station.into(),
-        name: "调解室".into(),
-        kind: directory::RoomKind::Mediation.into(),
-        capacity: 6,
-        ..Default::default()
-    };
-    let request = directory::CreateRoomRequest { request_id: new_request_id(), room: Some(room) };
-    let room = app.directory().await.create_room(authed(request, admin)).await.unwrap().into_inner().id;
+    let mediator = mediator_with_account(app, admin, profile).await.id;
+    set_working_hours(app, admin, &mediator, station, weekly_rules(&WEEKDAYS, 9, 17)).await;
+    let room = mediation_room(app, admin, station).await;
     (mediator, room)
 }
 
@@ -305,7 +217,7 @@ async fn personal_data_is_sealed_in_the_database_and_masked_in_the_log(backend: 
         reason: dispatch::VisitReason::Privacy.into(),
         ..Default::default()
     };
-    let mut visits = DispatchServiceClient::new(app.channel().await);
+    let mut visits = app.dispatch().await;
     let visit = visits.request_home_visit(authed(visit, &token)).await.expect("requests a visit").into_inner();
     let booking = pb::BookAppointmentRequest {
         request_id: new_request_id(),

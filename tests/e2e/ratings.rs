@@ -10,17 +10,13 @@
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use chrono::{DateTime, Datelike, DurationRound, FixedOffset, TimeDelta, Utc};
+use chrono::{DateTime, Datelike, DurationRound, TimeDelta, Utc};
 use mediation_api::appointments::v1 as appointments;
 use mediation_api::directory::v1 as directory;
 use mediation_api::directory::v1::MediationMode;
-use mediation_api::google::r#type::{DayOfWeek, TimeOfDay};
 use mediation_api::identity::v1 as identity;
 use mediation_api::ratings::v1 as pb;
-use mediation_api::ratings::v1::rating_service_client::RatingServiceClient;
 use mediation_api::status::reason;
-use prost_types::Timestamp;
-use tonic::transport::Channel;
 use tonic::{Code, Status};
 
 use crate::common::*;
@@ -41,25 +37,8 @@ both_backends!(
     the_prior_and_the_edit_window_follow_the_settings,
 );
 
-/// The respondent's phone on every case made here.
-const RESPONDENT_PHONE: &str = "13800000001";
-
 // ---------------------------------------------------------------------------------------------
 // Time
-
-/// Asia/Shanghai has had no daylight saving since 1991: a fixed UTC+8.
-fn shanghai() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).unwrap()
-}
-
-fn ts(t: DateTime<Utc>) -> Timestamp {
-    Timestamp { seconds: t.timestamp(), nanos: 0 }
-}
-
-fn instant(t: &Option<Timestamp>) -> DateTime<Utc> {
-    let t = t.as_ref().expect("a timestamp");
-    DateTime::from_timestamp(t.seconds, t.nanos as u32).unwrap()
-}
 
 /// The month of `t` in Asia/Shanghai.
 fn month_of(t: DateTime<Utc>) -> pb::Period {
@@ -79,12 +58,6 @@ fn same_period(a: &pb::Period, b: &pb::Period) -> bool {
 
 // ---------------------------------------------------------------------------------------------
 // The world
-
-/// A mediator profile and the login of its MEDIATOR account.
-struct Staffed {
-    id: String,
-    login: String,
-}
 
 /// A centre admin, a centre with two stations, a MEDIATION room (capacity 6) at station 1, and
 /// at station 1 two station mediators, a think-tank expert and a partner mediator, each level 2
@@ -122,22 +95,10 @@ async fn spawn(backend: Backend) -> TestApp {
 async fn world(app: &TestApp) -> World {
     let admin = app.centre_admin().await.access_token;
     let (_, [station, other_station], _) = app.district(&admin).await;
-    let room = room(app, &admin, &station).await;
-    let mut people = Vec::new();
-    for (kind, name) in [
-        (directory::MediatorKind::StationMediator, "王建国"),
-        (directory::MediatorKind::StationMediator, "李秀英"),
-        (directory::MediatorKind::ThinkTankExpert, "张教授"),
-        (directory::MediatorKind::PartnerMediator, "陈法官"),
-    ] {
-        let m = mediator(app, &admin, &station, kind, name).await;
-        round_the_clock(app, &admin, &m.id, &station).await;
-        people.push(m);
-    }
-    let mut people = people.into_iter();
-    let mut next = || people.next().unwrap();
-    let station_mediators = [next(), next()];
-    let (expert, partner) = (next(), next());
+    let room = mediation_room(app, &admin, &station).await;
+    // Every day of the week, 00:00-24:00 in the site's time zone.
+    let [first, second, expert, partner] = station_team(app, &admin, &station, weekly_rules(&EVERY_DAY, 0, 24)).await;
+    let station_mediators = [first, second];
     // At least half an hour ahead, on the hour.
     let first_slot = (Utc::now() + TimeDelta::minutes(90)).duration_trunc(TimeDelta::hours(1)).unwrap();
     World {
@@ -153,115 +114,9 @@ async fn world(app: &TestApp) -> World {
     }
 }
 
-/// A MEDIATION room for six at `site`; returns its id.
-async fn room(app: &TestApp, admin: &str, site: &str) -> String {
-    let room = directory::Room {
-        site_id: site.into(),
-        name: "调解室".into(),
-        kind: directory::RoomKind::Mediation.into(),
-        capacity: 6,
-        ..Default::default()
-    };
-    let request = directory::CreateRoomRequest { request_id: new_request_id(), room: Some(room) };
-    app.directory().await.create_room(authed(request, admin)).await.expect("creates the room").into_inner().id
-}
-
-/// A staff account of `role` at `site`, made by `admin`; returns its login.
-async fn staff_account(app: &TestApp, admin: &str, role: identity::Role, site: &str) -> (String, String) {
-    let login = format!("staff.{}", uuid::Uuid::new_v4().simple());
-    let request = identity::CreateStaffAccountRequest {
-        request_id: new_request_id(),
-        login: login.clone(),
-        password: PASSWORD.into(),
-        role: role.into(),
-        site_id: site.into(),
-        display_name: login.clone(),
-    };
-    let account = app.identity().await.create_staff_account(authed(request, admin)).await.expect("creates the account");
-    (login, account.into_inner().id)
-}
-
-/// A logged-in staff member of `role` at `site`; returns the access token.
-async fn staff(app: &TestApp, admin: &str, role: identity::Role, site: &str) -> String {
-    let (login, _) = staff_account(app, admin, role, site).await;
-    app.login(&login, PASSWORD).await.access_token
-}
-
-/// A level-2 mediator profile of `kind` at `home` linked to a fresh MEDIATOR account.
-async fn mediator(app: &TestApp, admin: &str, home: &str, kind: directory::MediatorKind, name: &str) -> Staffed {
-    let (login, account_id) = staff_account(app, admin, identity::Role::Mediator, home).await;
-    let profile = directory::Mediator {
-        display_name: name.into(),
-        kind: kind.into(),
-        level: 2,
-        specialty_codes: vec!["neighbour".into(), "family_marriage".into()],
-        languages: vec!["zh".into()],
-        modes: vec![MediationMode::InPerson.into(), MediationMode::Video.into()],
-        home_site_id: home.into(),
-        account_id,
-        bio: format!("{name}，调解多年。"),
-        ..Default::default()
-    };
-    let request = directory::CreateMediatorRequest { request_id: new_request_id(), mediator: Some(profile) };
-    let id = app
-        .directory()
-        .await
-        .create_mediator(authed(request, admin))
-        .await
-        .expect("creates the mediator")
-        .into_inner()
-        .id;
-    Staffed { id, login }
-}
-
-fn time_of_day(hours: i32) -> TimeOfDay {
-    TimeOfDay { hours, minutes: 0, seconds: 0, nanos: 0 }
-}
-
-/// Every day of the week, 00:00-24:00 in the site's time zone.
-async fn round_the_clock(app: &TestApp, admin: &str, mediator_id: &str, site: &str) {
-    let days = [
-        DayOfWeek::Monday,
-        DayOfWeek::Tuesday,
-        DayOfWeek::Wednesday,
-        DayOfWeek::Thursday,
-        DayOfWeek::Friday,
-        DayOfWeek::Saturday,
-        DayOfWeek::Sunday,
-    ];
-    let rules = days
-        .into_iter()
-        .map(|day| appointments::WeeklyRule {
-            day_of_week: day.into(),
-            start: Some(time_of_day(0)),
-            end: Some(time_of_day(24)),
-        })
-        .collect();
-    let request = appointments::SetWorkingHoursRequest {
-        mediator_id: mediator_id.into(),
-        site_id: site.into(),
-        rules,
-        effective_from: None,
-        effective_to: None,
-    };
-    let hours = app.appointments().await.set_working_hours(authed(request, admin)).await.expect("sets the hours");
-    assert_eq!(hours.into_inner().rules.len(), 7);
-}
-
 /// Registers and verifies a resident named `name`; returns their access token.
 async fn resident_named(app: &TestApp, mainland_phone: &str, name: &str) -> String {
-    let mut client = app.identity().await;
-    client
-        .register_resident(identity::RegisterResidentRequest {
-            phone: mainland_phone.into(),
-            password: PASSWORD.into(),
-            display_name: name.into(),
-        })
-        .await
-        .expect("registers");
-    let code = app.last_code(&format!("+86{mainland_phone}"));
-    client.verify_phone(identity::VerifyPhoneRequest { phone: mainland_phone.into(), code }).await.expect("verifies");
-    app.login(mainland_phone, PASSWORD).await.access_token
+    app.resident_named(mainland_phone, name).await.access_token
 }
 
 /// A resident named 王芳; returns the access token.
@@ -271,10 +126,6 @@ async fn resident(app: &TestApp, mainland_phone: &str) -> String {
 
 // ---------------------------------------------------------------------------------------------
 // Cases and sessions
-
-fn ordinary() -> appointments::Assessment {
-    appointments::Assessment { amount_in_dispute_yuan: 2_000, party_count: 2, ..Default::default() }
-}
 
 /// A MAJOR case: a joint session of two or more.
 fn major() -> appointments::Assessment {
@@ -290,27 +141,8 @@ async fn case(
     applicant_phone: &str,
     assessment: appointments::Assessment,
 ) -> appointments::Case {
-    let request = appointments::CreateCaseRequest {
-        request_id: new_request_id(),
-        category: "neighbour".into(),
-        summary: "楼上漏水，协商未果。".into(),
-        parties: vec![
-            appointments::Party {
-                name: "王芳".into(),
-                phone: applicant_phone.into(),
-                role: appointments::PartyRole::Applicant.into(),
-            },
-            appointments::Party {
-                name: "赵强".into(),
-                phone: RESPONDENT_PHONE.into(),
-                role: appointments::PartyRole::Respondent.into(),
-            },
-        ],
-        origin: appointments::CaseOrigin::App.into(),
-        assessment: Some(assessment),
-        site_id: w.station.clone(),
-    };
-    app.appointments().await.create_case(authed(request, resident)).await.expect("creates the case").into_inner()
+    let request = new_case(&w.station, appointments::CaseOrigin::App, applicant_phone, assessment);
+    create_case(app, resident, request).await
 }
 
 /// The admin books `mediators` in the room for the next free hour.
@@ -369,10 +201,6 @@ async fn session(
 // ---------------------------------------------------------------------------------------------
 // Ratings
 
-async fn ratings(app: &TestApp) -> RatingServiceClient<Channel> {
-    RatingServiceClient::new(app.channel().await)
-}
-
 /// `overall`, with fairness 4, professionalism 5 and timeliness 3.
 fn scores(overall: i32) -> pb::Scores {
     pb::Scores { overall, fairness: 4, professionalism: 5, timeliness: 3 }
@@ -389,18 +217,18 @@ fn rating(appointment_id: &str, overall: i32, comment: &str) -> pb::SubmitRating
 }
 
 async fn submit(app: &TestApp, token: &str, request: pb::SubmitRatingRequest) -> Result<pb::Rating, Status> {
-    ratings(app).await.submit_rating(authed(request, token)).await.map(|r| r.into_inner())
+    app.ratings().await.submit_rating(authed(request, token)).await.map(|r| r.into_inner())
 }
 
 /// The public summary (no token).
 async fn summary(app: &TestApp, mediator_id: &str) -> pb::MediatorSummary {
     let request = pb::GetMediatorSummaryRequest { mediator_id: mediator_id.into() };
-    ratings(app).await.get_mediator_summary(request).await.expect("reads the summary").into_inner()
+    app.ratings().await.get_mediator_summary(request).await.expect("reads the summary").into_inner()
 }
 
 /// Every rating of the mediator `token` may see (none: the public list), page by page.
 async fn list(app: &TestApp, mediator_id: &str, token: Option<&str>) -> Vec<pb::Rating> {
-    let mut client = ratings(app).await;
+    let mut client = app.ratings().await;
     let mut request =
         pb::ListRatingsRequest { mediator_id: mediator_id.into(), page_size: 0, page_token: String::new() };
     let mut out = Vec::new();
@@ -457,7 +285,7 @@ async fn only_a_party_to_a_completed_session_rates_it_and_only_once(backend: Bac
     let mediator = &w.station_mediators[0].id;
     let case = case(&app, &w, &resident, "13800000301", ordinary()).await;
     let appointment = book(&app, &w, &case.id, &[mediator]).await;
-    let mut client = ratings(&app).await;
+    let mut client = app.ratings().await;
 
     // Booked, then checked in: not yet.
     let early = submit(&app, &resident, rating(&appointment.id, 5, "")).await;
@@ -626,7 +454,7 @@ async fn one_five_star_rating_is_shrunk_toward_the_prior_and_comments_are_masked
     let masked: Vec<(&str, &str)> = listed.iter().map(|r| (r.comment.as_str(), r.rater_masked.as_str())).collect();
     assert_eq!(masked, [("没解决问题。", "李*"), ("调解员很耐心。", "王*")]);
     assert!(instant(&listed[0].created_at) >= instant(&listed[1].created_at));
-    let mut client = ratings(&app).await;
+    let mut client = app.ratings().await;
     let request = pb::ListRatingsRequest { mediator_id: mediator.clone(), page_size: 1, page_token: String::new() };
     let page = client.list_ratings(request.clone()).await.expect("lists").into_inner();
     assert_eq!(page.ratings.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), [two.id.as_str()]);
@@ -654,7 +482,7 @@ async fn admins_hide_a_rating_with_a_reason_and_it_leaves_the_summary_and_public
     let appointment = session(&app, &w, &resident, "13800000331", mediator, appointments::OutcomeResult::Settled).await;
     let rated = submit(&app, &resident, rating(&appointment.id, 5, "留个电话：13812345678")).await.expect("rates");
     assert_eq!(summary(&app, mediator).await.count, 1);
-    let mut client = ratings(&app).await;
+    let mut client = app.ratings().await;
     let hide = |token: &str, reason_text: &str| {
         authed(pb::HideRatingRequest { rating_id: rated.id.clone(), reason: reason_text.into() }, token)
     };
@@ -717,7 +545,7 @@ async fn authors_update_their_ratings_and_the_summary_follows(backend: Backend) 
     let stranger = resident_named(&app, "13800000342", "孙悟空").await;
     let appointment = session(&app, &w, &author, "13800000341", mediator, appointments::OutcomeResult::Settled).await;
     let rated = submit(&app, &author, rating(&appointment.id, 5, "很好")).await.expect("rates");
-    let mut client = ratings(&app).await;
+    let mut client = app.ratings().await;
     let update = |overall: i32, comment: &str| pb::UpdateRatingRequest {
         rating_id: rated.id.clone(),
         scores: Some(scores(overall)),
@@ -940,7 +768,7 @@ async fn assessment(
     period: pb::Period,
 ) -> Result<pb::Assessment, Status> {
     let request = pb::GetAssessmentRequest { mediator_id: mediator_id.into(), period: Some(period) };
-    ratings(app).await.get_assessment(authed(request, token)).await.map(|r| r.into_inner())
+    app.ratings().await.get_assessment(authed(request, token)).await.map(|r| r.into_inner())
 }
 
 #[track_caller]
@@ -1007,7 +835,7 @@ async fn a_months_assessment_has_explained_pay_lines_readable_by_the_mediator_an
     assert_forbidden(assessment(&app, &other_admin, &m.id, period).await);
     assert_forbidden(assessment(&app, &resident, &m.id, period).await);
     let request = pb::GetAssessmentRequest { mediator_id: m.id.clone(), period: Some(period) };
-    let anonymous = ratings(&app).await.get_assessment(request).await;
+    let anonymous = app.ratings().await.get_assessment(request).await;
     assert_status(anonymous, Code::Unauthenticated, reason::TOKEN_INVALID);
     // The colleague reads their own: nothing held.
     let theirs = assessment(&app, &colleague, &w.station_mediators[1].id, period).await.expect("reads their own");
@@ -1080,7 +908,7 @@ async fn quarters_site_lists_and_the_payroll_export(backend: Backend) {
     assert_eq!((inputs.sessions_held, inputs.settled, inputs.no_shows), (1, 1, missed_in(&quarter)), "{inputs:?}");
 
     // The station's list: every active mediator at home there, in pages.
-    let mut client = ratings(&app).await;
+    let mut client = app.ratings().await;
     let list_request = pb::ListAssessmentsRequest {
         site_id: w.station.clone(),
         period: Some(month),
@@ -1201,7 +1029,7 @@ async fn concurrent_ratings_are_all_counted_and_duplicates_refused(backend: Back
 
     // Every party rates twice at once: overall 1, 2, 3, 4, 5, 5.
     let overall = |i: usize| (i as i32 + 1).min(5);
-    let client = ratings(&app).await;
+    let client = app.ratings().await;
     let mut calls = Vec::new();
     for (i, token) in tokens.iter().enumerate() {
         for _ in 0..2 {
@@ -1252,7 +1080,7 @@ async fn the_prior_and_the_edit_window_follow_the_settings(backend: Backend) {
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     let update =
         pb::UpdateRatingRequest { rating_id: rated.id.clone(), scores: Some(scores(1)), comment: "改".into() };
-    let closed = ratings(&app).await.update_rating(authed(update, &resident)).await;
+    let closed = app.ratings().await.update_rating(authed(update, &resident)).await;
     assert_status(closed, Code::FailedPrecondition, "RATING_EDIT_WINDOW_CLOSED");
     assert_summary(&summary(&app, mediator).await, 1, 5.0, 11.0 / 3.0, [0, 0, 0, 0, 1]);
     assert_eq!(list(&app, mediator, None).await[0].scores, Some(scores(5)));

@@ -6,14 +6,11 @@
 
 use std::time::Duration;
 
-use chrono::{FixedOffset, TimeZone, Utc};
-use mediation_api::appointments::v1 as appointments;
 use mediation_api::dispatch::v1 as pb;
 use mediation_api::dispatch::v1::dispatch_service_client::DispatchServiceClient;
 use mediation_api::identity::v1 as identity;
 use mediation_api::identity::v1::identity_service_client::IdentityServiceClient;
 use mediation_api::status::reason;
-use prost_types::Timestamp;
 use tonic::Code;
 use tonic::transport::Channel;
 use tonic_health::pb::HealthCheckRequest;
@@ -21,7 +18,6 @@ use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
 use crate::common::*;
-use crate::metrics::{sample, scrape};
 
 both_backends!(a_front_gateway_forwards_dispatch_to_its_upstream);
 
@@ -50,52 +46,8 @@ async fn resident_case(app: &TestApp, phone: &str) -> (String, String) {
     let admin = app.centre_admin().await.access_token;
     let (_, [station, _], _) = app.district(&admin).await;
     let token = app.resident(phone).await.access_token;
-    let request = appointments::CreateCaseRequest {
-        request_id: new_request_id(),
-        category: "neighbour".into(),
-        summary: "楼上漏水，不便到所。".into(),
-        parties: vec![
-            appointments::Party {
-                name: "王芳".into(),
-                phone: phone.into(),
-                role: appointments::PartyRole::Applicant.into(),
-            },
-            appointments::Party {
-                name: "赵强".into(),
-                phone: "13800000001".into(),
-                role: appointments::PartyRole::Respondent.into(),
-            },
-        ],
-        origin: appointments::CaseOrigin::App.into(),
-        assessment: Some(appointments::Assessment {
-            amount_in_dispute_yuan: 1000,
-            party_count: 2,
-            ..Default::default()
-        }),
-        site_id: station,
-    };
-    let case = app.appointments().await.create_case(authed(request, &token)).await.expect("creates").into_inner();
+    let case = create_case(app, &token, home_visit_case(&station, phone)).await;
     (token, case.id)
-}
-
-fn visit_request(case_id: &str) -> pb::RequestHomeVisitRequest {
-    let shanghai = FixedOffset::east_opt(8 * 3600).unwrap();
-    let day = Utc::now().with_timezone(&shanghai).date_naive() + chrono::Duration::days(3);
-    let at = |hour| {
-        let t = shanghai.from_local_datetime(&day.and_hms_opt(hour, 0, 0).unwrap()).unwrap();
-        Timestamp { seconds: t.timestamp(), nanos: 0 }
-    };
-    pb::RequestHomeVisitRequest {
-        request_id: new_request_id(),
-        case_id: case_id.into(),
-        address: "宁波市鄞州区中河街道某小区1幢101室".into(),
-        location: Some(mediation_api::google::r#type::LatLng { latitude: 29.85, longitude: 121.56 }),
-        window_start: Some(at(9)),
-        window_end: Some(at(12)),
-        duration: Some(prost_types::Duration { seconds: 45 * 60, nanos: 0 }),
-        reason: pb::VisitReason::Privacy.into(),
-        ..Default::default()
-    }
 }
 
 async fn a_front_gateway_forwards_dispatch_to_its_upstream(backend: Backend) {
@@ -125,7 +77,7 @@ async fn a_front_gateway_forwards_dispatch_to_its_upstream(backend: Backend) {
 
     // Unary, with the caller's token passed on: the upstream knows the resident.
     let visit = dispatch
-        .request_home_visit(authed(visit_request(&case_id), &resident))
+        .request_home_visit(authed(home_visit(&case_id, days_ahead(3), 9, 12), &resident))
         .await
         .expect("the visit is requested through the front")
         .into_inner();
@@ -168,14 +120,7 @@ async fn a_front_gateway_forwards_dispatch_to_its_upstream(backend: Backend) {
 
     // The upstream did the work.
     let (_, text) = scrape(upstream.metrics_addr.unwrap(), "/metrics").await;
-    let handled = |method: &str, code: &str| {
-        sample(
-            &text,
-            &format!(
-                "grpc_server_handled_total{{grpc_code=\"{code}\",grpc_method=\"{method}\",grpc_service=\"{DISPATCH}\"}}"
-            ),
-        )
-    };
+    let handled = |method: &str, code: &str| handled_total(&text, DISPATCH, method, code);
     assert_eq!(handled("RequestHomeVisit", "OK"), Some(1.0), "{text}");
     assert_eq!(handled("WatchVisit", "OK"), Some(1.0), "{text}");
     assert_eq!(handled("GetHomeVisit", "NOT_FOUND"), Some(2.0), "{text}");

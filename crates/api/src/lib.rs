@@ -1,10 +1,22 @@
-//! The public gRPC contract: code generated from `proto/`, the encoded file descriptor set for
-//! server reflection, and the builders every service uses to turn its errors into a
-//! `tonic::Status` with rich details. Nothing here knows about storage or business rules.
+//! The public gRPC contract and its edge: code generated from `proto/`, the encoded file
+//! descriptor set for server reflection, and what every service face shares to cross between
+//! the wire and plain Rust: the [`Fault`]s every service can fail with and their one mapping to
+//! `tonic::Status` (`status`), [`Violations`] that name each bad field, the conversions of
+//! timestamps, dates, masks and texts (`convert`), paging, the verified caller, and idempotent
+//! replay of recorded responses. Nothing here holds business rules; service and domain code use
+//! only its plain types (`Fault`, `Violations`), never the transport ones.
 
+pub mod caller;
+pub mod convert;
+pub mod fault;
+pub mod idempotent;
 pub mod paging;
 pub mod status;
+pub mod violations;
 
+pub use caller::caller;
+pub use fault::Fault;
+pub use violations::Violations;
 /// Every file of the API (and its imports), encoded, for tonic-reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/mediation_descriptor.bin"));
 

@@ -8,6 +8,8 @@ use std::time::Duration;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, FieldViolation, StatusExt};
 
+use crate::violations::Violations;
+
 /// The `ErrorInfo.domain` of every error this API produces.
 pub const ERROR_DOMAIN: &str = "mediation.yinzhou";
 
@@ -56,56 +58,27 @@ pub fn internal() -> Status {
     with_reason(Code::Internal, reason::INTERNAL, "internal error")
 }
 
-/// The longest field-violation description kept.
-const MAX_DESCRIPTION_CHARS: usize = 200;
-
-/// Field violations collected while parsing a request; `into_result` turns a non-empty list into
 /// INVALID_ARGUMENT with reason VALIDATION, naming every offending field.
-#[derive(Debug, Default)]
-pub struct Violations(Vec<FieldViolation>);
-
-impl Violations {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Records a violation. Descriptions often quote the offending value; they are cut short so
-    /// that a hostile value cannot swell the status past what an HTTP/2 header may carry.
-    pub fn add(&mut self, field: impl Into<String>, description: impl Into<String>) {
-        let description: String = description.into();
-        let description = if description.chars().count() > MAX_DESCRIPTION_CHARS {
-            format!("{}…", description.chars().take(MAX_DESCRIPTION_CHARS).collect::<String>())
-        } else {
-            description
-        };
-        self.0.push(FieldViolation::new(field, description));
-    }
-
-    /// Records the error of `result` against `field` and returns its value, if any.
-    pub fn check<T, E: std::fmt::Display>(&mut self, field: &str, result: Result<T, E>) -> Option<T> {
-        match result {
-            Ok(value) => Some(value),
-            Err(err) => {
-                self.add(field, err.to_string());
-                None
-            }
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    pub fn into_status(self) -> Status {
-        let message = self.0.iter().map(|v| format!("{}: {}", v.field, v.description)).collect::<Vec<_>>().join("; ");
+impl From<Violations> for Status {
+    fn from(violations: Violations) -> Self {
+        let message = violations.to_string();
         let mut details =
             ErrorDetails::with_error_info(reason::VALIDATION, ERROR_DOMAIN, HashMap::<String, String>::new());
-        details.set_bad_request(self.0);
+        details.set_bad_request(
+            violations.iter().map(|v| FieldViolation::new(&v.field, &v.description)).collect::<Vec<_>>(),
+        );
         Status::with_error_details(Code::InvalidArgument, message, details)
     }
+}
 
+impl Violations {
+    pub fn into_status(self) -> Status {
+        self.into()
+    }
+
+    /// `Ok` when nothing was violated, else INVALID_ARGUMENT naming every field.
     pub fn into_result(self) -> Result<(), Status> {
-        if self.is_empty() { Ok(()) } else { Err(self.into_status()) }
+        if self.is_empty() { Ok(()) } else { Err(self.into()) }
     }
 
     /// The parsed request when nothing was violated. `parsed` builds it from the fields'
@@ -113,32 +86,6 @@ impl Violations {
     pub fn finish<T>(self, parsed: impl FnOnce() -> Option<T>) -> Result<T, Status> {
         self.into_result()?;
         Ok(parsed().expect("every field parsed when there are no violations"))
-    }
-
-    /// A required id: trimmed, 1 to 64 characters.
-    pub fn id(&mut self, field: &str, value: &str) -> Option<String> {
-        let value = value.trim();
-        if value.is_empty() || value.len() > 64 || value.chars().any(char::is_control) {
-            self.add(field, "is required: 1 to 64 characters");
-            return None;
-        }
-        Some(value.to_owned())
-    }
-
-    /// An optional id: empty means none.
-    pub fn optional_id(&mut self, field: &str, value: &str) -> Option<Option<String>> {
-        if value.trim().is_empty() { Some(None) } else { self.id(field, value).map(Some) }
-    }
-
-    /// A `request_id`: a client-chosen UUID (AIP-155), normalised to lower-case hyphenated form.
-    pub fn request_id(&mut self, value: &str) -> Option<String> {
-        match uuid::Uuid::parse_str(value) {
-            Ok(id) => Some(id.hyphenated().to_string()),
-            Err(_) => {
-                self.add("request_id", "must be a UUID chosen by the client");
-                None
-            }
-        }
     }
 }
 
@@ -151,9 +98,7 @@ pub fn invalid_field_reason(field: &str, description: &str, code: Code, reason: 
 
 /// A single-field INVALID_ARGUMENT.
 pub fn invalid_field(field: &str, description: impl Into<String>) -> Status {
-    let mut violations = Violations::new();
-    violations.add(field, description);
-    violations.into_status()
+    Violations::one(field, description.into()).into()
 }
 
 #[cfg(test)]
@@ -165,7 +110,7 @@ mod tests {
         let mut v = Violations::new();
         v.add("phone", "not a phone number");
         v.add("password", "too short");
-        let status = v.into_status();
+        let status = Status::from(v);
         assert_eq!(status.code(), Code::InvalidArgument);
         let details = status.get_error_details();
         let fields: Vec<_> = details.bad_request().unwrap().field_violations.iter().map(|f| f.field.clone()).collect();
@@ -174,41 +119,20 @@ mod tests {
     }
 
     #[test]
-    fn ids_and_request_ids() {
+    fn a_flood_of_violations_makes_a_small_status() {
         let mut v = Violations::new();
-        assert_eq!(v.id("a", " x1 "), Some("x1".into()));
-        assert_eq!(v.optional_id("b", ""), Some(None));
-        assert_eq!(
-            v.request_id("8C8E5D0E-8A7C-4E8B-9B4C-1B2F0E9C1A11"),
-            Some("8c8e5d0e-8a7c-4e8b-9b4c-1b2f0e9c1a11".into())
-        );
-        assert!(v.is_empty());
-        assert_eq!(v.id("c", ""), None);
-        assert_eq!(v.id("d", &"x".repeat(65)), None);
-        assert_eq!(v.request_id("retry-1"), None);
-        let status = v.finish(|| Some(())).unwrap_err();
-        let fields: Vec<_> = status
-            .get_error_details()
-            .bad_request()
-            .unwrap()
-            .field_violations
-            .iter()
-            .map(|f| f.field.clone())
-            .collect();
-        assert_eq!(fields, ["c", "d", "request_id"]);
-    }
-
-    #[test]
-    fn long_descriptions_are_cut_short() {
-        let mut v = Violations::new();
-        v.add("language", format!("{:?} is not a language tag", "x".repeat(6000)));
-        let status = v.into_status();
-        assert!(status.message().len() < 400, "{}", status.message().len());
+        for i in 0..100_000 {
+            v.add(format!("rules[{i}].start"), "is required");
+        }
+        let status = Status::from(v);
+        assert!(status.message().len() < 2048);
+        assert!(status.details().len() < 4096, "{}", status.details().len());
     }
 
     #[test]
     fn empty_violations_pass() {
         assert!(Violations::new().into_result().is_ok());
+        assert_eq!(Violations::new().finish(|| Some(7)).unwrap(), 7);
     }
 
     #[test]

@@ -1,98 +1,29 @@
-use mediation_api::status::{self, reason};
-use tonic::{Code, Status};
+//! What an appointment call can fail with, as plain values: the failures every service shares
+//! ([`Fault`]) and the one that is this service's own. The gRPC face maps them to statuses
+//! (`rpc/error.rs`).
+
+use mediation_api::Fault;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Everything an appointment call can fail with; [`to_status`] turns them into gRPC statuses.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A request field failed validation; already a complete status.
-    #[error("invalid request: {}", .0.message())]
-    Invalid(Status),
-    /// Missing, or not for this caller to know of.
-    #[error("no {0} with that id")]
-    NotFound(&'static str),
-    #[error("{0}")]
-    Forbidden(&'static str),
+    #[error(transparent)]
+    Fault(#[from] Fault),
+    /// Another booking holds one of the session's mediators or its room for an overlapping time.
     #[error("that time was taken by another booking; search again")]
     SlotTaken,
-    /// The state does not allow it; `reason` names the state (`APPOINTMENT_COMPLETED`).
-    #[error("{message}")]
-    State { reason: String, message: String },
-    #[error(transparent)]
-    Store(#[from] mediation_store::Error),
 }
 
+impl From<mediation_store::Error> for Error {
+    fn from(err: mediation_store::Error) -> Self {
+        Error::Fault(Fault::Store(err))
+    }
+}
+
+/// A query error; the database refusing a second hold on a resource is [`Error::SlotTaken`].
 impl From<diesel::result::Error> for Error {
     fn from(err: diesel::result::Error) -> Self {
-        if crate::repo::is_overlap(&err) { Error::SlotTaken } else { Error::Store(err.into()) }
-    }
-}
-
-impl From<Error> for Status {
-    fn from(err: Error) -> Self {
-        to_status(err)
-    }
-}
-
-/// INVALID_ARGUMENT naming `field`.
-pub fn invalid(field: &str, description: impl std::fmt::Display) -> Error {
-    Error::Invalid(status::invalid_field(field, description.to_string()))
-}
-
-pub fn state(reason: impl Into<String>, message: impl Into<String>) -> Error {
-    Error::State { reason: reason.into(), message: message.into() }
-}
-
-pub fn to_status(err: Error) -> Status {
-    let message = err.to_string();
-    match err {
-        Error::Invalid(status) => status,
-        Error::NotFound(_) => status::with_reason(Code::NotFound, reason::NOT_FOUND, message),
-        Error::Forbidden(_) => status::with_reason(Code::PermissionDenied, reason::FORBIDDEN, message),
-        Error::SlotTaken => status::with_reason(Code::Aborted, reason::SLOT_TAKEN, message),
-        Error::State { reason, .. } => status::with_reason(Code::FailedPrecondition, &reason, message),
-        Error::Store(mediation_store::Error::IdempotencyKeyReused) => {
-            status::invalid_field_reason("request_id", &message, Code::InvalidArgument, reason::IDEMPOTENCY_KEY_REUSED)
-        }
-        Error::Store(mediation_store::Error::Checkout(_)) => {
-            tracing::error!(error = %message, "database busy");
-            status::with_reason(Code::Unavailable, reason::UNAVAILABLE, "the database is busy; retry")
-        }
-        Error::Store(_) => {
-            tracing::error!(error = %message, "appointment call failed");
-            status::internal()
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use tonic_types::StatusExt;
-
-    use super::*;
-
-    #[test]
-    fn codes_and_reasons() {
-        let cases: Vec<(Error, Code, &str)> = vec![
-            (invalid("duration", "bad"), Code::InvalidArgument, reason::VALIDATION),
-            (Error::NotFound("case"), Code::NotFound, reason::NOT_FOUND),
-            (Error::Forbidden("no"), Code::PermissionDenied, reason::FORBIDDEN),
-            (Error::SlotTaken, Code::Aborted, reason::SLOT_TAKEN),
-            (state("APPOINTMENT_COMPLETED", "done"), Code::FailedPrecondition, "APPOINTMENT_COMPLETED"),
-            (
-                Error::Store(mediation_store::Error::IdempotencyKeyReused),
-                Code::InvalidArgument,
-                reason::IDEMPOTENCY_KEY_REUSED,
-            ),
-            (Error::Store(mediation_store::Error::Migration("secret".into())), Code::Internal, reason::INTERNAL),
-        ];
-        for (err, code, expected) in cases {
-            let label = format!("{err:?}");
-            let status = to_status(err);
-            assert_eq!(status.code(), code, "{label}");
-            assert_eq!(status.get_error_details().error_info().unwrap().reason, expected, "{label}");
-            assert!(!status.message().contains("secret"));
-        }
+        if crate::repo::is_overlap(&err) { Error::SlotTaken } else { Error::Fault(err.into()) }
     }
 }

@@ -7,6 +7,14 @@
 //! tables; it reads sites, rooms and mediators through the directory crate and accounts through
 //! the identity crate.
 //!
+//! It is built in layers, each depending only on those below it: `rpc/` is the gRPC face (one
+//! file per resource parses requests into plain values, naming every bad field, and encodes
+//! answers; `rpc/error.rs` maps errors to statuses); `service/` runs each flow in the caller's
+//! transaction; `domain/` holds the rules as pure functions over plain types (grading, hours,
+//! slots, lifecycle, access) with kinds and states as enums; `repo/` holds the SQL, one file per
+//! table group. Only `rpc/` knows tonic or prost: below it, failures are [`Error`]s carrying a
+//! shared [`mediation_api::Fault`] or this service's own `SlotTaken`.
+//!
 //! **Invariant**: a mediator or room is never held twice for overlapping time; the database
 //! refuses it (`resource_holds_no_overlap`), the checks here only answer sooner.
 
@@ -18,7 +26,7 @@ pub mod repo;
 mod rpc;
 pub mod service;
 
-pub use error::{Error, Result, to_status};
+pub use error::{Error, Result};
 pub use policy::POLICY;
-pub use rpc::Appointments;
+pub use rpc::{Appointments, to_status};
 pub use service::AppointmentSettings;

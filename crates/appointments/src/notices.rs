@@ -14,15 +14,10 @@ use chrono_tz::Tz;
 use mediation_notify::{Notification, Notifier};
 use mediation_store::{Db, DbConnection};
 
-use crate::domain::{Appointment, Case, PartyRole};
+use crate::domain::{Appointment, Case, NoticeKind, PartyRole};
 use crate::error::Result;
 use crate::repo::{self, OutboxMessage};
 use crate::service::AppointmentSettings;
-
-pub const BOOKED: &str = "APPOINTMENT_BOOKED";
-pub const RESCHEDULED: &str = "APPOINTMENT_RESCHEDULED";
-pub const CANCELLED: &str = "APPOINTMENT_CANCELLED";
-pub const REMINDER: &str = "APPOINTMENT_REMINDER";
 
 /// The applicant's phone: their account's, or the APPLICANT party's for walk-ins.
 fn recipient(conn: &mut DbConnection, case: &Case) -> Result<Option<String>> {
@@ -46,7 +41,7 @@ fn local_time(conn: &mut DbConnection, a: &Appointment) -> Result<String> {
 
 fn enqueue(
     conn: &mut DbConnection,
-    kind: &str,
+    kind: NoticeKind,
     to: &str,
     body: String,
     a: &Appointment,
@@ -55,7 +50,7 @@ fn enqueue(
 ) -> Result<()> {
     let message = OutboxMessage {
         id: uuid::Uuid::now_v7().to_string(),
-        kind: kind.to_owned(),
+        kind,
         recipient: to.to_owned(),
         body,
         appointment_id: Some(a.id.clone()),
@@ -78,7 +73,7 @@ fn reminder(
     let at = (a.span.start - settings.reminder_lead).max(now);
     enqueue(
         conn,
-        REMINDER,
+        NoticeKind::Reminder,
         to,
         format!("【鄞州调解】提醒：您的调解将于 {when} 开始。Reminder: your session starts {when}."),
         a,
@@ -100,7 +95,7 @@ pub fn booked(
     if !a.join_url.is_empty() {
         body.push_str(&format!(" {}", a.join_url));
     }
-    enqueue(conn, BOOKED, &to, body, a, now, now)?;
+    enqueue(conn, NoticeKind::Booked, &to, body, a, now, now)?;
     reminder(conn, settings, &to, a, &when, now)
 }
 
@@ -111,10 +106,18 @@ pub fn rescheduled(
     a: &Appointment,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    repo::withdraw(conn, &a.id, REMINDER, now)?;
+    repo::withdraw(conn, &a.id, NoticeKind::Reminder, now)?;
     let Some(to) = recipient(conn, case)? else { return Ok(()) };
     let when = local_time(conn, a)?;
-    enqueue(conn, RESCHEDULED, &to, format!("【鄞州调解】调解已改至 {when}。Moved to {when}."), a, now, now)?;
+    enqueue(
+        conn,
+        NoticeKind::Rescheduled,
+        &to,
+        format!("【鄞州调解】调解已改至 {when}。Moved to {when}."),
+        a,
+        now,
+        now,
+    )?;
     reminder(conn, settings, &to, a, &when, now)
 }
 
@@ -125,10 +128,18 @@ pub fn cancelled(
     a: &Appointment,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    repo::withdraw(conn, &a.id, REMINDER, now)?;
+    repo::withdraw(conn, &a.id, NoticeKind::Reminder, now)?;
     let Some(to) = recipient(conn, case)? else { return Ok(()) };
     let when = local_time(conn, a)?;
-    enqueue(conn, CANCELLED, &to, format!("【鄞州调解】{when} 的调解已取消。Cancelled: {when}."), a, now, now)
+    enqueue(
+        conn,
+        NoticeKind::Cancelled,
+        &to,
+        format!("【鄞州调解】{when} 的调解已取消。Cancelled: {when}."),
+        a,
+        now,
+        now,
+    )
 }
 
 /// How long a claimed message is reserved for the worker that claimed it.
@@ -161,7 +172,7 @@ pub async fn deliver_due(db: &Db, notifier: &Notifier) -> Result<usize> {
     for message in claimed {
         let notification = Notification {
             to: message.recipient.clone(),
-            kind: message.kind.clone(),
+            kind: message.kind.as_str().to_owned(),
             text: message.body.clone(),
             code: None,
         };
@@ -172,7 +183,7 @@ pub async fn deliver_due(db: &Db, notifier: &Notifier) -> Result<usize> {
                 sent += 1;
             }
             // The lease runs out and a later round tries again.
-            Err(err) => tracing::warn!(error = %err, kind = %message.kind, "notice not delivered; will retry"),
+            Err(err) => tracing::warn!(error = %err, kind = message.kind.as_str(), "notice not delivered; will retry"),
         }
     }
     Ok(sent)

@@ -120,11 +120,6 @@ impl Actor {
             kiosk_id,
         }
     }
-
-    /// The caller the gateway verified, and the peer of the request; `None` without a caller.
-    pub fn of<T>(request: &tonic::Request<T>) -> Option<Self> {
-        request.extensions().get::<Principal>().map(|principal| Self::new(principal, request.remote_addr()))
-    }
 }
 
 /// What a service records: the action, its target, and a short detail without personal data.

@@ -7,19 +7,24 @@
 //! chain. [`repo`] holds the SQL: [`repo::append`] runs inside the caller's transaction, so a
 //! write and its record commit or roll back together; reads of personal data, which write
 //! nothing else, append through [`record`] in a transaction of their own before the data is
-//! answered. `AuditService` (`ListAuditEvents`) is for centre admins. This crate knows nothing of
-//! the services that record; they name their actions with [`Action`].
+//! answered. `AuditService` (`ListAuditEvents`) is for centre admins: `rpc.rs` is its face, the
+//! only code here that knows tonic and prost (it parses the request into a plain query naming
+//! every bad field, encodes the records, and maps [`Error`] to statuses); `service.rs` runs the
+//! query; [`Error`] is only the shared [`mediation_api::Fault`]s. This crate knows nothing of the
+//! services that record; they name their actions with [`Action`].
 
 pub mod chain;
 mod error;
 mod policy;
 pub mod repo;
 mod rpc;
+mod service;
 
 pub use chain::{Action, Actor, Event, Record, TargetKind};
-pub use error::{Error, to_status};
+pub use error::Error;
 pub use policy::POLICY;
-pub use rpc::Audit;
+pub use rpc::to_status;
+pub use service::Audit;
 
 use mediation_store::Db;
 

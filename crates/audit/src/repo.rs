@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use mediation_store::DbConnection;
 use mediation_store::schema::{audit_events, audit_head};
 
-use crate::chain::{self, Actor, Broken, Event, Record, Verifier};
+use crate::chain::{self, Action, Actor, Broken, Event, Record, Verifier};
 
 pub type QueryResult<T> = Result<T, diesel::result::Error>;
 
@@ -67,7 +67,7 @@ pub fn append(conn: &mut DbConnection, actor: &Actor, event: Event, now: DateTim
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
     pub actor_id: Option<String>,
-    pub action: Option<String>,
+    pub action: Option<Action>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
 }
@@ -78,8 +78,8 @@ pub fn list(conn: &mut DbConnection, filter: &Filter, before: Option<i64>, limit
     if let Some(actor) = &filter.actor_id {
         query = query.filter(audit_events::actor_id.eq(actor.clone()));
     }
-    if let Some(action) = &filter.action {
-        query = query.filter(audit_events::action.eq(action.clone()));
+    if let Some(action) = filter.action {
+        query = query.filter(audit_events::action.eq(action.as_str()));
     }
     if let Some(from) = filter.from {
         query = query.filter(audit_events::at.ge(from.naive_utc()));

@@ -1,46 +1,36 @@
-//! The gRPC face of the audit log: `ListAuditEvents`, newest first, for centre admins.
+//! The gRPC face of the audit log: `ListAuditEvents`, newest first, for centre admins. It parses
+//! the request into an [`EventQuery`] (naming every bad field), runs the flow in
+//! `crate::service`, encodes the records, and maps [`Error`] to statuses.
 
-use chrono::{DateTime, Utc};
+use mediation_api::Violations;
 use mediation_api::audit::v1 as pb;
 use mediation_api::audit::v1::audit_service_server::{AuditService, AuditServiceServer};
+use mediation_api::caller;
+use mediation_api::convert::timestamp;
 use mediation_api::paging;
-use mediation_api::status::Violations;
-use mediation_auth::caller;
-use mediation_store::Db;
 use tonic::{Request, Response, Status};
 
 use crate::chain::{Action, Record};
 use crate::error::Error;
-use crate::repo::{self, Filter};
-
-/// The audit service over one database.
-#[derive(Debug, Clone)]
-pub struct Audit {
-    db: Db,
-}
+use crate::repo::Filter;
+use crate::service::{Audit, EventQuery};
 
 impl Audit {
-    pub fn new(db: Db) -> Self {
-        Self { db }
-    }
-
     pub fn into_server(self) -> AuditServiceServer<Audit> {
         AuditServiceServer::new(self)
     }
 }
 
-fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp { seconds: t.timestamp(), nanos: t.timestamp_subsec_nanos() as i32 }
+impl From<Error> for Status {
+    fn from(err: Error) -> Self {
+        to_status(err)
+    }
 }
 
-fn instant(v: &mut Violations, field: &str, value: Option<prost_types::Timestamp>) -> Option<Option<DateTime<Utc>>> {
-    let Some(ts) = value else { return Some(None) };
-    match DateTime::from_timestamp(ts.seconds, u32::try_from(ts.nanos).unwrap_or(u32::MAX)) {
-        Some(t) if (0..1_000_000_000).contains(&ts.nanos) => Some(Some(t)),
-        _ => {
-            v.add(field, "is not a valid timestamp");
-            None
-        }
+/// The one mapping of audit's errors to statuses: all of them are the shared faults.
+pub fn to_status(err: Error) -> Status {
+    match err {
+        Error::Fault(fault) => Status::from(fault),
     }
 }
 
@@ -66,10 +56,10 @@ fn filter_from(v: &mut Violations, req: &pb::ListAuditEventsRequest) -> Option<F
     let actor_id = v.optional_id("actor_id", &req.actor_id);
     let action = match req.action.trim() {
         "" => Some(None),
-        name => v.check("action", name.parse::<Action>()).map(|a| Some(a.as_str().to_owned())),
+        name => v.check("action", name.parse::<Action>()).map(Some),
     };
-    let from = instant(v, "from", req.from);
-    let to = instant(v, "to", req.to);
+    let from = v.optional_instant("from", req.from);
+    let to = v.optional_instant("to", req.to);
     if let (Some(Some(from)), Some(Some(to))) = (from, to)
         && to <= from
     {
@@ -79,6 +69,26 @@ fn filter_from(v: &mut Violations, req: &pb::ListAuditEventsRequest) -> Option<F
     Some(Filter { actor_id: actor_id?, action: action?, from: from?, to: to? })
 }
 
+impl TryFrom<pb::ListAuditEventsRequest> for EventQuery {
+    type Error = Status;
+
+    fn try_from(req: pb::ListAuditEventsRequest) -> Result<Self, Status> {
+        let mut v = Violations::new();
+        let filter = filter_from(&mut v, &req);
+        let size = v.page_size(req.page_size, 50, 500);
+        let fingerprint = paging::fingerprint(&(
+            "audit",
+            &req.actor_id,
+            &req.action,
+            req.from.map(|t| (t.seconds, t.nanos)),
+            req.to.map(|t| (t.seconds, t.nanos)),
+        ));
+        let before = v.check("page_token", paging::decode_token::<i64>(&req.page_token, &fingerprint));
+        let (filter, page_size, before) = v.finish(|| Some((filter?, size?, before?)))?;
+        Ok(EventQuery { filter, page_size, before, fingerprint })
+    }
+}
+
 #[tonic::async_trait]
 impl AuditService for Audit {
     async fn list_audit_events(
@@ -86,31 +96,22 @@ impl AuditService for Audit {
         request: Request<pb::ListAuditEventsRequest>,
     ) -> Result<Response<pb::ListAuditEventsResponse>, Status> {
         caller(&request)?;
-        let req = request.into_inner();
-        let mut v = Violations::new();
-        let filter = filter_from(&mut v, &req);
-        let size = v.check("page_size", paging::page_size(req.page_size, 50, 500));
-        let query = paging::fingerprint(&(
-            "audit",
-            &req.actor_id,
-            &req.action,
-            req.from.map(|t| (t.seconds, t.nanos)),
-            req.to.map(|t| (t.seconds, t.nanos)),
-        ));
-        let before = v.check("page_token", paging::decode_token::<i64>(&req.page_token, &query));
-        let (filter, size, before) = v.finish(|| Some((filter?, size?, before?)))?;
-        let records =
-            self.db.read::<_, Error, _>(move |conn| Ok(repo::list(conn, &filter, before, size as i64 + 1)?)).await?;
-        let (records, next_page_token) = paging::split_page(records, size, &query, |r| r.seq);
+        let query = EventQuery::try_from(request.into_inner())?;
+        let page = self.list_events(query).await?;
         Ok(Response::new(pb::ListAuditEventsResponse {
-            events: records.into_iter().map(to_proto).collect(),
-            next_page_token,
+            events: page.records.into_iter().map(to_proto).collect(),
+            next_page_token: page.next_page_token,
         }))
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use mediation_api::Fault;
+    use mediation_api::status::reason;
+    use tonic::Code;
+    use tonic_types::StatusExt;
+
     use super::*;
 
     #[test]
@@ -122,7 +123,7 @@ mod tests {
             ..Default::default()
         };
         let filter = filter_from(&mut v, &req).unwrap();
-        assert_eq!(filter.action.as_deref(), Some("PLAN_COMMITTED"));
+        assert_eq!(filter.action.map(Action::as_str), Some("PLAN_COMMITTED"));
         assert!(filter.to.is_none() && filter.actor_id.is_none());
         assert!(v.is_empty());
 
@@ -140,5 +141,29 @@ mod tests {
         assert!(filter_from(&mut v, &backwards).is_none());
         let message = v.into_status().message().to_owned();
         assert!(message.contains("action") && message.contains("from") && message.contains("to"), "{message}");
+    }
+
+    #[test]
+    fn queries_name_every_bad_field() {
+        let req = pb::ListAuditEventsRequest {
+            action: "NUKE".into(),
+            page_size: -1,
+            page_token: "%%%".into(),
+            ..Default::default()
+        };
+        let status = EventQuery::try_from(req).unwrap_err();
+        let details = status.get_error_details();
+        let fields: Vec<_> = details.bad_request().unwrap().field_violations.iter().map(|f| f.field.clone()).collect();
+        assert_eq!(fields, ["action", "page_size", "page_token"]);
+    }
+
+    #[test]
+    fn codes_and_reasons() {
+        let invalid = to_status(Fault::invalid("action", "no").into());
+        assert_eq!(invalid.code(), Code::InvalidArgument);
+        let internal = to_status(mediation_store::Error::Migration("secret detail".into()).into());
+        assert_eq!(internal.code(), Code::Internal);
+        assert_eq!(internal.get_error_details().error_info().unwrap().reason, reason::INTERNAL);
+        assert!(!internal.message().contains("secret"));
     }
 }

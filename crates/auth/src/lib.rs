@@ -13,6 +13,6 @@ mod token;
 
 pub use password::{PasswordError, hash_password, verify_password};
 pub use policy::{Access, Decision, MethodPolicy};
-pub use principal::{Principal, Role, UnknownRole, caller};
+pub use principal::{Principal, Role, UnknownRole};
 pub use secret::{hash_secret, random_secret};
 pub use token::{Claims, TokenError, TokenKeys, generate_signing_key_pem};

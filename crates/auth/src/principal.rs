@@ -73,15 +73,3 @@ mod tests {
         assert!("resident".parse::<Role>().is_err());
     }
 }
-
-/// The caller the gateway verified, or UNAUTHENTICATED when the request carried no token.
-/// Methods the policy table opens to the public may still see a caller here.
-pub fn caller<T>(request: &tonic::Request<T>) -> Result<Principal, tonic::Status> {
-    request.extensions().get::<Principal>().cloned().ok_or_else(|| {
-        mediation_api::status::with_reason(
-            tonic::Code::Unauthenticated,
-            mediation_api::status::reason::TOKEN_INVALID,
-            "this call needs `authorization: Bearer <access token>`",
-        )
-    })
-}

@@ -48,16 +48,16 @@ fn station_hours() -> Hours {
 
 fn slot_expansion(c: &mut Criterion) {
     let hours = station_hours();
-    let month = Interval::new(utc("2026-12-01T00:00:00Z"), utc("2026-12-31T00:00:00Z"));
+    let month = Interval::new(utc("2026-12-01T00:00:00Z"), utc("2026-12-31T00:00:00Z")).unwrap();
     let tz = chrono_tz::Asia::Shanghai;
     // A few sessions already booked and a day of leave in the month.
     let busy: Vec<Interval> = (0..20)
         .map(|day| {
             let start = utc("2026-12-01T02:00:00Z") + chrono::Duration::days(day);
-            Interval::new(start, start + chrono::Duration::hours(1))
+            Interval::new(start, start + chrono::Duration::hours(1)).unwrap()
         })
         .collect();
-    let leave = [Interval::new(utc("2026-12-14T00:00:00Z"), utc("2026-12-15T00:00:00Z"))];
+    let leave = [Interval::new(utc("2026-12-14T00:00:00Z"), utc("2026-12-15T00:00:00Z")).unwrap()];
     let hour = chrono::Duration::hours(1);
     let mut group = c.benchmark_group("slots");
     group.bench_function("expand-hours-month", |b| b.iter(|| hours::expand(black_box(&hours), tz, month)));

@@ -6,17 +6,23 @@
 //! No gRPC, no token, no validation, and none of the reads that decide whether the booking is
 //! allowed: what is left is what the database costs. `book` over this is the share of the
 //! ceiling the service reaches.
+//!
+//! The idempotency claim and record go through `mediation_api::idempotent::once`, as the
+//! service's `BookAppointment` does, and the booking's own writes through
+//! `mediation_appointments::service::record_booking`, the function `service::book` calls once
+//! its checks pass, so the ceiling cannot drift from the service.
 
 use std::sync::Arc;
 
 use chrono::Utc;
 use mediation_api::appointments::v1 as pb;
 use mediation_appointments::AppointmentSettings;
-use mediation_appointments::domain::{Appointment, AppointmentStatus, Case, CaseStatus};
-use mediation_appointments::{notices, repo};
+use mediation_appointments::domain::{Appointment, AppointmentStatus, Case};
+use mediation_appointments::repo;
+use mediation_appointments::service::record_booking;
 use mediation_directory::domain::Mode;
 use mediation_store::Db;
-use mediation_store::idempotency::{self, Key};
+use mediation_store::idempotency::Key;
 use prost::Message;
 use tonic::Status;
 
@@ -106,15 +112,10 @@ impl RawBooker {
             .write::<_, mediation_appointments::Error, _>(move |conn| {
                 let now = Utc::now();
                 let key = Key { principal: &account_id, method: BOOK_METHOD, request_id: &request.request_id };
-                idempotency::claim(conn, key, &request.encode_to_vec())?;
-                repo::insert_appointment(conn, &appointment, now)?;
-                repo::hold(conn, &appointment)?;
-                repo::set_case_status(conn, &case.id, CaseStatus::Scheduled.as_str(), now)?;
-                let detail = format!("{} at {}", appointment.span.start.to_rfc3339(), appointment.site_id);
-                repo::add_event(conn, &case.id, Some(&account_id), "BOOKED", &detail, now)?;
-                notices::booked(conn, &settings, &case, &appointment, now)?;
-                idempotency::complete(conn, key, &response.encode_to_vec())?;
-                Ok(())
+                mediation_api::idempotent::once(conn, key, &request.encode_to_vec(), |conn| {
+                    record_booking(conn, &settings, &case, &appointment, &account_id, now)?;
+                    Ok::<_, mediation_appointments::Error>(response)
+                })
             })
             .await
             .map_err(mediation_appointments::to_status)?;

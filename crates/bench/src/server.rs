@@ -137,6 +137,7 @@ fn random_key(id: &str) -> String {
 fn settings_file(listen: &str, url: &str) -> String {
     format!(
         "[server]\nlisten = \"{listen}\"\nshutdown_grace_secs = 5\npublic_calls_per_second_per_peer = 0\n\
+         calls_per_second_per_principal = 0\n\
          [database]\nurl = \"{url}\"\n[log]\nfilter = \"warn\"\n\
          [privacy]\ncurrent_key = \"{}\"\nindex_key = \"{}\"\n",
         random_key("bench"),

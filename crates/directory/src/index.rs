@@ -3,29 +3,43 @@
 //! sites and rating summaries) and rebuilds what they say changed, so a gateway answers from
 //! data no older than the last committed write, whether it runs alone or beside others.
 
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
-use mediation_store::Db;
+use mediation_store::{Db, DbConnection};
 
-use crate::domain::search::SearchIndex;
+use crate::domain::search::{RatingBook, SearchIndex};
 use crate::error::Error;
 use crate::repo;
-use crate::rpc::RatingLookup;
+
+/// Reads every mediator's rating summary; the gateway wires in the rating service's, since
+/// that service depends on this one.
+pub type RatingLookup = Arc<dyn Fn(&mut DbConnection) -> Result<RatingBook, diesel::result::Error> + Send + Sync>;
 
 /// The counters an index was built at: (directory, ratings).
 type Generation = (i64, i64);
 
-#[derive(Debug, Default)]
 pub struct IndexCache {
+    ratings: RatingLookup,
     current: RwLock<Option<(Generation, SearchIndex)>>,
     /// One rebuild at a time: searches that find the index stale wait for it instead of each
     /// loading the whole directory.
     rebuilding: tokio::sync::Mutex<()>,
 }
 
+impl std::fmt::Debug for IndexCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IndexCache").finish_non_exhaustive()
+    }
+}
+
 impl IndexCache {
+    /// An empty cache; the first search builds the index, reading ratings through `ratings`.
+    pub fn new(ratings: RatingLookup) -> Self {
+        Self { ratings, current: RwLock::default(), rebuilding: tokio::sync::Mutex::default() }
+    }
+
     /// An index at least as new as the database's counters when the call began.
-    pub async fn current(&self, db: &Db, ratings: &RatingLookup) -> Result<SearchIndex, Error> {
+    pub async fn current(&self, db: &Db) -> Result<SearchIndex, Error> {
         let wanted = db.read::<_, Error, _>(|conn| Ok(repo::search_generation(conn)?)).await?;
         if let Some(index) = self.at_least(wanted) {
             return Ok(index);
@@ -35,7 +49,7 @@ impl IndexCache {
             return Ok(index);
         }
         let previous = self.current.read().expect("index lock poisoned").clone();
-        let ratings = ratings.clone();
+        let ratings = self.ratings.clone();
         let (generation, index) = db
             .read::<_, Error, _>(move |conn| {
                 // Counters first: rows read after them are at least that new, so a change that

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use mediation_store::DbConnection;
 use mediation_store::schema::{mediator_specialties, mediators, rooms, search_generation, sites, specialties};
 
-use crate::domain::{LatLng, Mediator, Room, Site, join_list, split_list};
+use crate::domain::{LatLng, Mediator, MediatorKind, Room, Site, SiteKind, join_list, split_list};
 
 pub type QueryResult<T> = Result<T, diesel::result::Error>;
 
@@ -84,7 +84,7 @@ pub fn site(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Site>> {
 pub fn list_sites(
     conn: &mut DbConnection,
     parent_id: Option<&str>,
-    kind: Option<&str>,
+    kind: Option<SiteKind>,
     after_id: Option<&str>,
     limit: i64,
 ) -> QueryResult<Vec<Site>> {
@@ -93,7 +93,7 @@ pub fn list_sites(
         query = query.filter(sites::parent_id.eq(parent_id));
     }
     if let Some(kind) = kind {
-        query = query.filter(sites::kind.eq(kind));
+        query = query.filter(sites::kind.eq(kind.as_str()));
     }
     if let Some(after_id) = after_id {
         query = query.filter(sites::id.gt(after_id));
@@ -300,7 +300,6 @@ pub fn mediators_by_ids(conn: &mut DbConnection, ids: &[String]) -> QueryResult<
         .collect())
 }
 
-/// Active mediators matching the structured filters, as (id, name, bio).
 /// The search index's counters: (directory, ratings); triggers move them on every change.
 pub fn search_generation(conn: &mut DbConnection) -> QueryResult<(i64, i64)> {
     search_generation::table.select((search_generation::directory, search_generation::ratings)).first(conn)
@@ -350,11 +349,12 @@ pub fn site_ref(conn: &mut DbConnection, id: &str) -> QueryResult<Option<mediati
 
 /// (id, kind) of the active mediators of `kinds`, holding `specialty` when given; for the
 /// appointment service's availability search.
-pub fn active_mediators(
+pub fn active_mediators_of(
     conn: &mut DbConnection,
-    kinds: &[&str],
+    kinds: &[MediatorKind],
     specialty: Option<&str>,
-) -> QueryResult<Vec<(String, String)>> {
+) -> QueryResult<Vec<(String, MediatorKind)>> {
+    let kinds: Vec<&str> = kinds.iter().map(|kind| kind.as_str()).collect();
     let mut query = mediators::table
         .filter(mediators::active.eq(true))
         .filter(mediators::kind.eq_any(kinds))
@@ -367,5 +367,19 @@ pub fn active_mediators(
             .select(mediator_specialties::mediator_id);
         query = query.filter(mediators::id.eq_any(holders));
     }
-    query.load(conn)
+    let rows: Vec<(String, String)> = query.load(conn)?;
+    // Only this module writes kinds, always from `MediatorKind::as_str`.
+    Ok(rows.into_iter().map(|(id, kind)| (id, kind.parse().expect("stored mediator kind is valid"))).collect())
+}
+
+/// [`active_mediators_of`] with kinds by name, as the appointment service still passes them;
+/// a name that is no kind matches nobody.
+pub fn active_mediators(
+    conn: &mut DbConnection,
+    kinds: &[&str],
+    specialty: Option<&str>,
+) -> QueryResult<Vec<(String, String)>> {
+    let kinds: Vec<MediatorKind> = kinds.iter().filter_map(|kind| kind.parse().ok()).collect();
+    let found = active_mediators_of(conn, &kinds, specialty)?;
+    Ok(found.into_iter().map(|(id, kind)| (id, kind.as_str().to_owned())).collect())
 }

@@ -1,14 +1,19 @@
-//! The directory's flows. Each runs inside the caller's transaction: it reads what it needs,
-//! checks the caller may act on that site, applies the rules and writes through the repo.
+//! The directory's flows, in plain values: what the face calls once a request is parsed. Each
+//! write runs inside the caller's transaction: it reads what it needs, checks the caller may act
+//! on that site, applies the rules and writes through the repo. Reads find a resource or say it
+//! is missing; search answers from the in-memory index.
 
 use chrono::Utc;
+use mediation_api::Fault;
 use mediation_auth::{Principal, Role};
-use mediation_store::{DbConnection, is_unique_violation};
+use mediation_store::{Db, DbConnection, is_unique_violation};
 
+use crate::domain::search::{Cursor, RatingSummary, SearchFilter};
 use crate::domain::{
-    LatLng, Mediator, MediatorKind, Mode, Room, RoomKind, Site, check_capacity, check_parent, manages,
+    LatLng, Mediator, MediatorKind, Mode, Room, RoomKind, Site, SiteKind, check_capacity, check_parent, manages,
 };
 use crate::error::{Error, Result, invalid};
+use crate::index::IndexCache;
 use crate::repo;
 
 /// The fields an update mask named, already validated.
@@ -39,8 +44,66 @@ pub struct MediatorPatch {
     pub bio: Option<String>,
 }
 
+/// A taxonomy entry: (code, name_zh, name_en), in the taxonomy's order.
+pub type Specialty = (String, String, String);
+
+/// One page of a search: each mediator with their rating summary, and where the next page
+/// starts when there is one.
+#[derive(Debug)]
+pub struct SearchPage {
+    pub hits: Vec<(Mediator, RatingSummary)>,
+    pub next: Option<Cursor>,
+}
+
 fn require_manages(principal: &Principal, site: &Site) -> Result<()> {
-    if manages(principal, site) { Ok(()) } else { Err(Error::Forbidden("you do not administer that site")) }
+    if manages(principal, site) { Ok(()) } else { Err(Fault::Forbidden("you do not administer that site").into()) }
+}
+
+pub fn site(conn: &mut DbConnection, id: &str) -> Result<Site> {
+    Ok(repo::site(conn, id)?.ok_or(Fault::NotFound("site"))?)
+}
+
+/// Up to `limit` sites after `after_id` in id order, under `parent_id` and of `kind` when given.
+pub fn list_sites(
+    conn: &mut DbConnection,
+    parent_id: Option<&str>,
+    kind: Option<SiteKind>,
+    after_id: Option<&str>,
+    limit: usize,
+) -> Result<Vec<Site>> {
+    Ok(repo::list_sites(conn, parent_id, kind, after_id, limit as i64)?)
+}
+
+/// Up to `limit` rooms of `site_id` after `after_id` in id order.
+pub fn list_rooms(conn: &mut DbConnection, site_id: &str, after_id: Option<&str>, limit: usize) -> Result<Vec<Room>> {
+    Ok(repo::list_rooms(conn, site_id, after_id, limit as i64)?)
+}
+
+pub fn specialties(conn: &mut DbConnection) -> Result<Vec<Specialty>> {
+    Ok(repo::specialties(conn)?)
+}
+
+pub fn mediator(conn: &mut DbConnection, id: &str) -> Result<Mediator> {
+    Ok(repo::mediator(conn, id)?.ok_or(Fault::NotFound("mediator"))?)
+}
+
+/// The page of `size` after `after` of the active mediators `filter` matches, from an index at
+/// least as new as the last committed write. A site filter must name a site.
+pub async fn search_mediators(
+    db: &Db,
+    index: &IndexCache,
+    filter: &SearchFilter,
+    after: Option<&Cursor>,
+    size: usize,
+) -> Result<SearchPage> {
+    let index = index.current(db).await?;
+    if let Some(site_id) = &filter.site_id
+        && !index.has_site(site_id)
+    {
+        return Err(invalid("site_id", "no such site"));
+    }
+    let (hits, next) = index.search(filter, after, size);
+    Ok(SearchPage { hits: hits.into_iter().map(|(m, rating)| (m.clone(), rating)).collect(), next })
 }
 
 pub fn create_site(conn: &mut DbConnection, principal: &Principal, site: Site) -> Result<Site> {
@@ -57,7 +120,7 @@ pub fn create_site(conn: &mut DbConnection, principal: &Principal, site: Site) -
 }
 
 pub fn update_site(conn: &mut DbConnection, principal: &Principal, id: &str, patch: SitePatch) -> Result<Site> {
-    let mut site = repo::site(conn, id)?.ok_or(Error::NotFound("site"))?;
+    let mut site = repo::site(conn, id)?.ok_or(Fault::NotFound("site"))?;
     require_manages(principal, &site)?;
     if let Some(name) = patch.name {
         site.name = name;
@@ -88,7 +151,7 @@ pub fn create_room(conn: &mut DbConnection, principal: &Principal, room: Room) -
 }
 
 pub fn update_room(conn: &mut DbConnection, principal: &Principal, id: &str, patch: RoomPatch) -> Result<Room> {
-    let mut room = repo::room(conn, id)?.ok_or(Error::NotFound("room"))?;
+    let mut room = repo::room(conn, id)?.ok_or(Fault::NotFound("room"))?;
     managed_site(conn, principal, "room.site_id", &room.site_id)?;
     if let Some(name) = patch.name {
         room.name = name;
@@ -137,7 +200,7 @@ pub fn update_mediator(
     id: &str,
     patch: MediatorPatch,
 ) -> Result<Mediator> {
-    let mut mediator = repo::mediator(conn, id)?.ok_or(Error::NotFound("mediator"))?;
+    let mut mediator = repo::mediator(conn, id)?.ok_or(Fault::NotFound("mediator"))?;
     managed_site(conn, principal, "mediator.home_site_id", &mediator.home_site_id)?;
     if let Some(home) = patch.home_site_id {
         managed_site(conn, principal, "mediator.home_site_id", &home)?;
@@ -159,7 +222,7 @@ pub fn update_mediator(
 }
 
 pub fn set_mediator_active(conn: &mut DbConnection, principal: &Principal, id: &str, active: bool) -> Result<Mediator> {
-    let mut mediator = repo::mediator(conn, id)?.ok_or(Error::NotFound("mediator"))?;
+    let mut mediator = repo::mediator(conn, id)?.ok_or(Fault::NotFound("mediator"))?;
     managed_site(conn, principal, "id", &mediator.home_site_id)?;
     mediator.active = active;
     repo::update_mediator(conn, &mediator, Utc::now())?;

@@ -12,7 +12,7 @@ use mediation_store::personal;
 use mediation_store::schema::{dispatch_days, dispatch_plans, home_visits, van_crew, van_shifts, vans};
 
 use crate::domain::travel::Point;
-use crate::domain::{HomeVisit, PlanBody, Shift, StoredPlan, Van};
+use crate::domain::{HomeVisit, PlanBody, Shift, StoredPlan, Van, VisitStatus};
 
 pub type QueryResult<T> = Result<T, DieselError>;
 
@@ -177,7 +177,7 @@ pub struct VisitFilter {
     pub station_ids: Option<Vec<String>>,
     pub case_ids: Option<Vec<String>>,
     pub day: Option<NaiveDate>,
-    pub status: Option<String>,
+    pub status: Option<VisitStatus>,
     pub van_id: Option<String>,
 }
 
@@ -198,8 +198,8 @@ pub fn list_visits(
     if let Some(day) = filter.day {
         query = query.filter(home_visits::day.eq(day_text(day)));
     }
-    if let Some(status) = &filter.status {
-        query = query.filter(home_visits::status.eq(status));
+    if let Some(status) = filter.status {
+        query = query.filter(home_visits::status.eq(status.as_str()));
     }
     if let Some(van_id) = &filter.van_id {
         query = query.filter(home_visits::van_id.eq(van_id));

@@ -1,6 +1,9 @@
 //! Turns the bearer token into a [`Principal`] in the request's extensions and enforces each
 //! method's [`Access`] before the call reaches a service. A method without an entry in the
-//! policy table is denied, so a new RPC cannot ship unguarded.
+//! policy table is denied, so a new RPC cannot ship unguarded. It also resolves the client's
+//! address (through trusted proxies) and applies the limits that need no service: anonymous
+//! calls to public methods per address, signed-in calls per principal, and open anonymous
+//! streams (health watches, reflection) per address.
 //!
 //! Every call with a valid token is then checked against its account's token not-before (and
 //! the kiosk's, for a kiosk resident session): one primary-key probe of `account_blocks`, a
@@ -14,7 +17,10 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use std::net::IpAddr;
+
 use http::{Request, Response};
+use mediation_api::caller::ClientAddr;
 use mediation_api::status::{rate_limited, reason, with_reason};
 use mediation_auth::{Access, Decision, Principal, TokenError, TokenKeys};
 use mediation_store::Db;
@@ -22,28 +28,41 @@ use tonic::Code;
 use tonic::body::Body;
 use tower::{Layer, Service};
 
-use crate::peer_limit::{PeerLimit, peer};
+use crate::client_addr::TrustedProxies;
+use crate::peer_limit::KeyedLimit;
+use crate::stream_limit::{Counted, OpenStreams, StreamSlot, is_anonymous_stream};
 
 /// Methods served by the infrastructure rather than a service: open to all.
 const OPEN_PREFIXES: &[&str] = &["/grpc.health.v1.Health/", "/grpc.reflection.v1.", "/grpc.reflection.v1alpha."];
+
+/// The limits the layer applies; each `None` is off.
+#[derive(Debug, Default)]
+pub struct Limits {
+    pub public_per_peer: Option<KeyedLimit<IpAddr>>,
+    pub per_principal: Option<KeyedLimit<String>>,
+    pub anonymous_streams: Option<Arc<OpenStreams>>,
+    pub trusted_proxies: TrustedProxies,
+}
 
 #[derive(Clone)]
 pub struct AuthLayer {
     keys: Arc<TokenKeys>,
     policy: Arc<HashMap<&'static str, Access>>,
-    public_limit: Option<Arc<PeerLimit>>,
+    limits: Arc<Limits>,
     db: Db,
 }
 
 impl AuthLayer {
-    pub fn new(
-        keys: Arc<TokenKeys>,
-        policy: HashMap<&'static str, Access>,
-        public_limit: Option<PeerLimit>,
-        db: Db,
-    ) -> Self {
-        Self { keys, policy: Arc::new(policy), public_limit: public_limit.map(Arc::new), db }
+    pub fn new(keys: Arc<TokenKeys>, policy: HashMap<&'static str, Access>, limits: Limits, db: Db) -> Self {
+        Self { keys, policy: Arc::new(policy), limits: Arc::new(limits), db }
     }
+}
+
+/// What the checks let through: the token to check against the database, and the stream slot
+/// the call holds.
+struct Admitted {
+    issued: Option<Issued>,
+    slot: Option<StreamSlot>,
 }
 
 /// A verified token still to be checked against its accounts' not-before.
@@ -91,8 +110,13 @@ fn bearer<B>(request: &Request<B>) -> Option<&str> {
 }
 
 impl AuthLayer {
-    /// Checks the token and the policy; returns what remains to check against the database.
-    fn check<B>(&self, request: &mut Request<B>) -> Result<Option<Issued>, tonic::Status> {
+    /// Checks the token, the policy and the limits; returns what remains to check against the
+    /// database.
+    fn check<B>(&self, request: &mut Request<B>) -> Result<Admitted, tonic::Status> {
+        let client = self.limits.trusted_proxies.client(request);
+        if let Some(ip) = client {
+            request.extensions_mut().insert(ClientAddr(ip));
+        }
         let path = request.uri().path();
         let infrastructure = OPEN_PREFIXES.iter().any(|prefix| path.starts_with(prefix));
         let access = match self.policy.get(path) {
@@ -119,19 +143,38 @@ impl AuthLayer {
             }
         };
         // Anonymous calls to public methods are limited per peer; probes of health and
-        // reflection are not.
-        if let (Access::Public, None, false, Some(limit)) = (access, &principal, infrastructure, &self.public_limit)
-            && let Some(wait) = peer(request).and_then(|ip| limit.check(ip).err())
+        // reflection are not, but their open streams are counted.
+        if let (Access::Public, None, false, Some(limit)) =
+            (access, &principal, infrastructure, &self.limits.public_per_peer)
+            && let Some(wait) = client.and_then(|ip| limit.check(&ip).err())
         {
             return Err(rate_limited("too many anonymous calls from your address; slow down", wait));
         }
+        if let (Some(principal), Some(limit)) = (&principal, &self.limits.per_principal)
+            && let Err(wait) = limit.check(&principal.account_id)
+        {
+            return Err(rate_limited("too many calls from your account; slow down", wait));
+        }
+        let slot = match (&self.limits.anonymous_streams, client) {
+            (Some(streams), Some(ip)) if is_anonymous_stream(path) => Some(streams.open(ip).ok_or_else(|| {
+                with_reason(
+                    Code::ResourceExhausted,
+                    reason::TOO_MANY_STREAMS,
+                    "your address holds as many open health or reflection streams as it may",
+                )
+            })?),
+            _ => None,
+        };
         match access.decide(principal.as_ref().map(|p| p.role)) {
-            Decision::Allow => Ok(principal.map(|principal| {
-                tracing::Span::current().record("account", principal.account_id.as_str());
-                let issued = Issued::of(&principal, issued_at);
-                request.extensions_mut().insert(principal);
-                issued
-            })),
+            Decision::Allow => {
+                let issued = principal.map(|principal| {
+                    tracing::Span::current().record("account", principal.account_id.as_str());
+                    let issued = Issued::of(&principal, issued_at);
+                    request.extensions_mut().insert(principal);
+                    issued
+                });
+                Ok(Admitted { issued, slot })
+            }
             Decision::Unauthenticated => Err(with_reason(
                 Code::Unauthenticated,
                 reason::TOKEN_INVALID,
@@ -160,9 +203,9 @@ where
     }
 
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
-        let issued = match self.layer.check(&mut request) {
-            Ok(None) => return Box::pin(self.inner.call(request)),
-            Ok(Some(issued)) => issued,
+        let Admitted { issued, slot } = match self.layer.check(&mut request) {
+            Ok(Admitted { issued: None, slot: None }) => return Box::pin(self.inner.call(request)),
+            Ok(admitted) => admitted,
             Err(status) => return Box::pin(std::future::ready(Ok(status.into_http()))),
         };
         // The service that was polled ready serves this call; a clone waits for the next one.
@@ -170,20 +213,33 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let db = self.layer.db.clone();
         Box::pin(async move {
-            match issued.revoked(&db).await {
-                Ok(false) => inner.call(request).await,
-                Ok(true) => Ok(with_reason(
-                    Code::Unauthenticated,
-                    reason::TOKEN_INVALID,
-                    "the access token was revoked (the account was disabled); log in again",
-                )
-                .into_http()),
-                Err(err) => {
-                    tracing::error!(error = %err, "cannot check the token's not-before");
-                    Ok(with_reason(Code::Unavailable, reason::UNAVAILABLE, "cannot check the token now; retry")
-                        .into_http())
+            if let Some(issued) = issued {
+                match issued.revoked(&db).await {
+                    Ok(false) => {}
+                    Ok(true) => {
+                        return Ok(with_reason(
+                            Code::Unauthenticated,
+                            reason::TOKEN_INVALID,
+                            "the access token was revoked (the account was disabled); log in again",
+                        )
+                        .into_http());
+                    }
+                    Err(err) => {
+                        tracing::error!(error = %err, "cannot check the token's not-before");
+                        return Ok(with_reason(
+                            Code::Unavailable,
+                            reason::UNAVAILABLE,
+                            "cannot check the token now; retry",
+                        )
+                        .into_http());
+                    }
                 }
             }
+            let response = inner.call(request).await?;
+            Ok(match slot {
+                Some(slot) => response.map(|body| Body::new(Counted::new(body, slot))),
+                None => response,
+            })
         })
     }
 }

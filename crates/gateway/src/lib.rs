@@ -8,15 +8,18 @@
 //! Business rules live in the service crates; this crate only composes them.
 
 mod auth_layer;
+mod client_addr;
 mod deadline;
 pub mod demo;
 mod metrics;
+mod oversize;
 mod peer_limit;
 mod privacy_keys;
 pub mod rekey;
 pub mod services;
 pub mod settings;
 mod startup;
+mod stream_limit;
 pub mod telemetry;
 mod upstream;
 

@@ -9,6 +9,9 @@
 //! | `server.shutdown_grace_secs` | `20` | how long in-flight calls may drain after SIGTERM or Ctrl-C |
 //! | `server.concurrency_per_connection` | `256` | in-flight calls per connection |
 //! | `server.public_calls_per_second_per_peer` / `server.public_burst_per_peer` | `20` / `100` | anonymous calls to public methods (directory, rating summaries, logins) per peer address, per process; 0 turns the limit off |
+//! | `server.calls_per_second_per_principal` / `server.burst_per_principal` | `50` / `200` | calls one signed-in account may make, per process; 0 turns the limit off |
+//! | `server.anonymous_streams_per_peer` | `16` | health `Watch` and reflection streams one client address may hold open at once, per process; 0 turns the limit off |
+//! | `server.trusted_proxies` | empty | addresses or networks (`10.0.0.0/8`) of proxies in front of this server; from them the client's address is read from `X-Forwarded-For` (the right-most entry that is not a trusted proxy), for the per-peer limits and the audit log; comma-separated in `MEDIATION__SERVER__TRUSTED_PROXIES` |
 //! | `server.tls_cert_path` / `server.tls_key_path` | unset (plaintext) | PEM certificate chain and private key: serve gRPC over TLS (rustls; ALPN h2 only, so grpc-web over TLS needs an HTTP/2 client such as a browser) |
 //! | `server.services` | empty (all) | the services this process serves, e.g. `dispatch` or `identity,directory` (`mediation serve --services` overrides); names: `identity`, `directory`, `appointments`, `ratings`, `dispatch`, `audit` |
 //! | `server.max_concurrent_streams` | `200` | HTTP/2 streams open at once on one connection; a front gateway forwards over one connection per upstream, so raise it on upstreams that carry many watchers |
@@ -118,6 +121,13 @@ pub struct Server {
     pub public_burst_per_peer: u32,
     /// Watch streams one principal may hold open at once (per process).
     pub max_streams_per_principal: usize,
+    /// Calls one signed-in account may make a second (0: no limit), and in a burst.
+    pub calls_per_second_per_principal: u32,
+    pub burst_per_principal: u32,
+    /// Health watches and reflection streams one address may hold open (0: no limit).
+    pub anonymous_streams_per_peer: usize,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -189,6 +199,10 @@ max_concurrent_streams = 200
 public_calls_per_second_per_peer = 20
 public_burst_per_peer = 100
 max_streams_per_principal = 8
+calls_per_second_per_principal = 50
+burst_per_principal = 200
+anonymous_streams_per_peer = 16
+trusted_proxies = []
 
 [database]
 url = "sqlite://./data/mediation.db"
@@ -306,6 +320,7 @@ fn environment() -> config::Environment {
         .try_parsing(true)
         .list_separator(",")
         .with_list_parse_key("server.services")
+        .with_list_parse_key("server.trusted_proxies")
         .with_list_parse_key("privacy.previous_keys")
 }
 

@@ -27,11 +27,14 @@ use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::Settings;
-use crate::auth_layer::AuthLayer;
+use crate::auth_layer::{AuthLayer, Limits};
+use crate::client_addr::TrustedProxies;
 use crate::deadline::DeadlineLayer;
 use crate::metrics::{Metrics, MetricsLayer};
-use crate::peer_limit::PeerLimit;
+use crate::oversize::OversizeLayer;
+use crate::peer_limit::KeyedLimit;
 use crate::services::{Plan, ServiceName};
+use crate::stream_limit::OpenStreams;
 use crate::upstream::{Upstream, mirror_health};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -357,9 +360,18 @@ impl Application {
             .layer(AuthLayer::new(
                 self.keys.clone(),
                 policy_table(),
-                PeerLimit::new(server.public_calls_per_second_per_peer, server.public_burst_per_peer),
+                Limits {
+                    public_per_peer: KeyedLimit::new(
+                        server.public_calls_per_second_per_peer,
+                        server.public_burst_per_peer,
+                    ),
+                    per_principal: KeyedLimit::new(server.calls_per_second_per_principal, server.burst_per_principal),
+                    anonymous_streams: OpenStreams::new(server.anonymous_streams_per_peer),
+                    trusted_proxies: TrustedProxies::new(server.trusted_proxies.clone()),
+                },
                 self.db.clone(),
             ))
+            .layer(OversizeLayer { max_message_bytes: server.max_message_bytes })
             .into_inner();
 
         // On PostgreSQL, dispatch events reach watchers on every replica; held until the end.

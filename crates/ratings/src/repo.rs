@@ -319,11 +319,25 @@ pub fn all_sums(conn: &mut DbConnection) -> QueryResult<Vec<(String, Sums)>> {
     Ok(rating_summaries::table.select(sums_columns()).load::<SumsRow>(conn)?.into_iter().map(sums_of).collect())
 }
 
+/// What a moderator did to a rating, as `rating_moderations.action` records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Moderation {
+    Hide,
+}
+
+impl Moderation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Moderation::Hide => "HIDE",
+        }
+    }
+}
+
 pub fn log_moderation(
     conn: &mut DbConnection,
     rating_id: &str,
     actor: &str,
-    action: &str,
+    action: Moderation,
     reason: &str,
     now: DateTime<Utc>,
 ) -> QueryResult<()> {
@@ -332,7 +346,7 @@ pub fn log_moderation(
             rating_moderations::id.eq(uuid::Uuid::now_v7().to_string()),
             rating_moderations::rating_id.eq(rating_id),
             rating_moderations::actor_id.eq(actor),
-            rating_moderations::action.eq(action),
+            rating_moderations::action.eq(action.as_str()),
             rating_moderations::reason.eq(reason),
             rating_moderations::at.eq(naive(now)),
         ))

@@ -75,24 +75,6 @@ pub fn complete(conn: &mut DbConnection, key: Key<'_>, response: &[u8]) -> Resul
     Ok(())
 }
 
-/// Runs `create` once per key and replays its response to retries. `request` is the encoded
-/// request, minus anything that must not be kept (a password).
-pub fn once<M, E, F>(conn: &mut DbConnection, key: Key<'_>, request: &[u8], create: F) -> Result<M, E>
-where
-    M: prost::Message + Default,
-    E: From<Error>,
-    F: FnOnce(&mut DbConnection) -> Result<M, E>,
-{
-    match claim(conn, key, request)? {
-        Claim::Replay(bytes) => Ok(M::decode(bytes.as_slice()).map_err(|err| Error::Unreadable(err.to_string()))?),
-        Claim::New => {
-            let response = create(conn)?;
-            complete(conn, key, &response.encode_to_vec())?;
-            Ok(response)
-        }
-    }
-}
-
 /// Reseals the recorded responses among `batch` records from `offset` (oldest first) that are
 /// not sealed under the current key (plain ones from before encryption included); returns how
 /// many records it looked at, so that a rekey moves on by that much until it gets fewer than

@@ -52,6 +52,7 @@ diesel::table! {
         created_by -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        on_the_spot -> Bool,
     }
 }
 
@@ -108,6 +109,9 @@ diesel::table! {
         name -> Text,
         phone -> Text,
         role -> Text,
+        participation -> Text,
+        answer_reason -> Text,
+        phone_index -> Nullable<Text>,
     }
 }
 
@@ -132,6 +136,9 @@ diesel::table! {
         petition_history -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        police_incident_id -> Nullable<Text>,
+        handed_over_by -> Text,
+        proceed_reason -> Text,
     }
 }
 

@@ -4,16 +4,31 @@
 use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, Offset, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
 
-/// A half-open span of time `[start, end)`.
+/// A half-open span of time `[start, end)`, never empty: [`Interval::new`] refuses an end that
+/// is not after the start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Interval {
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
 }
 
+/// Why [`Interval::new`] refused: the end is not after the start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("must end after it starts")]
+pub struct EmptyInterval;
+
 impl Interval {
-    pub fn new(start: DateTime<Utc>, end: DateTime<Utc>) -> Self {
-        Self { start, end }
+    pub fn new(start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Self, EmptyInterval> {
+        if start < end { Ok(Self { start, end }) } else { Err(EmptyInterval) }
+    }
+
+    pub fn length(&self) -> Duration {
+        self.end - self.start
+    }
+
+    /// The part of this interval inside `window`, if any.
+    pub fn within(&self, window: &Interval) -> Option<Interval> {
+        Interval::new(self.start.max(window.start), self.end.min(window.end)).ok()
     }
 
     pub fn overlaps(&self, other: &Interval) -> bool {
@@ -24,7 +39,9 @@ impl Interval {
         self.start <= other.start && other.end <= self.end
     }
 
+    /// Grown by `by` on both sides; `by` is a buffer, never negative.
     pub fn widened(&self, by: Duration) -> Interval {
+        let by = by.max(Duration::zero());
         Interval { start: self.start - by, end: self.end + by }
     }
 }
@@ -73,11 +90,9 @@ pub fn expand(hours: &Hours, tz: Tz, window: Interval) -> Vec<Interval> {
             hours.effective_from.is_none_or(|from| date >= from) && hours.effective_to.is_none_or(|to| date <= to);
         if in_effect {
             for rule in hours.rules.iter().filter(|r| r.day == date.weekday()) {
+                // A rule inside a spring gap names no time at all that day.
                 let span = Interval::new(instant(tz, date, rule.start_minute), instant(tz, date, rule.end_minute));
-                let clipped = Interval::new(span.start.max(window.start), span.end.min(window.end));
-                if clipped.start < clipped.end {
-                    out.push(clipped);
-                }
+                out.extend(span.ok().and_then(|span| span.within(&window)));
             }
         }
         date += Duration::days(1);
@@ -103,19 +118,13 @@ pub fn subtract(from: &[Interval], remove: &[Interval]) -> Vec<Interval> {
     let remove = merge(remove.to_vec());
     let mut out = Vec::new();
     for interval in from {
-        let mut rest = *interval;
+        let mut rest = Some(*interval);
         for cut in remove.iter().filter(|c| c.overlaps(interval)) {
-            if cut.start > rest.start {
-                out.push(Interval::new(rest.start, cut.start.min(rest.end)));
-            }
-            rest.start = rest.start.max(cut.end);
-            if rest.start >= rest.end {
-                break;
-            }
+            let Some(left) = rest else { break };
+            out.extend(Interval::new(left.start, cut.start.min(left.end)).ok());
+            rest = Interval::new(left.start.max(cut.end), left.end).ok();
         }
-        if rest.start < rest.end {
-            out.push(rest);
-        }
+        out.extend(rest);
     }
     out
 }
@@ -130,6 +139,10 @@ mod tests {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
     }
 
+    fn span(start: &str, end: &str) -> Interval {
+        Interval::new(utc(start), utc(end)).unwrap()
+    }
+
     fn weekdays_nine_to_five() -> Hours {
         let rules = [Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri]
             .into_iter()
@@ -141,21 +154,21 @@ mod tests {
     #[test]
     fn shanghai_nine_to_five_is_one_to_nine_utc() {
         // 2026-12-01 is a Tuesday.
-        let window = Interval::new(utc("2026-12-01T00:00:00Z"), utc("2026-12-02T00:00:00Z"));
+        let window = span("2026-12-01T00:00:00Z", "2026-12-02T00:00:00Z");
         let got = expand(&weekdays_nine_to_five(), chrono_tz::Asia::Shanghai, window);
-        assert_eq!(got, [Interval::new(utc("2026-12-01T01:00:00Z"), utc("2026-12-01T09:00:00Z"))]);
+        assert_eq!(got, [span("2026-12-01T01:00:00Z", "2026-12-01T09:00:00Z")]);
     }
 
     #[test]
     fn weekends_and_effective_dates_are_honoured() {
-        let window = Interval::new(utc("2026-12-05T00:00:00Z"), utc("2026-12-07T00:00:00Z"));
+        let window = span("2026-12-05T00:00:00Z", "2026-12-07T00:00:00Z");
         assert!(expand(&weekdays_nine_to_five(), chrono_tz::Asia::Shanghai, window).is_empty(), "a weekend");
         let limited = Hours {
             effective_from: NaiveDate::from_ymd_opt(2026, 12, 2),
             effective_to: NaiveDate::from_ymd_opt(2026, 12, 3),
             ..weekdays_nine_to_five()
         };
-        let week = Interval::new(utc("2026-11-30T00:00:00Z"), utc("2026-12-07T00:00:00Z"));
+        let week = span("2026-11-30T00:00:00Z", "2026-12-07T00:00:00Z");
         let days: Vec<_> = expand(&limited, chrono_tz::Asia::Shanghai, week)
             .iter()
             .map(|i| i.start.with_timezone(&chrono_tz::Asia::Shanghai).date_naive().to_string())
@@ -175,13 +188,13 @@ mod tests {
             effective_from: None,
             effective_to: None,
         };
-        let window = Interval::new(utc("2026-10-23T00:00:00Z"), utc("2026-10-27T00:00:00Z"));
+        let window = span("2026-10-23T00:00:00Z", "2026-10-27T00:00:00Z");
         let got = expand(&hours, chrono_tz::Europe::London, window);
         assert_eq!(
             got,
             [
-                Interval::new(utc("2026-10-23T08:00:00Z"), utc("2026-10-23T09:00:00Z")),
-                Interval::new(utc("2026-10-26T09:00:00Z"), utc("2026-10-26T10:00:00Z")),
+                span("2026-10-23T08:00:00Z", "2026-10-23T09:00:00Z"),
+                span("2026-10-26T09:00:00Z", "2026-10-26T10:00:00Z"),
             ]
         );
     }
@@ -205,19 +218,35 @@ mod tests {
             effective_from: None,
             effective_to: None,
         };
-        let window = Interval::new(utc("2026-12-01T00:00:00Z"), utc("2026-12-03T00:00:00Z"));
+        let window = span("2026-12-01T00:00:00Z", "2026-12-03T00:00:00Z");
         let got = expand(&hours, chrono_tz::Asia::Shanghai, window);
-        assert_eq!(got, [Interval::new(utc("2026-12-01T12:00:00Z"), utc("2026-12-01T16:00:00Z"))]);
+        assert_eq!(got, [span("2026-12-01T12:00:00Z", "2026-12-01T16:00:00Z")]);
     }
 
     #[test]
     fn interval_algebra() {
-        let i = |a: u32, b: u32| {
-            Interval::new(utc(&format!("2026-12-01T{a:02}:00:00Z")), utc(&format!("2026-12-01T{b:02}:00:00Z")))
-        };
+        let i = |a: u32, b: u32| span(&format!("2026-12-01T{a:02}:00:00Z"), &format!("2026-12-01T{b:02}:00:00Z"));
         assert_eq!(merge(vec![i(3, 5), i(1, 2), i(2, 3), i(7, 8)]), [i(1, 5), i(7, 8)]);
         assert_eq!(subtract(&[i(1, 9)], &[i(2, 3), i(5, 6)]), [i(1, 2), i(3, 5), i(6, 9)]);
         assert_eq!(subtract(&[i(1, 3)], &[i(0, 4)]), []);
         assert_eq!(subtract(&[i(1, 3), i(5, 7)], &[i(2, 6)]), [i(1, 2), i(6, 7)]);
+    }
+
+    #[test]
+    fn an_interval_is_never_empty() {
+        let (t, later) = (utc("2026-12-01T09:00:00Z"), utc("2026-12-01T10:00:00Z"));
+        assert_eq!(Interval::new(t, t), Err(EmptyInterval));
+        assert_eq!(Interval::new(later, t), Err(EmptyInterval));
+        let i = Interval::new(t, later).unwrap();
+        assert_eq!((i.start, i.end, i.length()), (t, later, Duration::hours(1)));
+        assert_eq!(
+            i.within(&span("2026-12-01T09:30:00Z", "2026-12-02T00:00:00Z")),
+            Some(span("2026-12-01T09:30:00Z", "2026-12-01T10:00:00Z"))
+        );
+        assert_eq!(
+            i.within(&span("2026-12-01T10:00:00Z", "2026-12-02T00:00:00Z")),
+            None,
+            "touching is not overlapping"
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! Which moves a session may make from which state.
 
 use super::AppointmentStatus::{self, *};
+use super::EventKind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Move {
@@ -21,6 +22,17 @@ pub fn apply(from: AppointmentStatus, step: Move) -> Result<AppointmentStatus, S
         (Booked, Move::NoShow) => Ok(NoShow),
         (Booked | CheckedIn, Move::Complete) => Ok(Completed),
         (state, _) => Err(format!("APPOINTMENT_{}", state.as_str())),
+    }
+}
+
+/// The line a move writes into the case's history.
+pub fn event(step: Move) -> EventKind {
+    match step {
+        Move::Reschedule => EventKind::Rescheduled,
+        Move::Cancel => EventKind::Cancelled,
+        Move::CheckIn => EventKind::CheckedIn,
+        Move::NoShow => EventKind::NoShow,
+        Move::Complete => EventKind::Completed,
     }
 }
 

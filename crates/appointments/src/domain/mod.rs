@@ -23,6 +23,29 @@ named_enum!(AppointmentStatus {
     NoShow => "NO_SHOW",
 });
 named_enum!(OutcomeResult { Settled => "SETTLED", NotSettled => "NOT_SETTLED", Referred => "REFERRED" });
+named_enum!(
+    /// What a line of a case's history records.
+    EventKind {
+        Created => "CREATED",
+        Assessed => "ASSESSED",
+        GradeOverridden => "GRADE_OVERRIDDEN",
+        Booked => "BOOKED",
+        Rescheduled => "RESCHEDULED",
+        Cancelled => "CANCELLED",
+        CheckedIn => "CHECKED_IN",
+        NoShow => "NO_SHOW",
+        Completed => "COMPLETED",
+    }
+);
+named_enum!(
+    /// What a notice in the outbox announces.
+    NoticeKind {
+        Booked => "APPOINTMENT_BOOKED",
+        Rescheduled => "APPOINTMENT_RESCHEDULED",
+        Cancelled => "APPOINTMENT_CANCELLED",
+        Reminder => "APPOINTMENT_REMINDER",
+    }
+);
 
 /// Whether a mediator of `kind` may take a case of `grade` alone (ORDINARY, DIFFICULT) or lead
 /// a joint session (MAJOR).
@@ -50,32 +73,6 @@ pub fn check_team(grade: Grade, kinds: &[MediatorKind]) -> Result<(), String> {
         Grade::Major if kinds.len() >= 2 && kinds.iter().any(|k| may_lead(grade, *k)) => Ok(()),
         Grade::Major => {
             Err("a MAJOR case needs a joint session of two or more, one a think-tank expert or partner mediator".into())
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use MediatorKind::*;
-
-    #[test]
-    fn who_may_take_which_grade() {
-        let cases: &[(Grade, &[MediatorKind], bool)] = &[
-            (Grade::Ordinary, &[StationMediator], true),
-            (Grade::Ordinary, &[PoliceLiaison], true),
-            (Grade::Ordinary, &[ThinkTankExpert], false),
-            (Grade::Ordinary, &[], false),
-            (Grade::Difficult, &[ThinkTankExpert], true),
-            (Grade::Difficult, &[StationMediator], false),
-            (Grade::Difficult, &[ThinkTankExpert, StationMediator], true),
-            (Grade::Major, &[ThinkTankExpert], false),
-            (Grade::Major, &[ThinkTankExpert, StationMediator], true),
-            (Grade::Major, &[PartnerMediator, PoliceLiaison], true),
-            (Grade::Major, &[StationMediator, PoliceLiaison], false),
-        ];
-        for (grade, kinds, ok) in cases {
-            assert_eq!(check_team(*grade, kinds).is_ok(), *ok, "{grade:?} {kinds:?}");
         }
     }
 }
@@ -129,7 +126,63 @@ pub struct Appointment {
     pub created_by: String,
 }
 
+/// A change to a mediator's weekly hours: leave (from every site) or extra hours at a site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduleException {
+    pub mediator_id: String,
+    /// Where EXTRA hours are held; none for LEAVE.
+    pub site_id: Option<String>,
+    pub kind: ExceptionKind,
+    pub span: hours::Interval,
+}
+
+/// A line of a case's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseEvent {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub actor_id: Option<String>,
+    pub kind: EventKind,
+    pub detail: String,
+}
+
+/// A message of a case's written consultation, with its author's display name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub id: String,
+    pub case_id: String,
+    pub author_id: String,
+    pub author_name: String,
+    pub body: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
 /// The resources a session holds, as keys of the `resource_holds` table.
 pub fn resources(mediator_ids: &[String], room_id: Option<&str>) -> Vec<String> {
     mediator_ids.iter().map(|m| format!("mediator:{m}")).chain(room_id.map(|r| format!("room:{r}"))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use MediatorKind::*;
+
+    #[test]
+    fn who_may_take_which_grade() {
+        let cases: &[(Grade, &[MediatorKind], bool)] = &[
+            (Grade::Ordinary, &[StationMediator], true),
+            (Grade::Ordinary, &[PoliceLiaison], true),
+            (Grade::Ordinary, &[ThinkTankExpert], false),
+            (Grade::Ordinary, &[], false),
+            (Grade::Difficult, &[ThinkTankExpert], true),
+            (Grade::Difficult, &[StationMediator], false),
+            (Grade::Difficult, &[ThinkTankExpert, StationMediator], true),
+            (Grade::Major, &[ThinkTankExpert], false),
+            (Grade::Major, &[ThinkTankExpert, StationMediator], true),
+            (Grade::Major, &[PartnerMediator, PoliceLiaison], true),
+            (Grade::Major, &[StationMediator, PoliceLiaison], false),
+        ];
+        for (grade, kinds, ok) in cases {
+            assert_eq!(check_team(*grade, kinds).is_ok(), *ok, "{grade:?} {kinds:?}");
+        }
+    }
 }

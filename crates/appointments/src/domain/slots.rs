@@ -45,9 +45,7 @@ pub fn availability(
 /// Where a slot may lie: within `[from, to)`, no sooner than the notice, no later than the
 /// horizon. `None` when nothing is left.
 pub fn window(from: DateTime<Utc>, to: DateTime<Utc>, now: DateTime<Utc>, rules: &SlotRules) -> Option<Interval> {
-    let start = from.max(now + rules.notice);
-    let end = to.min(now + rules.horizon);
-    (start < end).then(|| Interval::new(start, end))
+    Interval::new(from.max(now + rules.notice), to.min(now + rules.horizon)).ok()
 }
 
 /// The slots of `length` in `availability`, stepping by `step` from each working interval's
@@ -65,7 +63,7 @@ pub fn slots(availability: &Availability, length: Duration, step: Duration, wind
             start += step * steps as i32;
         }
         while start + length <= working.end && start < window.end {
-            let slot = Interval::new(start, start + length);
+            let Ok(slot) = Interval::new(start, start + length) else { break };
             while free.next_if(|f| f.end < slot.end).is_some() {}
             if window.contains(&slot) && free.peek().is_some_and(|f| f.contains(&slot)) {
                 out.push(slot);
@@ -85,7 +83,7 @@ mod tests {
     }
 
     fn span(a: (u32, u32), b: (u32, u32)) -> Interval {
-        Interval::new(at(a.0, a.1), at(b.0, b.1))
+        Interval::new(at(a.0, a.1), at(b.0, b.1)).unwrap()
     }
 
     fn starts(slots: &[Interval]) -> Vec<String> {

@@ -1,4 +1,9 @@
+//! Cases: recording one, grading it (by pre-assessment or by hand), showing and listing them
+//! to those who may know of them, and their history.
+
 use chrono::{DateTime, Utc};
+use mediation_api::Fault;
+use mediation_audit::{Action, Actor, Event, TargetKind};
 use mediation_auth::Role;
 use mediation_directory::domain::SiteKind;
 use mediation_store::DbConnection;
@@ -6,8 +11,8 @@ use mediation_store::DbConnection;
 use super::{AppointmentSettings, visible_case};
 use crate::domain::access::Viewer;
 use crate::domain::grading::{self, Assessment};
-use crate::domain::{Case, CaseStatus, Grade, Origin, Party};
-use crate::error::{Error, Result, invalid};
+use crate::domain::{Case, CaseEvent, CaseStatus, EventKind, Grade, Origin, Party};
+use crate::error::Result;
 use crate::repo::{self, CaseFilter};
 
 /// A case as submitted, validated field by field.
@@ -19,6 +24,33 @@ pub struct NewCase {
     pub origin: Origin,
     pub assessment: Assessment,
     pub site_id: Option<String>,
+}
+
+/// A case as one viewer is shown it.
+#[derive(Debug, Clone)]
+pub struct ShownCase {
+    pub case: Case,
+    /// Phones in full (for the applicant and the case's staff) rather than masked.
+    pub personal: bool,
+    /// The audit record owed for this showing, recorded before it is answered: a staff
+    /// member shown the parties in clear. None for the applicant reading their own case, or
+    /// for a masked view.
+    pub read: Option<Event>,
+}
+
+impl ShownCase {
+    fn to(viewer: &Viewer, case: Case) -> Self {
+        Self { personal: viewer.sees_personal_data(&case), read: None, case }
+    }
+
+    /// Shown by the read method `via`, with the audit record that may be owed for it.
+    fn read_by(viewer: &Viewer, case: Case, via: &str) -> Self {
+        let mut shown = Self::to(viewer, case);
+        shown.read = (shown.personal && viewer.is_staff()).then(|| {
+            Event::new(Action::PersonalDataRead, TargetKind::Case, &shown.case.id, format!("parties via {via}"))
+        });
+        shown
+    }
 }
 
 /// Which origins each caller may record: residents come through the app (or a kiosk session),
@@ -33,7 +65,7 @@ fn check_origin(viewer: &Viewer, origin: Origin) -> Result<()> {
     if allowed.contains(&origin) {
         Ok(())
     } else {
-        Err(Error::Forbidden("your role may not record a case of that origin"))
+        Err(Fault::Forbidden("your role may not record a case of that origin").into())
     }
 }
 
@@ -43,18 +75,20 @@ pub fn create_case(
     settings: &AppointmentSettings,
     new: NewCase,
     now: DateTime<Utc>,
-) -> Result<Case> {
+) -> Result<ShownCase> {
     check_origin(viewer, new.origin)?;
-    let site_id = new.site_id.or_else(|| viewer.station.clone()).ok_or_else(|| invalid("site_id", "is required"))?;
-    let site = mediation_directory::repo::site(conn, &site_id)?.ok_or_else(|| invalid("site_id", "no such site"))?;
+    let site_id =
+        new.site_id.or_else(|| viewer.station.clone()).ok_or_else(|| Fault::invalid("site_id", "is required"))?;
+    let site =
+        mediation_directory::repo::site(conn, &site_id)?.ok_or_else(|| Fault::invalid("site_id", "no such site"))?;
     if !matches!(site.kind, SiteKind::Station | SiteKind::Centre) {
-        return Err(invalid("site_id", "cases are handled by a station or the centre"));
+        return Err(Fault::invalid("site_id", "cases are handled by a station or the centre").into());
     }
     if viewer.is_staff() && !viewer.is_centre_wide() && viewer.station.as_deref() != Some(site_id.as_str()) {
-        return Err(Error::Forbidden("staff record cases for their own station"));
+        return Err(Fault::Forbidden("staff record cases for their own station").into());
     }
     if mediation_directory::repo::known_specialties(conn, std::slice::from_ref(&new.category))?.is_empty() {
-        return Err(invalid("category", "is not a speciality code (see ListSpecialties)"));
+        return Err(Fault::invalid("category", "is not a speciality code (see ListSpecialties)").into());
     }
     let mut assessment = new.assessment;
     assessment.party_count = assessment.party_count.max(new.parties.len() as i32);
@@ -76,13 +110,17 @@ pub fn create_case(
         created_at: now,
     };
     repo::insert_case(conn, &case)?;
-    repo::add_event(conn, &case.id, Some(&actor), "CREATED", &rationale, now)?;
-    Ok(case)
+    repo::add_event(conn, &case.id, Some(&actor), EventKind::Created, &rationale, now)?;
+    Ok(ShownCase::to(viewer, case))
 }
 
 fn worked_case(conn: &mut DbConnection, viewer: &Viewer, case_id: &str) -> Result<Case> {
     let (case, _) = visible_case(conn, viewer, case_id)?;
-    if viewer.works(&case) { Ok(case) } else { Err(Error::Forbidden("only staff of the case's station may do this")) }
+    if viewer.works(&case) {
+        Ok(case)
+    } else {
+        Err(Fault::Forbidden("only staff of the case's station may do this").into())
+    }
 }
 
 pub fn assess_case(
@@ -92,33 +130,44 @@ pub fn assess_case(
     case_id: &str,
     assessment: Assessment,
     now: DateTime<Utc>,
-) -> Result<Case> {
+) -> Result<ShownCase> {
     let mut case = worked_case(conn, viewer, case_id)?;
     let (grade, rationale) = grading::grade(&assessment, &settings.thresholds);
     repo::update_grade(conn, case_id, grade, &rationale, Some(&assessment), now)?;
-    repo::add_event(conn, case_id, Some(&viewer.principal.account_id), "ASSESSED", &rationale, now)?;
+    repo::add_event(conn, case_id, Some(&viewer.principal.account_id), EventKind::Assessed, &rationale, now)?;
     case.grade = grade;
     case.grade_rationale = rationale;
     case.assessment = assessment;
-    Ok(case)
+    Ok(ShownCase::to(viewer, case))
 }
 
+/// Sets the grade by hand; the case history keeps the reason, the audit trail only the grade
+/// (the reason is free text and may name people).
 pub fn override_grade(
     conn: &mut DbConnection,
     viewer: &Viewer,
+    actor: &Actor,
     case_id: &str,
     grade: Grade,
     reason: &str,
     now: DateTime<Utc>,
-) -> Result<Case> {
+) -> Result<ShownCase> {
     let mut case = worked_case(conn, viewer, case_id)?;
     let rationale = format!("{}: overridden by staff: {reason}", grade.as_str());
     repo::update_grade(conn, case_id, grade, &rationale, None, now)?;
     let detail = format!("{} -> {}: {reason}", case.grade.as_str(), grade.as_str());
-    repo::add_event(conn, case_id, Some(&viewer.principal.account_id), "GRADE_OVERRIDDEN", &detail, now)?;
+    repo::add_event(conn, case_id, Some(&viewer.principal.account_id), EventKind::GradeOverridden, &detail, now)?;
+    let event = Event::new(Action::GradeOverridden, TargetKind::Case, case_id, grade.as_str());
+    mediation_audit::repo::append(conn, actor, event, now)?;
     case.grade = grade;
     case.grade_rationale = rationale;
-    Ok(case)
+    Ok(ShownCase::to(viewer, case))
+}
+
+/// The case, if the viewer may know of it.
+pub fn get_case(conn: &mut DbConnection, viewer: &Viewer, case_id: &str) -> Result<ShownCase> {
+    let (case, _) = visible_case(conn, viewer, case_id)?;
+    Ok(ShownCase::read_by(viewer, case, "GetCase"))
 }
 
 /// The cases the viewer may list, narrowed by `site_id` when given.
@@ -130,14 +179,10 @@ pub fn list_cases(
     grade: Option<Grade>,
     after_id: Option<&str>,
     limit: i64,
-) -> Result<Vec<Case>> {
-    let mut filter = CaseFilter {
-        status: status.map(|s| s.as_str().to_owned()),
-        grade: grade.map(|g| g.as_str().to_owned()),
-        ..CaseFilter::default()
-    };
+) -> Result<Vec<ShownCase>> {
+    let mut filter = CaseFilter { status, grade, ..CaseFilter::default() };
     if viewer.role() == Role::Kiosk {
-        return Err(Error::Forbidden("a kiosk lists no cases; residents sign in at it to see theirs"));
+        return Err(Fault::Forbidden("a kiosk lists no cases; residents sign in at it to see theirs").into());
     }
     if viewer.role() == Role::Resident {
         filter.applicant = Some(viewer.principal.account_id.clone());
@@ -145,20 +190,17 @@ pub fn list_cases(
     } else if viewer.is_centre_wide() {
         filter.site_ids = site_id.map(|s| vec![s]);
     } else {
-        let station = viewer.station.clone().ok_or(Error::Forbidden("your account belongs to no station"))?;
+        let station = viewer.station.clone().ok_or(Fault::Forbidden("your account belongs to no station"))?;
         if site_id.as_ref().is_some_and(|s| *s != station) {
-            return Err(Error::Forbidden("you may list only your own station's cases"));
+            return Err(Fault::Forbidden("you may list only your own station's cases").into());
         }
         filter.site_ids = Some(vec![station]);
     }
-    Ok(repo::list_cases(conn, &filter, after_id, limit)?)
+    let cases = repo::list_cases(conn, &filter, after_id, limit)?;
+    Ok(cases.into_iter().map(|case| ShownCase::read_by(viewer, case, "ListCases")).collect())
 }
 
-pub fn case_events(
-    conn: &mut DbConnection,
-    viewer: &Viewer,
-    case_id: &str,
-) -> Result<Vec<(DateTime<Utc>, Option<String>, String, String)>> {
+pub fn case_events(conn: &mut DbConnection, viewer: &Viewer, case_id: &str) -> Result<Vec<CaseEvent>> {
     visible_case(conn, viewer, case_id)?;
     Ok(repo::events(conn, case_id)?)
 }

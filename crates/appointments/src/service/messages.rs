@@ -1,30 +1,45 @@
+//! The written consultation between a case's applicant and the staff working it.
+
 use chrono::{DateTime, Utc};
+use mediation_api::Fault;
 use mediation_store::DbConnection;
 
 use super::visible_case;
+use crate::domain::Message;
 use crate::domain::access::Viewer;
-use crate::domain::{AppointmentStatus, Grade, OutcomeResult};
-use crate::error::{Error, Result};
-use crate::repo::{self, AppointmentFilter, CaseFilter};
+use crate::error::Result;
+use crate::repo;
 
 /// The consultation is between the case's applicant and the staff working it (including the
 /// mediators booked on it); kiosks and everyone else stay out.
 fn consultation_case(conn: &mut DbConnection, viewer: &Viewer, case_id: &str) -> Result<()> {
     let (case, assigned) = visible_case(conn, viewer, case_id)?;
-    if viewer.is_applicant(&case) || viewer.works(&case) || assigned { Ok(()) } else { Err(Error::NotFound("case")) }
+    if viewer.is_applicant(&case) || viewer.works(&case) || assigned {
+        Ok(())
+    } else {
+        Err(Fault::NotFound("case").into())
+    }
 }
 
 pub fn post_message(
     conn: &mut DbConnection,
     viewer: &Viewer,
     case_id: &str,
-    body: &str,
+    body: String,
     now: DateTime<Utc>,
-) -> Result<String> {
+) -> Result<Message> {
     consultation_case(conn, viewer, case_id)?;
-    let id = uuid::Uuid::now_v7().to_string();
-    repo::insert_message(conn, &id, case_id, &viewer.principal.account_id, body, now)?;
-    Ok(id)
+    let message = Message {
+        id: uuid::Uuid::now_v7().to_string(),
+        case_id: case_id.to_owned(),
+        author_id: viewer.principal.account_id.clone(),
+        // Not looked up for the reply; ListMessages names the authors.
+        author_name: String::new(),
+        body,
+        created_at: now,
+    };
+    repo::insert_message(conn, &message)?;
+    Ok(message)
 }
 
 pub fn list_messages(
@@ -33,80 +48,7 @@ pub fn list_messages(
     case_id: &str,
     after_id: Option<&str>,
     limit: i64,
-) -> Result<Vec<repo::MessageRow>> {
+) -> Result<Vec<Message>> {
     consultation_case(conn, viewer, case_id)?;
     Ok(repo::messages(conn, case_id, after_id, limit)?)
-}
-
-/// Counts for a period, as the seed reports them ("5,000 disputes a year, 98% settled").
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Statistics {
-    pub cases: i64,
-    pub ordinary: i64,
-    pub difficult: i64,
-    pub major: i64,
-    pub sessions_completed: i64,
-    pub settled: i64,
-    pub not_settled: i64,
-    pub referred: i64,
-    pub no_shows: i64,
-    pub cancelled: i64,
-}
-
-impl Statistics {
-    pub fn settlement_rate(&self) -> f64 {
-        if self.sessions_completed == 0 { 0.0 } else { self.settled as f64 / self.sessions_completed as f64 }
-    }
-}
-
-/// Cases created and sessions held in `[from, to)`, for a site (a station's staff: theirs) and
-/// optionally one mediator.
-pub fn statistics(
-    conn: &mut DbConnection,
-    viewer: &Viewer,
-    site_id: Option<String>,
-    mediator_id: Option<String>,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Result<Statistics> {
-    let site_ids = if viewer.is_centre_wide() {
-        site_id.map(|s| vec![s])
-    } else {
-        let station = viewer.station.clone().ok_or(Error::Forbidden("your account belongs to no station"))?;
-        if site_id.as_ref().is_some_and(|s| *s != station) {
-            return Err(Error::Forbidden("you may see only your own station's figures"));
-        }
-        Some(vec![station])
-    };
-    let mut stats = Statistics::default();
-    if mediator_id.is_none() {
-        let cases =
-            repo::list_cases(conn, &CaseFilter { site_ids: site_ids.clone(), ..Default::default() }, None, i64::MAX)?;
-        for case in cases.iter().filter(|c| c.created_at >= from && c.created_at < to) {
-            stats.cases += 1;
-            match case.grade {
-                Grade::Ordinary => stats.ordinary += 1,
-                Grade::Difficult => stats.difficult += 1,
-                Grade::Major => stats.major += 1,
-            }
-        }
-    }
-    let filter = AppointmentFilter { site_ids, mediator_id, from: Some(from), to: Some(to), ..Default::default() };
-    for appointment in repo::list_appointments(conn, &filter, None, i64::MAX)? {
-        match appointment.status {
-            AppointmentStatus::Completed => {
-                stats.sessions_completed += 1;
-                match appointment.outcome.map(|o| o.result) {
-                    Some(OutcomeResult::Settled) => stats.settled += 1,
-                    Some(OutcomeResult::NotSettled) => stats.not_settled += 1,
-                    Some(OutcomeResult::Referred) => stats.referred += 1,
-                    None => {}
-                }
-            }
-            AppointmentStatus::NoShow => stats.no_shows += 1,
-            AppointmentStatus::Cancelled => stats.cancelled += 1,
-            AppointmentStatus::Booked | AppointmentStatus::CheckedIn => {}
-        }
-    }
-    Ok(stats)
 }

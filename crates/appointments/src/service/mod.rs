@@ -1,17 +1,22 @@
 //! The appointment flows. Each runs inside the caller's transaction, reads what it needs,
 //! checks the caller against the case, applies the rules and writes through the repo.
 
+mod availability;
 mod booking;
 mod cases;
 mod messages;
 mod schedule;
+mod statistics;
 
+pub use availability::*;
 pub use booking::*;
 pub use cases::*;
 pub use messages::*;
 pub use schedule::*;
+pub use statistics::*;
 
 use chrono::Duration;
+use mediation_api::Fault;
 use mediation_auth::{Principal, Role};
 use mediation_store::DbConnection;
 
@@ -19,7 +24,7 @@ use crate::domain::Case;
 use crate::domain::access::Viewer;
 use crate::domain::grading::Thresholds;
 use crate::domain::slots::SlotRules;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::repo;
 
 /// The service's settings; the gateway's settings module documents each default.
@@ -73,7 +78,7 @@ fn assigned(conn: &mut DbConnection, viewer: &Viewer, case_id: &str) -> Result<b
 /// The case if the viewer may know of it; NOT_FOUND otherwise, so that its existence stays
 /// private.
 pub fn visible_case(conn: &mut DbConnection, viewer: &Viewer, case_id: &str) -> Result<(Case, bool)> {
-    let case = repo::case(conn, case_id)?.ok_or(Error::NotFound("case"))?;
+    let case = repo::case(conn, case_id)?.ok_or(Fault::NotFound("case"))?;
     let assigned = assigned(conn, viewer, case_id)?;
-    if viewer.can_see(&case, assigned) { Ok((case, assigned)) } else { Err(Error::NotFound("case")) }
+    if viewer.can_see(&case, assigned) { Ok((case, assigned)) } else { Err(Fault::NotFound("case").into()) }
 }

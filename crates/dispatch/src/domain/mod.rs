@@ -161,7 +161,7 @@ pub struct PlannedRoute {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LeftOut {
     pub visit_id: String,
-    pub reason: String,
+    pub reason: planner::Reason,
 }
 
 /// A plan as stored: what ProposePlan found and CommitPlan applies.

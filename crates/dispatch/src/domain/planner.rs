@@ -12,7 +12,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use vrp_core::construction::features::{
     JobSkills, JobSkillsDimension, OrderResult, VehicleSkillsDimension, create_minimize_tours_feature,
     create_skills_feature, create_tour_order_hard_feature,
@@ -178,7 +178,7 @@ pub struct Route {
 }
 
 /// Why a job was left out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Reason {
     /// There is no vehicle at all.

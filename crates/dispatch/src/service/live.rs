@@ -1,12 +1,47 @@
-use chrono::{DateTime, NaiveDate, Utc};
+//! What crews report from the road: where the van is (and the ETAs that follow), and how each
+//! visit goes.
+
+use chrono::{DateTime, Utc};
+use mediation_api::Fault;
 use mediation_appointments::domain::access::Viewer;
+use mediation_auth::Principal;
 use mediation_store::DbConnection;
 
-use super::{DispatchSettings, crew_vans, crews, require_dispatcher, shift_of, station, visible_visit};
+use super::{Core, DispatchSettings, crew_vans, crews, shift_of, station, visible_visit, visit_state};
 use crate::domain::travel::Point;
 use crate::domain::{HomeVisit, Van, VisitStatus, access, crew_may_move, etas, local_day};
-use crate::error::{Error, Result, state};
+use crate::error::Result;
+use crate::events::Event;
 use crate::repo;
+
+impl Core {
+    /// [`report_position`], then tells watchers where the van is and when it is expected.
+    pub async fn report_position(&self, principal: Principal, van_id: String, at: Point) -> Result<Vec<HomeVisit>> {
+        let settings = self.settings.clone();
+        let now = Utc::now();
+        let (van, visits) = self
+            .write(principal, move |conn, viewer| report_position(conn, viewer, &settings, &van_id, at, now))
+            .await?;
+        self.bus.publish(Event::VanPosition { van_id: van.id, station_id: van.depot_site_id, location: at, at: now });
+        self.publish_visits(visits.clone());
+        Ok(visits)
+    }
+
+    /// [`update_status`], then tells watchers.
+    pub async fn update_visit_status(
+        &self,
+        principal: Principal,
+        visit_id: String,
+        to: VisitStatus,
+        note: String,
+    ) -> Result<(HomeVisit, bool)> {
+        let (visit, full) = self
+            .write(principal, move |conn, viewer| update_status(conn, viewer, &visit_id, to, note, Utc::now()))
+            .await?;
+        self.publish_visits([visit.clone()]);
+        Ok((visit, full))
+    }
+}
 
 /// A crew (or a dispatcher) reports where the van is; the ETAs of its remaining visits on its
 /// current (or next) shift are recomputed from there. Returns the van and those visits.
@@ -18,13 +53,13 @@ pub fn report_position(
     at: Point,
     now: DateTime<Utc>,
 ) -> Result<(Van, Vec<HomeVisit>)> {
-    let mut van = repo::van(conn, van_id)?.ok_or(Error::NotFound("van"))?;
+    let mut van = repo::van(conn, van_id)?.ok_or(Fault::NotFound("van"))?;
     let depot = station(conn, &van.depot_site_id)?;
     let today = local_day(now, depot.zone);
     let day = repo::next_shift_day(conn, van_id, today)?.unwrap_or(today);
     let shift = shift_of(conn, van_id, day)?;
     if !crews(shift.as_ref(), viewer) && !access::is_dispatcher_of(viewer, &van.depot_site_id) {
-        return Err(Error::Forbidden("only the van's crew today or its dispatchers report its position"));
+        return Err(Fault::Forbidden("only the van's crew today or its dispatchers report its position").into());
     }
     repo::set_van_location(conn, van_id, at, now)?;
     van.location = Some(at);
@@ -58,11 +93,11 @@ pub fn update_status(
     let (mut visit, _, full) = visible_visit(conn, viewer, visit_id)?;
     let vans = crew_vans(conn, viewer, visit.day)?;
     if !access::may_report(viewer, &visit, &vans) {
-        return Err(Error::Forbidden("only the crew of the visit's van or its dispatchers report its status"));
+        return Err(Fault::Forbidden("only the crew of the visit's van or its dispatchers report its status").into());
     }
     if !crew_may_move(visit.status, to) {
-        return Err(state(
-            format!("VISIT_{}", visit.status.as_str()),
+        return Err(visit_state(
+            visit.status,
             format!("a {} visit cannot become {}", visit.status.as_str(), to.as_str()),
         ));
     }
@@ -76,26 +111,4 @@ pub fn update_status(
     repo::update_visit(conn, &visit, now)?;
     repo::bump_day(conn, &visit.station_id, visit.day)?;
     Ok((visit, full))
-}
-
-/// What a resident's watch starts from: their visit and its van's last position. NOT_FOUND for
-/// anyone else, so that the visit's existence stays private.
-pub fn watch_visit(conn: &mut DbConnection, viewer: &Viewer, visit_id: &str) -> Result<(HomeVisit, Option<Point>)> {
-    let visit = repo::visit(conn, visit_id)?.ok_or(Error::NotFound("home visit"))?;
-    let case = mediation_appointments::repo::case(conn, &visit.case_id)?.ok_or(Error::NotFound("home visit"))?;
-    if !viewer.is_applicant(&case) {
-        return Err(Error::NotFound("home visit"));
-    }
-    let van_location = match &visit.van_id {
-        Some(van_id) => repo::van(conn, van_id)?.and_then(|v| v.location),
-        None => None,
-    };
-    Ok((visit, van_location))
-}
-
-/// What a dispatcher's board starts from: the date's visits.
-pub fn board(conn: &mut DbConnection, viewer: &Viewer, station_id: &str, day: NaiveDate) -> Result<Vec<HomeVisit>> {
-    require_dispatcher(viewer, station_id)?;
-    station(conn, station_id)?;
-    Ok(repo::visits_of_day(conn, station_id, day)?)
 }

@@ -1,28 +1,41 @@
-//! The dispatch flows. Each runs inside the caller's transaction (planning itself runs outside
-//! one, on the blocking pool), reads what it needs, checks the caller, applies the rules and
-//! writes through the repo. Every change of a visit, van or shift bumps the version of the
-//! dates it touches, which is what makes a proposed plan stale.
+//! The dispatch flows. [`Core`] holds what every call runs against (the database, the settings,
+//! the event bus, the watch-stream slots) and runs each call: the caller's view, one
+//! transaction, the audit records owed, the events to publish, a re-plan in the background
+//! after a change (`replan`), the watch streams of plain updates (`watch`).
+//!
+//! The transaction bodies are the plain functions of each module: each reads what it needs,
+//! checks the caller, applies the rules and writes through the repo. Every change of a visit,
+//! van or shift bumps the version of the dates it touches, which is what makes a proposed plan
+//! stale. Planning itself runs outside a transaction, on the blocking pool.
 
+mod core;
 mod live;
 mod planning;
+mod plans;
+mod replan;
 mod vans;
 mod visits;
+mod watch;
 
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use self::core::{Core, PageRequest};
 pub use live::*;
 pub use planning::*;
+pub use plans::*;
 pub use vans::*;
 pub use visits::*;
+pub use watch::{BoardUpdate, VisitUpdate};
 
+use mediation_api::Fault;
 use mediation_appointments::domain::Case;
 use mediation_appointments::domain::access::Viewer;
 use mediation_store::DbConnection;
 
 use crate::domain::access;
 use crate::domain::travel::{Haversine, Point, TravelMatrix};
-use crate::domain::{HomeVisit, Shift};
+use crate::domain::{HomeVisit, Shift, VisitStatus};
 use crate::error::{Error, Result};
 use crate::repo;
 
@@ -58,6 +71,13 @@ impl Default for DispatchSettings {
     }
 }
 
+impl DispatchSettings {
+    /// The planner's time limit for a call that asked for `asked` (the default when it did not).
+    pub fn time_limit(&self, asked: Option<Duration>) -> Duration {
+        asked.map_or(self.default_time_limit, |asked| asked.min(self.max_time_limit))
+    }
+}
+
 /// The caller as the access rules see them (shared with the appointment service).
 pub fn viewer(conn: &mut DbConnection, principal: mediation_auth::Principal) -> Result<Viewer> {
     Ok(mediation_appointments::service::viewer(conn, principal)?)
@@ -71,7 +91,7 @@ pub struct Station {
 }
 
 pub fn station(conn: &mut DbConnection, id: &str) -> Result<Station> {
-    let site = mediation_directory::repo::site(conn, id)?.ok_or(Error::NotFound("station"))?;
+    let site = mediation_directory::repo::site(conn, id)?.ok_or(Fault::NotFound("station"))?;
     Ok(Station {
         zone: site.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai),
         location: site.location.map(|l| Point::lat_lng(l.latitude, l.longitude)),
@@ -90,11 +110,11 @@ fn crew_vans(conn: &mut DbConnection, viewer: &Viewer, day: chrono::NaiveDate) -
 /// A visit and its case, if the viewer may know of it (NOT_FOUND otherwise), with whether the
 /// viewer sees its address.
 pub fn visible_visit(conn: &mut DbConnection, viewer: &Viewer, id: &str) -> Result<(HomeVisit, Case, bool)> {
-    let visit = repo::visit(conn, id)?.ok_or(Error::NotFound("home visit"))?;
-    let case = mediation_appointments::repo::case(conn, &visit.case_id)?.ok_or(Error::NotFound("home visit"))?;
+    let visit = repo::visit(conn, id)?.ok_or(Fault::NotFound("home visit"))?;
+    let case = mediation_appointments::repo::case(conn, &visit.case_id)?.ok_or(Fault::NotFound("home visit"))?;
     let vans = crew_vans(conn, viewer, visit.day)?;
     if !access::can_see(viewer, &case, &visit, &vans) {
-        return Err(Error::NotFound("home visit"));
+        return Err(Fault::NotFound("home visit").into());
     }
     let full = access::sees_address(viewer, &case, &visit, &vans);
     if full && viewer.is_staff() {
@@ -115,6 +135,11 @@ fn require_dispatcher(viewer: &Viewer, station: &str) -> Result<()> {
     if access::is_dispatcher_of(viewer, station) {
         Ok(())
     } else {
-        Err(Error::Forbidden("only the station's dispatchers may do that"))
+        Err(Fault::Forbidden("only the station's dispatchers may do that").into())
     }
+}
+
+/// A visit whose status does not allow the change; the reason names the status (`VISIT_ARRIVED`).
+fn visit_state(status: VisitStatus, message: impl Into<String>) -> Error {
+    Fault::state(format!("VISIT_{}", status.as_str()), message).into()
 }

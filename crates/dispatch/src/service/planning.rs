@@ -1,18 +1,21 @@
+//! What a plan is made from (a snapshot of the station's date) and how it is found: the
+//! snapshot as a routing problem for the planner, its solution checked and turned into a plan.
+
 use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use mediation_api::Fault;
 use mediation_appointments::domain::access::Viewer;
 use mediation_store::DbConnection;
 
-use super::{DispatchSettings, require_dispatcher, shift_of, station};
+use super::{DispatchSettings, require_dispatcher, station};
 use crate::domain::planner::{self, Depot, Job, Limits, Lock, Problem, Vehicle, Window};
 use crate::domain::travel::Point;
 use crate::domain::{
-    HomeVisit, LeftOut, PlanBody, PlannedRoute, PlannedStop, Shift, StoredPlan, Van, VanStatus, VisitStatus, day_start,
-    etas, feasibility, svg,
+    HomeVisit, LeftOut, PlanBody, PlannedRoute, PlannedStop, Shift, Van, VanStatus, VisitStatus, day_start, feasibility,
 };
-use crate::error::{Error, Result, invalid, state};
+use crate::error::{Error, Result};
 use crate::repo;
 
 /// What a plan is made from, read in one go.
@@ -40,7 +43,7 @@ pub fn snapshot(conn: &mut DbConnection, viewer: &Viewer, station_id: &str, day:
 pub fn read_snapshot(conn: &mut DbConnection, station_id: &str, day: NaiveDate) -> Result<Snapshot> {
     let station = station(conn, station_id)?;
     let depot = station.location.ok_or_else(|| {
-        state("STATION_HAS_NO_LOCATION", "the station needs a location before its vans can be planned")
+        Fault::state("STATION_HAS_NO_LOCATION", "the station needs a location before its vans can be planned")
     })?;
     let version = repo::day_version(conn, station_id, day)?;
     let visits = repo::visits_of_day(conn, station_id, day)?.into_iter().filter(|v| v.status.is_plannable()).collect();
@@ -145,7 +148,7 @@ pub fn solve(snapshot: &Snapshot, settings: &DispatchSettings, time_limit: Durat
     let unassigned = solution
         .unassigned
         .iter()
-        .map(|u| LeftOut { visit_id: problem.jobs[u.job].id.clone(), reason: u.reason.as_str().to_owned() })
+        .map(|u| LeftOut { visit_id: problem.jobs[u.job].id.clone(), reason: u.reason })
         .collect();
     Ok(PlanBody {
         routes,
@@ -153,151 +156,4 @@ pub fn solve(snapshot: &Snapshot, settings: &DispatchSettings, time_limit: Durat
         total_distance_m: solution.total_distance,
         total_travel_secs: solution.total_duration,
     })
-}
-
-/// Stores a proposed plan with the version it was made from; nothing else changes.
-pub fn store_plan(
-    conn: &mut DbConnection,
-    created_by: &str,
-    snapshot: &Snapshot,
-    body: PlanBody,
-) -> Result<StoredPlan> {
-    let plan = StoredPlan {
-        id: uuid::Uuid::now_v7().to_string(),
-        station_id: snapshot.station_id.clone(),
-        day: snapshot.day,
-        version: snapshot.version,
-        body,
-        created_at: Utc::now(),
-        committed: false,
-    };
-    repo::insert_plan(conn, &plan, created_by)?;
-    Ok(plan)
-}
-
-/// The stored plan, for its station's dispatchers.
-pub fn get_plan(conn: &mut DbConnection, viewer: &Viewer, id: &str) -> Result<StoredPlan> {
-    let plan = repo::plan(conn, id)?.ok_or(Error::NotFound("plan"))?;
-    if !crate::domain::access::is_dispatcher_of(viewer, &plan.station_id) {
-        return Err(Error::NotFound("plan"));
-    }
-    Ok(plan)
-}
-
-/// Applies a plan if its date has not changed since: routed visits become PLANNED with their
-/// van, position and ETA; PLANNED visits it left out go back to REQUESTED. Returns the plan and
-/// the visits that changed.
-pub fn commit_plan(
-    conn: &mut DbConnection,
-    viewer: &Viewer,
-    id: &str,
-    now: DateTime<Utc>,
-) -> Result<(StoredPlan, Vec<HomeVisit>)> {
-    let mut plan = get_plan(conn, viewer, id)?;
-    if plan.committed {
-        return Err(state("PLAN_COMMITTED", "the plan is already committed"));
-    }
-    if !repo::advance_day(conn, &plan.station_id, plan.day, plan.version)? {
-        return Err(state(
-            "PLAN_STALE",
-            "a visit, van or shift of that date changed since the plan was proposed; propose again",
-        ));
-    }
-    let mut placed: HashMap<&str, (&str, i32, DateTime<Utc>)> = HashMap::new();
-    for route in &plan.body.routes {
-        for (position, stop) in route.stops.iter().enumerate() {
-            placed.insert(stop.visit_id.as_str(), (route.van_id.as_str(), position as i32, stop.start));
-        }
-    }
-    let mut changed = Vec::new();
-    for mut visit in repo::visits_of_day(conn, &plan.station_id, plan.day)? {
-        let before = visit.clone();
-        match placed.get(visit.id.as_str()) {
-            Some(&(van, position, start)) if visit.status.is_plannable() => {
-                if visit.status == VisitStatus::Requested {
-                    visit.status = VisitStatus::Planned;
-                }
-                visit.van_id = Some(van.to_owned());
-                visit.position = Some(position);
-                visit.eta = Some(start);
-            }
-            None if visit.status == VisitStatus::Planned => {
-                visit.status = VisitStatus::Requested;
-                visit.van_id = None;
-                visit.position = None;
-                visit.eta = None;
-            }
-            _ => {}
-        }
-        if visit != before {
-            repo::update_visit(conn, &visit, now)?;
-            changed.push(visit);
-        }
-    }
-    repo::mark_committed(conn, &plan.id, now)?;
-    plan.committed = true;
-    Ok((plan, changed))
-}
-
-/// A dispatcher's override: the visit goes on the van at `position` of its route that day, and
-/// the route's ETAs are recomputed from the shift's start at the depot.
-pub fn assign_visit(
-    conn: &mut DbConnection,
-    viewer: &Viewer,
-    settings: &DispatchSettings,
-    visit_id: &str,
-    van_id: &str,
-    position: usize,
-    now: DateTime<Utc>,
-) -> Result<Vec<HomeVisit>> {
-    let mut visit = repo::visit(conn, visit_id)?.ok_or(Error::NotFound("home visit"))?;
-    if !crate::domain::access::is_dispatcher_of(viewer, &visit.station_id) {
-        return Err(Error::NotFound("home visit"));
-    }
-    if !matches!(visit.status, VisitStatus::Requested | VisitStatus::Planned) {
-        return Err(state(
-            format!("VISIT_{}", visit.status.as_str()),
-            "only a requested or planned visit can be assigned",
-        ));
-    }
-    let van = repo::van(conn, van_id)?.ok_or_else(|| invalid("van_id", "names no van"))?;
-    if van.depot_site_id != visit.station_id {
-        return Err(invalid("van_id", "is not a van of the visit's station"));
-    }
-    if van.status != VanStatus::Available {
-        return Err(state("VAN_OUT_OF_SERVICE", "the van is out of service"));
-    }
-    let shift =
-        shift_of(conn, van_id, visit.day)?.ok_or_else(|| state("VAN_HAS_NO_SHIFT", "the van has no shift that day"))?;
-    let depot = station(conn, &visit.station_id)?
-        .location
-        .ok_or_else(|| state("STATION_HAS_NO_LOCATION", "the station needs a location"))?;
-    let mut route: Vec<HomeVisit> = repo::visits_of_van(conn, van_id, visit.day)?
-        .into_iter()
-        .filter(|v| {
-            v.id != visit.id && matches!(v.status, VisitStatus::Planned | VisitStatus::EnRoute | VisitStatus::Arrived)
-        })
-        .collect();
-    visit.status = VisitStatus::Planned;
-    visit.van_id = Some(van_id.to_owned());
-    route.insert(position.min(route.len()), visit.clone());
-    let times = etas(shift.start, depot, &route, settings.travel.as_ref());
-    let mut changed = Vec::new();
-    for (i, (mut v, eta)) in route.into_iter().zip(times).enumerate() {
-        v.position = Some(i as i32);
-        v.eta = Some(eta);
-        repo::update_visit(conn, &v, now)?;
-        changed.push(v);
-    }
-    repo::bump_day(conn, &visit.station_id, visit.day)?;
-    Ok(changed)
-}
-
-/// The plan drawn as an SVG map.
-pub fn draw(conn: &mut DbConnection, plan: &StoredPlan) -> Result<String> {
-    let station = station(conn, &plan.station_id)?;
-    let depot = station.location.unwrap_or(Point::lat_lng(0.0, 0.0));
-    let places: HashMap<String, Point> =
-        repo::visits_of_day(conn, &plan.station_id, plan.day)?.into_iter().map(|v| (v.id, v.location)).collect();
-    Ok(svg::render(&plan.body, depot, &places, station.zone))
 }

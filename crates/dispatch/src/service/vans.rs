@@ -1,23 +1,68 @@
+//! Vans, their depots and status, and their shifts with crews.
+
 use chrono::{DateTime, NaiveDate, Utc};
+use mediation_api::Fault;
 use mediation_appointments::domain::access::Viewer;
+use mediation_auth::Principal;
 use mediation_directory::domain::SiteKind;
 use mediation_store::DbConnection;
 
-use super::{require_dispatcher, station};
+use super::{Core, PageRequest, require_dispatcher, station};
 use crate::domain::{Shift, Van, VanStatus, local_day};
-use crate::error::{Error, Result, invalid};
+use crate::error::{Error, Result};
 use crate::repo;
+
+impl Core {
+    pub async fn update_van(&self, principal: Principal, id: String, patch: VanPatch) -> Result<Van> {
+        self.write(principal, move |conn, viewer| update_van(conn, viewer, &id, patch, Utc::now())).await
+    }
+
+    /// [`set_van_status`]; a van going out of service re-plans the dates it was to drive.
+    pub async fn set_van_status(&self, principal: Principal, id: String, status: VanStatus) -> Result<Van> {
+        let account = principal.account_id.clone();
+        let (van, days) = self
+            .write(principal, move |conn, viewer| {
+                let van = set_van_status(conn, viewer, &id, status, Utc::now())?;
+                let days = days_to_replan(conn, &van)?;
+                Ok((van, days))
+            })
+            .await?;
+        if van.status == VanStatus::OutOfService {
+            for day in days {
+                self.replan(van.depot_site_id.clone(), day, account.clone());
+            }
+        }
+        Ok(van)
+    }
+
+    /// A page of [`list_vans`] and the next page's token.
+    pub async fn list_vans(
+        &self,
+        principal: Principal,
+        depot: Option<String>,
+        page: PageRequest,
+    ) -> Result<(Vec<Van>, String)> {
+        let (after, limit) = (page.after.clone(), page.limit());
+        let items =
+            self.read(principal, move |conn, viewer| list_vans(conn, viewer, depot, after.as_deref(), limit)).await?;
+        Ok(page.cut(items, |van| &van.id))
+    }
+
+    pub async fn set_shift(&self, principal: Principal, shift: Shift) -> Result<Shift> {
+        self.write(principal, move |conn, viewer| set_shift(conn, viewer, shift)).await
+    }
+}
 
 fn station_site(conn: &mut DbConnection, id: &str) -> Result<()> {
     match mediation_directory::repo::site(conn, id)? {
         Some(site) if site.kind == SiteKind::Station => Ok(()),
-        Some(_) => Err(invalid("depot_site_id", "must be a station")),
-        None => Err(invalid("depot_site_id", "names no site")),
+        Some(_) => Err(Fault::invalid("depot_site_id", "must be a station").into()),
+        None => Err(Fault::invalid("depot_site_id", "names no site").into()),
     }
 }
 
 fn existing_van(conn: &mut DbConnection, id: &str) -> Result<Van> {
-    repo::van(conn, id)?.ok_or(Error::NotFound("van"))
+    Ok(repo::van(conn, id)?.ok_or(Fault::NotFound("van"))?)
 }
 
 pub fn register_van(conn: &mut DbConnection, viewer: &Viewer, new: Van, now: DateTime<Utc>) -> Result<Van> {
@@ -94,13 +139,13 @@ pub fn set_van_status(
 
 /// The dates whose plans a change to `van` can upset: today (in the depot's zone) and its next
 /// shift day from today on.
-pub fn days_to_replan(conn: &mut DbConnection, van: &Van) -> Result<Vec<chrono::NaiveDate>> {
+fn days_to_replan(conn: &mut DbConnection, van: &Van) -> Result<Vec<chrono::NaiveDate>> {
     let today = Utc::now().with_timezone(&super::station(conn, &van.depot_site_id)?.zone).date_naive();
     let mut days = vec![today];
-    if let Some(next) = repo::next_shift_day(conn, &van.id, today)? {
-        if next != today {
-            days.push(next);
-        }
+    if let Some(next) = repo::next_shift_day(conn, &van.id, today)?
+        && next != today
+    {
+        days.push(next);
     }
     Ok(days)
 }
@@ -117,7 +162,7 @@ pub fn list_vans(
         (depot, true) => depot,
         (Some(depot), false) if viewer.station.as_deref() == Some(depot.as_str()) => Some(depot),
         (None, false) if viewer.station.is_some() => viewer.station.clone(),
-        _ => return Err(Error::Forbidden("staff see the vans of their own station")),
+        _ => return Err(Fault::Forbidden("staff see the vans of their own station").into()),
     };
     Ok(repo::list_vans(conn, depot.as_deref(), after, limit)?)
 }
@@ -129,12 +174,12 @@ pub fn set_shift(conn: &mut DbConnection, viewer: &Viewer, shift: Shift) -> Resu
     require_dispatcher(viewer, &van.depot_site_id)?;
     let depot = station(conn, &van.depot_site_id)?;
     if local_day(shift.start, depot.zone) != shift.day {
-        return Err(invalid("start", "must be on the shift's date at the van's station"));
+        return Err(Fault::invalid("start", "must be on the shift's date at the van's station").into());
     }
     for (i, mediator_id) in shift.crew_mediator_ids.iter().enumerate() {
         match mediation_directory::repo::mediator(conn, mediator_id)? {
             Some(m) if m.active => {}
-            _ => return Err(invalid(&format!("crew_mediator_ids[{i}]"), "names no active mediator")),
+            _ => return Err(Fault::invalid(&format!("crew_mediator_ids[{i}]"), "names no active mediator").into()),
         }
     }
     let taken = repo::crew_elsewhere(conn, &shift.crew_mediator_ids, &shift.van_id, shift.start, shift.end)?;
@@ -142,7 +187,8 @@ pub fn set_shift(conn: &mut DbConnection, viewer: &Viewer, shift: Shift) -> Resu
         return Err(Error::CrewTaken(format!("mediator {first} is on another van")));
     }
     let holds: Vec<String> = shift.crew_mediator_ids.iter().map(|m| format!("mediator:{m}")).collect();
-    let span = mediation_appointments::domain::hours::Interval::new(shift.start, shift.end);
+    let span = mediation_appointments::domain::hours::Interval::new(shift.start, shift.end)
+        .map_err(|_| Fault::invalid("end", "must be after start"))?;
     let booked = mediation_appointments::repo::held(conn, &holds, span, None)?;
     if let Some(first) = booked.first() {
         return Err(Error::CrewTaken(format!("{first} is booked for a station session")));

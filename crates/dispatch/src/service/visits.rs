@@ -1,12 +1,17 @@
+//! Home visits: a resident (or staff for them) requests one, cancels it, looks it up, lists them.
+
 use chrono::{DateTime, Utc};
+use mediation_api::Fault;
 use mediation_appointments::domain::access::Viewer;
-use mediation_auth::Role;
+use mediation_audit::Actor;
+use mediation_auth::{Principal, Role};
 use mediation_store::DbConnection;
 
-use super::{crew_vans, station, visible_visit};
+use super::core::address_read;
+use super::{Core, PageRequest, crew_vans, station, visible_visit, visit_state};
 use crate::domain::travel::Point;
 use crate::domain::{self, HomeVisit, VisitReason, VisitStatus, access, local_day};
-use crate::error::{Error, Result, invalid, state};
+use crate::error::Result;
 use crate::repo::{self, VisitFilter};
 
 /// A home visit as requested.
@@ -23,28 +28,77 @@ pub struct NewVisit {
     pub priority: i32,
 }
 
+impl Core {
+    /// [`cancel_visit`], then tells watchers and re-plans the visit's date.
+    pub async fn cancel_visit(&self, principal: Principal, id: String, reason: String) -> Result<(HomeVisit, bool)> {
+        let account = principal.account_id.clone();
+        let (visit, full) =
+            self.write(principal, move |conn, viewer| cancel_visit(conn, viewer, &id, reason, Utc::now())).await?;
+        self.publish_visits([visit.clone()]);
+        self.replan(visit.station_id.clone(), visit.day, account);
+        Ok((visit, full))
+    }
+
+    /// [`get_visit`], recording a staff member's read of the address.
+    pub async fn get_visit(&self, principal: Principal, actor: Actor, id: String) -> Result<(HomeVisit, bool)> {
+        let (visit, full, read) = self
+            .read(principal, move |conn, viewer| {
+                let (visit, full) = get_visit(conn, viewer, &id)?;
+                let read = address_read(viewer, full, &visit.id, "GetHomeVisit");
+                Ok((visit, full, read))
+            })
+            .await?;
+        self.audit_reads(actor, read.into_iter().collect()).await?;
+        Ok((visit, full))
+    }
+
+    /// A page of [`list_visits`] and the next page's token, recording a staff member's reads of
+    /// the addresses on it.
+    pub async fn list_visits(
+        &self,
+        principal: Principal,
+        actor: Actor,
+        filter: VisitFilter,
+        page: PageRequest,
+    ) -> Result<(Vec<(HomeVisit, bool)>, String)> {
+        let (items, next_page_token, reads) = self
+            .read(principal, move |conn, viewer| {
+                let items = list_visits(conn, viewer, filter, page.after.as_deref(), page.limit())?;
+                let (items, next_page_token) = page.cut(items, |(visit, _)| &visit.id);
+                let reads = items
+                    .iter()
+                    .filter_map(|(visit, full)| address_read(viewer, *full, &visit.id, "ListHomeVisits"))
+                    .collect();
+                Ok((items, next_page_token, reads))
+            })
+            .await?;
+        self.audit_reads(actor, reads).await?;
+        Ok((items, next_page_token))
+    }
+}
+
 /// Requests a visit for a case the viewer may schedule (its applicant, or staff working it).
 pub fn request_visit(conn: &mut DbConnection, viewer: &Viewer, new: NewVisit, now: DateTime<Utc>) -> Result<HomeVisit> {
-    let case = mediation_appointments::repo::case(conn, &new.case_id)?.ok_or(Error::NotFound("case"))?;
+    let case = mediation_appointments::repo::case(conn, &new.case_id)?.ok_or(Fault::NotFound("case"))?;
     if !viewer.can_see(&case, false) {
-        return Err(Error::NotFound("case"));
+        return Err(Fault::NotFound("case").into());
     }
     if !viewer.may_schedule(&case) {
-        return Err(Error::Forbidden("only the case's applicant or its staff may request a home visit"));
+        return Err(Fault::Forbidden("only the case's applicant or its staff may request a home visit").into());
     }
     if new.priority > 0 && viewer.role() == Role::Resident {
-        return Err(invalid("priority", "is set by staff"));
+        return Err(Fault::invalid("priority", "is set by staff").into());
     }
     if new.window_start <= now {
-        return Err(invalid("window_start", "must be in the future"));
+        return Err(Fault::invalid("window_start", "must be in the future").into());
     }
     let station = station(conn, &case.site_id)?;
     let day = local_day(new.window_start, station.zone);
     if local_day(new.window_end - chrono::Duration::seconds(1), station.zone) != day {
-        return Err(invalid("window_end", "must be on the same local day as window_start"));
+        return Err(Fault::invalid("window_end", "must be on the same local day as window_start").into());
     }
     if new.window_end - new.window_start < chrono::Duration::minutes(new.duration_minutes as i64) {
-        return Err(invalid("duration", "is longer than the window"));
+        return Err(Fault::invalid("duration", "is longer than the window").into());
     }
     let visit = HomeVisit {
         id: uuid::Uuid::now_v7().to_string(),
@@ -82,13 +136,10 @@ pub fn cancel_visit(
 ) -> Result<(HomeVisit, bool)> {
     let (mut visit, case, full) = visible_visit(conn, viewer, id)?;
     if !access::may_cancel(viewer, &case, &visit) {
-        return Err(Error::Forbidden("only the resident or the station's dispatchers may cancel a visit"));
+        return Err(Fault::Forbidden("only the resident or the station's dispatchers may cancel a visit").into());
     }
     if !domain::may_cancel(visit.status) {
-        return Err(state(
-            format!("VISIT_{}", visit.status.as_str()),
-            format!("a {} visit cannot be cancelled", visit.status.as_str()),
-        ));
+        return Err(visit_state(visit.status, format!("a {} visit cannot be cancelled", visit.status.as_str())));
     }
     visit.status = VisitStatus::Cancelled;
     visit.cancel_reason = reason;
@@ -134,16 +185,16 @@ pub fn list_visits(
             filter.station_ids = Some(viewer.station.iter().cloned().collect());
         }
         Role::Mediator => {
-            let day = filter.day.ok_or_else(|| invalid("filter.date", "is required for a crew"))?;
+            let day = filter.day.ok_or_else(|| Fault::invalid("filter.date", "is required for a crew"))?;
             let vans = crew_vans(conn, viewer, day)?;
             match &filter.van_id {
                 Some(van) if !vans.contains(van) => return Ok(vec![]),
                 Some(_) => {}
                 None if vans.len() == 1 => filter.van_id = vans.first().cloned(),
-                None => return Err(invalid("filter.van_id", "name the van you crew")),
+                None => return Err(Fault::invalid("filter.van_id", "name the van you crew").into()),
             }
         }
-        _ => return Err(Error::Forbidden("only dispatchers, crews and residents list home visits")),
+        _ => return Err(Fault::Forbidden("only dispatchers, crews and residents list home visits").into()),
     }
     let visits = repo::list_visits(conn, &filter, after, limit)?;
     let mut out = Vec::with_capacity(visits.len());

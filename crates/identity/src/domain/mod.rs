@@ -1,9 +1,12 @@
 //! The rules of identity, as pure functions over plain types: what a valid password, login or
-//! display name is, how codes are made and checked, and when a phone may get another code.
+//! display name is, how codes are made and checked, when a phone may get another code
+//! ([`CodeRules`]), who may disable whom ([`blocks`]), and who may create staff and kiosks where
+//! ([`staff`]).
 
 pub mod blocks;
 mod limiter;
 mod phone;
+pub mod staff;
 
 use chrono::{DateTime, Duration, Utc};
 use rand::Rng;

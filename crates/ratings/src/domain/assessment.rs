@@ -84,9 +84,37 @@ impl Default for PayRules {
     }
 }
 
+/// What a pay line pays for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PayKind {
+    /// The monthly base wage.
+    Base,
+    /// The monthly wage of the mediator's level.
+    Level,
+    /// The reward per settled case.
+    RewardSettled,
+    /// The reward per think-tank session.
+    RewardThinkTank,
+    /// The bonus for a high Bayesian mean over enough ratings.
+    RewardRating,
+}
+
+impl PayKind {
+    /// The name on the wire and in the payroll export.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PayKind::Base => "BASE",
+            PayKind::Level => "LEVEL",
+            PayKind::RewardSettled => "REWARD_SETTLED",
+            PayKind::RewardThinkTank => "REWARD_THINK_TANK",
+            PayKind::RewardRating => "REWARD_RATING",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PayLine {
-    pub kind: &'static str,
+    pub kind: PayKind,
     pub amount_yuan: i64,
     pub explanation: String,
 }
@@ -148,12 +176,12 @@ pub fn assess(inputs: &Inputs, months: i64, weights: &Weights, pay: &PayRules, p
 
     let mut lines = vec![
         PayLine {
-            kind: "BASE",
+            kind: PayKind::Base,
             amount_yuan: pay.base_monthly * months,
             explanation: format!("base wage: {} yuan a month × {months} month(s)", pay.base_monthly),
         },
         PayLine {
-            kind: "LEVEL",
+            kind: PayKind::Level,
             amount_yuan: pay.per_level_monthly * i64::from(current) * months,
             explanation: format!(
                 "level wage: level {current} × {} yuan a month × {months} month(s)",
@@ -161,14 +189,14 @@ pub fn assess(inputs: &Inputs, months: i64, weights: &Weights, pay: &PayRules, p
             ),
         },
         PayLine {
-            kind: "REWARD_SETTLED",
+            kind: PayKind::RewardSettled,
             amount_yuan: pay.per_settled_case * inputs.settled,
             explanation: format!("reward: {} settled case(s) × {} yuan", inputs.settled, pay.per_settled_case),
         },
     ];
     if inputs.think_tank_sessions > 0 {
         lines.push(PayLine {
-            kind: "REWARD_THINK_TANK",
+            kind: PayKind::RewardThinkTank,
             amount_yuan: pay.per_think_tank_session * inputs.think_tank_sessions,
             explanation: format!(
                 "reward: {} think-tank session(s) × {} yuan",
@@ -179,7 +207,7 @@ pub fn assess(inputs: &Inputs, months: i64, weights: &Weights, pay: &PayRules, p
     let threshold = pay.rating_bonus_threshold_centi as f64 / 100.0;
     let earned = inputs.ratings_count >= pay.rating_bonus_min_count && bayes >= threshold;
     lines.push(PayLine {
-        kind: "REWARD_RATING",
+        kind: PayKind::RewardRating,
         amount_yuan: if earned { pay.rating_bonus } else { 0 },
         explanation: format!(
             "rating bonus: {} yuan when the Bayesian mean is at least {threshold:.2} over at least {} ratings; \
@@ -198,7 +226,7 @@ mod tests {
         assess(&inputs, months, &Weights::default(), &PayRules::default(), Prior::default())
     }
 
-    fn line(outcome: &Outcome, kind: &str) -> i64 {
+    fn line(outcome: &Outcome, kind: PayKind) -> i64 {
         outcome.lines.iter().find(|l| l.kind == kind).map_or(-1, |l| l.amount_yuan)
     }
 
@@ -238,10 +266,10 @@ mod tests {
             let out = run(inputs, months);
             assert!((out.score - score).abs() < 1e-9, "{inputs:?}: score {} not {score}", out.score);
             assert_eq!(out.level, level, "{inputs:?}");
-            assert_eq!(line(&out, "BASE"), base);
-            assert_eq!(line(&out, "LEVEL"), level_wage);
-            assert_eq!(line(&out, "REWARD_SETTLED"), settled);
-            assert_eq!(line(&out, "REWARD_RATING"), bonus);
+            assert_eq!(line(&out, PayKind::Base), base);
+            assert_eq!(line(&out, PayKind::Level), level_wage);
+            assert_eq!(line(&out, PayKind::RewardSettled), settled);
+            assert_eq!(line(&out, PayKind::RewardRating), bonus);
             assert_eq!(out.total_yuan(), out.lines.iter().map(|l| l.amount_yuan).sum::<i64>());
         }
     }
@@ -252,12 +280,12 @@ mod tests {
             Inputs { sessions_held: 4, settled: 3, think_tank_sessions: 4, current_level: 2, ..Default::default() },
             1,
         );
-        let text = |kind: &str| out.lines.iter().find(|l| l.kind == kind).unwrap().explanation.clone();
-        assert!(text("BASE").contains("3000 yuan a month"));
-        assert!(text("LEVEL").contains("level 2 × 400"));
-        assert!(text("REWARD_SETTLED").contains("3 settled case(s) × 100"));
-        assert!(text("REWARD_THINK_TANK").contains("4 think-tank session(s) × 200"));
-        assert!(text("REWARD_RATING").contains("at least 5 ratings"));
+        let text = |kind: PayKind| out.lines.iter().find(|l| l.kind == kind).unwrap().explanation.clone();
+        assert!(text(PayKind::Base).contains("3000 yuan a month"));
+        assert!(text(PayKind::Level).contains("level 2 × 400"));
+        assert!(text(PayKind::RewardSettled).contains("3 settled case(s) × 100"));
+        assert!(text(PayKind::RewardThinkTank).contains("4 think-tank session(s) × 200"));
+        assert!(text(PayKind::RewardRating).contains("at least 5 ratings"));
         assert!(out.explanation.contains("settlement rate 0.75"), "{}", out.explanation);
     }
 

@@ -1,0 +1,265 @@
+//! Cases, their parties (sealed) and their history.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use mediation_store::DbConnection;
+use mediation_store::personal::{self, open, seal};
+use mediation_store::schema::{case_events, case_parties, cases};
+
+use super::{QueryResult, naive, parse};
+use crate::domain::grading::Assessment;
+use crate::domain::{Case, CaseEvent, CaseStatus, EventKind, Grade, Party};
+
+/// The sealed columns' purposes, bound into their values as associated data.
+const PARTY_NAME: &str = "case_parties.name";
+const PARTY_PHONE: &str = "case_parties.phone";
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = cases)]
+struct CaseRow {
+    id: String,
+    site_id: String,
+    applicant_account_id: Option<String>,
+    created_by: String,
+    category: String,
+    summary: String,
+    origin: String,
+    grade: String,
+    grade_rationale: String,
+    status: String,
+    amount_in_dispute_yuan: i64,
+    party_count: i32,
+    violence_risk: bool,
+    vulnerable_party: bool,
+    repeat_dispute: bool,
+    group_incident_risk: bool,
+    petition_history: bool,
+    created_at: NaiveDateTime,
+}
+
+impl CaseRow {
+    fn into_case(self, parties: Vec<Party>) -> QueryResult<Case> {
+        Ok(Case {
+            origin: parse("cases.origin", &self.origin)?,
+            grade: parse("cases.grade", &self.grade)?,
+            status: parse("cases.status", &self.status)?,
+            assessment: Assessment {
+                amount_in_dispute_yuan: self.amount_in_dispute_yuan,
+                party_count: self.party_count,
+                violence_risk: self.violence_risk,
+                vulnerable_party: self.vulnerable_party,
+                repeat_dispute: self.repeat_dispute,
+                group_incident_risk: self.group_incident_risk,
+                petition_history: self.petition_history,
+            },
+            parties,
+            created_at: self.created_at.and_utc(),
+            id: self.id,
+            site_id: self.site_id,
+            applicant_account_id: self.applicant_account_id,
+            created_by: self.created_by,
+            category: self.category,
+            summary: self.summary,
+            grade_rationale: self.grade_rationale,
+        })
+    }
+}
+
+pub fn insert_case(conn: &mut DbConnection, case: &Case) -> QueryResult<()> {
+    let a = &case.assessment;
+    diesel::insert_into(cases::table)
+        .values((
+            cases::id.eq(&case.id),
+            cases::site_id.eq(&case.site_id),
+            cases::applicant_account_id.eq(&case.applicant_account_id),
+            cases::created_by.eq(&case.created_by),
+            cases::category.eq(&case.category),
+            cases::summary.eq(&case.summary),
+            cases::origin.eq(case.origin.as_str()),
+            cases::grade.eq(case.grade.as_str()),
+            cases::grade_rationale.eq(&case.grade_rationale),
+            cases::status.eq(case.status.as_str()),
+            cases::amount_in_dispute_yuan.eq(a.amount_in_dispute_yuan),
+            cases::party_count.eq(a.party_count),
+            cases::violence_risk.eq(a.violence_risk),
+            cases::vulnerable_party.eq(a.vulnerable_party),
+            cases::repeat_dispute.eq(a.repeat_dispute),
+            cases::group_incident_risk.eq(a.group_incident_risk),
+            cases::petition_history.eq(a.petition_history),
+            cases::created_at.eq(naive(case.created_at)),
+            cases::updated_at.eq(naive(case.created_at)),
+        ))
+        .execute(conn)?;
+    for (position, party) in case.parties.iter().enumerate() {
+        diesel::insert_into(case_parties::table)
+            .values((
+                case_parties::case_id.eq(&case.id),
+                case_parties::position.eq(position as i32),
+                case_parties::name.eq(seal(PARTY_NAME, &party.name)?),
+                case_parties::phone.eq(seal(PARTY_PHONE, &party.phone)?),
+                case_parties::role.eq(party.role.as_str()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+fn parties_of(conn: &mut DbConnection, case_ids: &[String]) -> QueryResult<Vec<(String, Party)>> {
+    let rows: Vec<(String, String, String, String)> = case_parties::table
+        .filter(case_parties::case_id.eq_any(case_ids))
+        .order((case_parties::case_id, case_parties::position))
+        .select((case_parties::case_id, case_parties::name, case_parties::phone, case_parties::role))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(case_id, name, phone, role)| {
+            let party = Party {
+                name: open(PARTY_NAME, &name)?,
+                phone: open(PARTY_PHONE, &phone)?,
+                role: parse("case_parties.role", &role)?,
+            };
+            Ok((case_id, party))
+        })
+        .collect()
+}
+
+fn with_parties(conn: &mut DbConnection, rows: Vec<CaseRow>) -> QueryResult<Vec<Case>> {
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let parties = parties_of(conn, &ids)?;
+    rows.into_iter()
+        .map(|row| {
+            let mine = parties.iter().filter(|(c, _)| *c == row.id).map(|(_, p)| p.clone()).collect();
+            row.into_case(mine)
+        })
+        .collect()
+}
+
+pub fn case(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Case>> {
+    let rows: Vec<CaseRow> = cases::table.filter(cases::id.eq(id)).select(CaseRow::as_select()).load(conn)?;
+    Ok(with_parties(conn, rows)?.pop())
+}
+
+/// Which cases a list may show: by applicant, by sites, or all.
+#[derive(Debug, Clone, Default)]
+pub struct CaseFilter {
+    pub applicant: Option<String>,
+    pub site_ids: Option<Vec<String>>,
+    pub status: Option<CaseStatus>,
+    pub grade: Option<Grade>,
+}
+
+/// Cases after `after_id` in id order (ids are time-ordered UUIDv7, so this is creation order).
+pub fn list_cases(
+    conn: &mut DbConnection,
+    filter: &CaseFilter,
+    after_id: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<Case>> {
+    let mut query = cases::table.select(CaseRow::as_select()).order(cases::id).limit(limit).into_boxed();
+    if let Some(applicant) = &filter.applicant {
+        query = query.filter(cases::applicant_account_id.eq(applicant));
+    }
+    if let Some(site_ids) = &filter.site_ids {
+        query = query.filter(cases::site_id.eq_any(site_ids));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(cases::status.eq(status.as_str()));
+    }
+    if let Some(grade) = filter.grade {
+        query = query.filter(cases::grade.eq(grade.as_str()));
+    }
+    if let Some(after_id) = after_id {
+        query = query.filter(cases::id.gt(after_id));
+    }
+    let rows = query.load(conn)?;
+    with_parties(conn, rows)
+}
+
+pub fn update_grade(
+    conn: &mut DbConnection,
+    id: &str,
+    grade: Grade,
+    rationale: &str,
+    assessment: Option<&Assessment>,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::update(cases::table.find(id))
+        .set((cases::grade.eq(grade.as_str()), cases::grade_rationale.eq(rationale), cases::updated_at.eq(naive(now))))
+        .execute(conn)?;
+    if let Some(a) = assessment {
+        diesel::update(cases::table.find(id))
+            .set((
+                cases::amount_in_dispute_yuan.eq(a.amount_in_dispute_yuan),
+                cases::party_count.eq(a.party_count),
+                cases::violence_risk.eq(a.violence_risk),
+                cases::vulnerable_party.eq(a.vulnerable_party),
+                cases::repeat_dispute.eq(a.repeat_dispute),
+                cases::group_incident_risk.eq(a.group_incident_risk),
+                cases::petition_history.eq(a.petition_history),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn set_case_status(conn: &mut DbConnection, id: &str, status: CaseStatus, now: DateTime<Utc>) -> QueryResult<()> {
+    diesel::update(cases::table.find(id))
+        .set((cases::status.eq(status.as_str()), cases::updated_at.eq(naive(now))))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn add_event(
+    conn: &mut DbConnection,
+    case_id: &str,
+    actor: Option<&str>,
+    kind: EventKind,
+    detail: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::insert_into(case_events::table)
+        .values((
+            case_events::id.eq(uuid::Uuid::now_v7().to_string()),
+            case_events::case_id.eq(case_id),
+            case_events::at.eq(naive(now)),
+            case_events::actor_id.eq(actor),
+            case_events::kind.eq(kind.as_str()),
+            case_events::detail.eq(detail),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The case's history, oldest first.
+pub fn events(conn: &mut DbConnection, case_id: &str) -> QueryResult<Vec<CaseEvent>> {
+    let rows: Vec<(NaiveDateTime, Option<String>, String, String)> = case_events::table
+        .filter(case_events::case_id.eq(case_id))
+        .order(case_events::id)
+        .select((case_events::at, case_events::actor_id, case_events::kind, case_events::detail))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(at, actor_id, kind, detail)| {
+            Ok(CaseEvent { at: at.and_utc(), actor_id, kind: parse("case_events.kind", &kind)?, detail })
+        })
+        .collect()
+}
+
+/// Seals up to `batch` parties' names and phones not sealed under the current key yet (plain
+/// text from before encryption included); returns how many rows it changed. A rekey calls it
+/// until it returns 0, so it is safe to stop and run again.
+pub fn rekey_parties(conn: &mut DbConnection, batch: i64) -> QueryResult<usize> {
+    let (sealed_now, _) = personal::current_prefixes()?;
+    let rows: Vec<(String, i32, String, String)> = case_parties::table
+        .filter(case_parties::name.not_like(&sealed_now).or(case_parties::phone.not_like(&sealed_now)))
+        .order((case_parties::case_id, case_parties::position))
+        .limit(batch)
+        .select((case_parties::case_id, case_parties::position, case_parties::name, case_parties::phone))
+        .load(conn)?;
+    for (case_id, position, name, phone) in &rows {
+        let name = personal::reseal(PARTY_NAME, name)?.unwrap_or_else(|| name.clone());
+        let phone = personal::reseal(PARTY_PHONE, phone)?.unwrap_or_else(|| phone.clone());
+        diesel::update(case_parties::table.find((case_id, position)))
+            .set((case_parties::name.eq(name), case_parties::phone.eq(phone)))
+            .execute(conn)?;
+    }
+    Ok(rows.len())
+}

@@ -1,0 +1,277 @@
+//! Cases on the wire: CreateCase, AssessCase, OverrideGrade and ListCases parsed into plain
+//! values; cases and their history encoded, with phones masked unless the viewer may see them.
+
+use mediation_api::Violations;
+use mediation_api::appointments::v1 as pb;
+use mediation_api::convert::timestamp;
+use mediation_api::paging::fingerprint;
+use mediation_auth::Principal;
+use mediation_identity::domain::PhoneNumber;
+use tonic::Status;
+
+use super::fields::{Page, enum_filter};
+use crate::domain::grading::Assessment;
+use crate::domain::{CaseEvent, CaseStatus, Grade, Origin, Party, PartyRole};
+use crate::service::{NewCase, ShownCase};
+
+const MAX_PARTIES: usize = 50;
+
+pub(super) struct CreateCase {
+    pub request_id: String,
+    pub case: NewCase,
+}
+
+impl TryFrom<pb::CreateCaseRequest> for CreateCase {
+    type Error = Status;
+
+    fn try_from(req: pb::CreateCaseRequest) -> Result<Self, Status> {
+        let mut v = Violations::new();
+        let request_id = v.request_id(&req.request_id);
+        let category = v.id("category", &req.category);
+        let summary = v.text("summary", &req.summary, 2000, true);
+        let parties = parties(&mut v, &req.parties);
+        let origin = origin_from(req.origin);
+        if origin.is_none() {
+            v.add("origin", "must be APP, KIOSK, POLICE_110 or WALK_IN");
+        }
+        let assessment = assessment_from(&mut v, req.assessment);
+        let site_id = v.optional_id("site_id", &req.site_id);
+        v.finish(|| {
+            let case = NewCase {
+                category: category?,
+                summary: summary?,
+                parties: parties?,
+                origin: origin?,
+                assessment,
+                site_id: site_id?,
+            };
+            Some(CreateCase { request_id: request_id?, case })
+        })
+    }
+}
+
+pub(super) struct AssessCase {
+    pub case_id: String,
+    pub assessment: Assessment,
+}
+
+impl TryFrom<pb::AssessCaseRequest> for AssessCase {
+    type Error = Status;
+
+    fn try_from(req: pb::AssessCaseRequest) -> Result<Self, Status> {
+        let mut v = Violations::new();
+        let case_id = v.id("case_id", &req.case_id);
+        if req.assessment.is_none() {
+            v.add("assessment", "is required");
+        }
+        let assessment = assessment_from(&mut v, req.assessment);
+        v.finish(|| Some(AssessCase { case_id: case_id?, assessment }))
+    }
+}
+
+pub(super) struct OverrideGrade {
+    pub case_id: String,
+    pub grade: Grade,
+    pub reason: String,
+}
+
+impl TryFrom<pb::OverrideGradeRequest> for OverrideGrade {
+    type Error = Status;
+
+    fn try_from(req: pb::OverrideGradeRequest) -> Result<Self, Status> {
+        let mut v = Violations::new();
+        let case_id = v.id("case_id", &req.case_id);
+        let grade = grade_from(req.grade);
+        if grade.is_none() {
+            v.add("grade", "must be ORDINARY, DIFFICULT or MAJOR");
+        }
+        let reason = v.text("reason", &req.reason, 500, true);
+        v.finish(|| Some(OverrideGrade { case_id: case_id?, grade: grade?, reason: reason? }))
+    }
+}
+
+/// A page of cases; page tokens are bound to the caller, since what they may list is theirs.
+pub(super) struct ListCases {
+    pub site_id: Option<String>,
+    pub status: Option<CaseStatus>,
+    pub grade: Option<Grade>,
+    pub page: Page,
+}
+
+impl TryFrom<(pb::ListCasesRequest, &Principal)> for ListCases {
+    type Error = Status;
+
+    fn try_from((req, caller): (pb::ListCasesRequest, &Principal)) -> Result<Self, Status> {
+        let mut v = Violations::new();
+        let site_id = v.optional_id("site_id", &req.site_id);
+        let status = enum_filter(
+            &mut v,
+            "status",
+            req.status,
+            case_status_from(req.status),
+            "must be OPEN, SCHEDULED or CLOSED",
+        );
+        let grade =
+            enum_filter(&mut v, "grade", req.grade, grade_from(req.grade), "must be ORDINARY, DIFFICULT or MAJOR");
+        let query = fingerprint(&("cases", &caller.account_id, &req.site_id, req.status, req.grade));
+        let page = Page::parse(&mut v, req.page_size, &req.page_token, query);
+        v.finish(|| Some(ListCases { site_id: site_id?, status, grade, page: page? }))
+    }
+}
+
+/// Phones in full for the applicant and the case's staff; masked for everyone else.
+pub(super) fn to_proto(shown: ShownCase) -> pb::Case {
+    let ShownCase { case, personal, .. } = shown;
+    pb::Case {
+        parties: case
+            .parties
+            .into_iter()
+            .map(|p| pb::Party {
+                phone: if personal { p.phone } else { PhoneNumber::from_stored(p.phone).masked() },
+                name: p.name,
+                role: role_to(p.role).into(),
+            })
+            .collect(),
+        origin: origin_to(case.origin).into(),
+        grade: grade_to(case.grade).into(),
+        status: case_status_to(case.status).into(),
+        assessment: Some(assessment_to(case.assessment)),
+        created_at: Some(timestamp(case.created_at)),
+        id: case.id,
+        category: case.category,
+        summary: case.summary,
+        grade_rationale: case.grade_rationale,
+        site_id: case.site_id,
+    }
+}
+
+pub(super) fn event_to_proto(event: CaseEvent) -> pb::CaseEvent {
+    pb::CaseEvent {
+        at: Some(timestamp(event.at)),
+        actor_id: event.actor_id.unwrap_or_default(),
+        kind: event.kind.as_str().to_owned(),
+        detail: event.detail,
+    }
+}
+
+fn parties(v: &mut Violations, parties: &[pb::Party]) -> Option<Vec<Party>> {
+    if parties.is_empty() || parties.len() > MAX_PARTIES {
+        v.add("parties", format!("1 to {MAX_PARTIES} parties are required"));
+        return None;
+    }
+    let mut out = Vec::new();
+    for (i, p) in parties.iter().enumerate() {
+        let name = v.text(&format!("parties[{i}].name"), &p.name, 100, true);
+        let phone = v.check(&format!("parties[{i}].phone"), PhoneNumber::parse(&p.phone));
+        let role = role_from(p.role);
+        if role.is_none() {
+            v.add(format!("parties[{i}].role"), "must be APPLICANT, RESPONDENT or OTHER");
+        }
+        if let (Some(name), Some(phone), Some(role)) = (name, phone, role) {
+            out.push(Party { name, phone: phone.as_str().to_owned(), role });
+        }
+    }
+    (out.len() == parties.len()).then_some(out)
+}
+
+/// The answers of a pre-assessment; an absent one answers nothing.
+fn assessment_from(v: &mut Violations, a: Option<pb::Assessment>) -> Assessment {
+    let a = a.unwrap_or_default();
+    if a.amount_in_dispute_yuan < 0 {
+        v.add("assessment.amount_in_dispute_yuan", "must not be negative");
+    }
+    if !(0..=100_000).contains(&a.party_count) {
+        v.add("assessment.party_count", "must be 0 to 100000");
+    }
+    Assessment {
+        amount_in_dispute_yuan: a.amount_in_dispute_yuan,
+        party_count: a.party_count,
+        violence_risk: a.violence_risk,
+        vulnerable_party: a.vulnerable_party,
+        repeat_dispute: a.repeat_dispute,
+        group_incident_risk: a.group_incident_risk,
+        petition_history: a.petition_history,
+    }
+}
+
+fn assessment_to(a: Assessment) -> pb::Assessment {
+    pb::Assessment {
+        amount_in_dispute_yuan: a.amount_in_dispute_yuan,
+        party_count: a.party_count,
+        violence_risk: a.violence_risk,
+        vulnerable_party: a.vulnerable_party,
+        repeat_dispute: a.repeat_dispute,
+        group_incident_risk: a.group_incident_risk,
+        petition_history: a.petition_history,
+    }
+}
+
+fn grade_from(value: i32) -> Option<Grade> {
+    match pb::Grade::try_from(value).ok()? {
+        pb::Grade::Ordinary => Some(Grade::Ordinary),
+        pb::Grade::Difficult => Some(Grade::Difficult),
+        pb::Grade::Major => Some(Grade::Major),
+        pb::Grade::Unspecified => None,
+    }
+}
+
+fn grade_to(grade: Grade) -> pb::Grade {
+    match grade {
+        Grade::Ordinary => pb::Grade::Ordinary,
+        Grade::Difficult => pb::Grade::Difficult,
+        Grade::Major => pb::Grade::Major,
+    }
+}
+
+fn case_status_from(value: i32) -> Option<CaseStatus> {
+    match pb::CaseStatus::try_from(value).ok()? {
+        pb::CaseStatus::Open => Some(CaseStatus::Open),
+        pb::CaseStatus::Scheduled => Some(CaseStatus::Scheduled),
+        pb::CaseStatus::Closed => Some(CaseStatus::Closed),
+        pb::CaseStatus::Unspecified => None,
+    }
+}
+
+fn case_status_to(status: CaseStatus) -> pb::CaseStatus {
+    match status {
+        CaseStatus::Open => pb::CaseStatus::Open,
+        CaseStatus::Scheduled => pb::CaseStatus::Scheduled,
+        CaseStatus::Closed => pb::CaseStatus::Closed,
+    }
+}
+
+fn origin_from(value: i32) -> Option<Origin> {
+    match pb::CaseOrigin::try_from(value).ok()? {
+        pb::CaseOrigin::App => Some(Origin::App),
+        pb::CaseOrigin::Kiosk => Some(Origin::Kiosk),
+        pb::CaseOrigin::Police110 => Some(Origin::Police110),
+        pb::CaseOrigin::WalkIn => Some(Origin::WalkIn),
+        pb::CaseOrigin::Unspecified => None,
+    }
+}
+
+fn origin_to(origin: Origin) -> pb::CaseOrigin {
+    match origin {
+        Origin::App => pb::CaseOrigin::App,
+        Origin::Kiosk => pb::CaseOrigin::Kiosk,
+        Origin::Police110 => pb::CaseOrigin::Police110,
+        Origin::WalkIn => pb::CaseOrigin::WalkIn,
+    }
+}
+
+fn role_from(value: i32) -> Option<PartyRole> {
+    match pb::PartyRole::try_from(value).ok()? {
+        pb::PartyRole::Applicant => Some(PartyRole::Applicant),
+        pb::PartyRole::Respondent => Some(PartyRole::Respondent),
+        pb::PartyRole::Other => Some(PartyRole::Other),
+        pb::PartyRole::Unspecified => None,
+    }
+}
+
+fn role_to(role: PartyRole) -> pb::PartyRole {
+    match role {
+        PartyRole::Applicant => pb::PartyRole::Applicant,
+        PartyRole::Respondent => pb::PartyRole::Respondent,
+        PartyRole::Other => pb::PartyRole::Other,
+    }
+}

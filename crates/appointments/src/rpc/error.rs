@@ -1,0 +1,53 @@
+//! The one mapping of this service's errors to gRPC statuses: the shared faults as every
+//! service answers them, a taken slot as ABORTED with reason SLOT_TAKEN.
+
+use mediation_api::status::{self, reason};
+use tonic::{Code, Status};
+
+use crate::error::Error;
+
+impl From<Error> for Status {
+    fn from(err: Error) -> Self {
+        match err {
+            Error::Fault(fault) => fault.into(),
+            Error::SlotTaken => status::with_reason(Code::Aborted, reason::SLOT_TAKEN, Error::SlotTaken.to_string()),
+        }
+    }
+}
+
+/// [`Status::from`], as a function to hand to `map_err`.
+pub fn to_status(err: Error) -> Status {
+    err.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use mediation_api::Fault;
+    use tonic_types::StatusExt;
+
+    use super::*;
+
+    #[test]
+    fn codes_and_reasons() {
+        let cases: Vec<(Error, Code, &str)> = vec![
+            (Fault::invalid("duration", "bad").into(), Code::InvalidArgument, reason::VALIDATION),
+            (Fault::NotFound("case").into(), Code::NotFound, reason::NOT_FOUND),
+            (Fault::Forbidden("no").into(), Code::PermissionDenied, reason::FORBIDDEN),
+            (Error::SlotTaken, Code::Aborted, reason::SLOT_TAKEN),
+            (Fault::state("APPOINTMENT_COMPLETED", "done").into(), Code::FailedPrecondition, "APPOINTMENT_COMPLETED"),
+            (
+                mediation_store::Error::IdempotencyKeyReused.into(),
+                Code::InvalidArgument,
+                reason::IDEMPOTENCY_KEY_REUSED,
+            ),
+            (mediation_store::Error::Migration("secret".into()).into(), Code::Internal, reason::INTERNAL),
+        ];
+        for (err, code, expected) in cases {
+            let label = format!("{err:?}");
+            let status = to_status(err);
+            assert_eq!(status.code(), code, "{label}");
+            assert_eq!(status.get_error_details().error_info().unwrap().reason, expected, "{label}");
+            assert!(!status.message().contains("secret"));
+        }
+    }
+}

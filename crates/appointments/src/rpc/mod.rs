@@ -1,0 +1,383 @@
+//! The gRPC face of the appointment service. Each method takes the verified caller, parses the
+//! request into plain values (a `TryFrom` in the file of its resource, naming every bad field
+//! at once), runs one flow of `service` in a transaction with the caller's view, and encodes
+//! the answer (`to_proto` beside the parser). Creates and bookings are idempotent by
+//! `request_id`. Nothing below this module sees a generated or transport type.
+
+mod appointments;
+mod cases;
+mod error;
+mod fields;
+mod messages;
+mod schedule;
+mod statistics;
+
+use chrono::Utc;
+use mediation_api::appointments::v1 as pb;
+use mediation_api::appointments::v1::appointment_service_server::{AppointmentService, AppointmentServiceServer};
+use mediation_api::caller;
+use mediation_audit::{Actor, Event};
+use mediation_auth::Principal;
+use mediation_store::idempotency::Key;
+use mediation_store::{Db, DbConnection};
+use prost::Message as _;
+use tonic::{Request, Response, Status};
+
+pub use self::error::to_status;
+use self::fields::required_id;
+use crate::domain::Outcome;
+use crate::domain::access::Viewer;
+use crate::domain::lifecycle::Move;
+use crate::error::Error;
+use crate::service::{self, AppointmentSettings};
+
+const CREATE_CASE: &str = "/mediation.appointments.v1.AppointmentService/CreateCase";
+const BOOK: &str = "/mediation.appointments.v1.AppointmentService/BookAppointment";
+const RESCHEDULE: &str = "/mediation.appointments.v1.AppointmentService/RescheduleAppointment";
+
+/// The appointment service over one database.
+#[derive(Debug, Clone)]
+pub struct Appointments {
+    db: Db,
+    settings: AppointmentSettings,
+}
+
+impl Appointments {
+    pub fn new(db: Db, settings: AppointmentSettings) -> Self {
+        Self { db, settings }
+    }
+
+    pub fn into_server(self) -> AppointmentServiceServer<Appointments> {
+        AppointmentServiceServer::new(self)
+    }
+
+    /// Runs `work` with the caller's view in one write transaction.
+    async fn write<T, F>(&self, principal: Principal, work: F) -> Result<T, Status>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection, &Viewer, &AppointmentSettings) -> Result<T, Error> + Send + 'static,
+    {
+        let settings = self.settings.clone();
+        let viewed = move |conn: &mut DbConnection| {
+            let viewer = service::viewer(conn, principal)?;
+            work(conn, &viewer, &settings)
+        };
+        Ok(self.db.write::<_, Error, _>(viewed).await?)
+    }
+
+    /// Runs `work` with the caller's view, outside a transaction.
+    async fn read<T, F>(&self, principal: Principal, work: F) -> Result<T, Status>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection, &Viewer, &AppointmentSettings) -> Result<T, Error> + Send + 'static,
+    {
+        let settings = self.settings.clone();
+        let viewed = move |conn: &mut DbConnection| {
+            let viewer = service::viewer(conn, principal)?;
+            work(conn, &viewer, &settings)
+        };
+        Ok(self.db.read::<_, Error, _>(viewed).await?)
+    }
+
+    /// Like [`Self::write`], replaying the first response to a retry of `request_id`.
+    async fn write_once<M, F>(
+        &self,
+        principal: Principal,
+        method: &'static str,
+        request_id: String,
+        request: Vec<u8>,
+        work: F,
+    ) -> Result<M, Status>
+    where
+        M: prost::Message + Default + 'static,
+        F: FnOnce(&mut DbConnection, &Viewer, &AppointmentSettings) -> Result<M, Error> + Send + 'static,
+    {
+        self.write(principal, move |conn, viewer, settings| {
+            let key = Key { principal: &viewer.principal.account_id.clone(), method, request_id: &request_id };
+            mediation_api::idempotent::once(conn, key, &request, |conn| work(conn, viewer, settings))
+        })
+        .await
+    }
+
+    /// Records a staff member's reads of personal data before they are answered, so that
+    /// nothing is shown without its audit record.
+    async fn audit_reads(&self, actor: Actor, reads: Vec<Event>) -> Result<(), Status> {
+        mediation_audit::record(&self.db, actor, reads).await.map_err(|err| Error::from(err).into())
+    }
+
+    /// Check-in, no-show or completion of one session.
+    async fn run_session(
+        &self,
+        principal: Principal,
+        appointment_id: String,
+        to: Move,
+        outcome: Option<Outcome>,
+    ) -> Result<Response<pb::Appointment>, Status> {
+        let reply = self
+            .write(principal, move |conn, viewer, _| {
+                service::run_session(conn, viewer, &appointment_id, to, outcome, Utc::now()).map(appointments::to_proto)
+            })
+            .await?;
+        Ok(Response::new(reply))
+    }
+}
+
+#[tonic::async_trait]
+impl AppointmentService for Appointments {
+    async fn create_case(&self, request: Request<pb::CreateCaseRequest>) -> Result<Response<pb::Case>, Status> {
+        let principal = caller(&request)?;
+        let bytes = request.get_ref().encode_to_vec();
+        let cases::CreateCase { request_id, case } = request.into_inner().try_into()?;
+        let reply = self
+            .write_once(principal, CREATE_CASE, request_id, bytes, move |conn, viewer, settings| {
+                service::create_case(conn, viewer, settings, case, Utc::now()).map(cases::to_proto)
+            })
+            .await?;
+        Ok(Response::new(reply))
+    }
+
+    async fn assess_case(&self, request: Request<pb::AssessCaseRequest>) -> Result<Response<pb::Case>, Status> {
+        let principal = caller(&request)?;
+        let cases::AssessCase { case_id, assessment } = request.into_inner().try_into()?;
+        let reply = self
+            .write(principal, move |conn, viewer, settings| {
+                service::assess_case(conn, viewer, settings, &case_id, assessment, Utc::now()).map(cases::to_proto)
+            })
+            .await?;
+        Ok(Response::new(reply))
+    }
+
+    async fn override_grade(&self, request: Request<pb::OverrideGradeRequest>) -> Result<Response<pb::Case>, Status> {
+        let principal = caller(&request)?;
+        let actor = Actor::new(&principal, request.remote_addr());
+        let cases::OverrideGrade { case_id, grade, reason } = request.into_inner().try_into()?;
+        let reply = self
+            .write(principal, move |conn, viewer, _| {
+                service::override_grade(conn, viewer, &actor, &case_id, grade, &reason, Utc::now()).map(cases::to_proto)
+            })
+            .await?;
+        Ok(Response::new(reply))
+    }
+
+    async fn get_case(&self, request: Request<pb::GetCaseRequest>) -> Result<Response<pb::Case>, Status> {
+        let principal = caller(&request)?;
+        let case_id = required_id("id", &request.get_ref().id)?;
+        let actor = Actor::new(&principal, request.remote_addr());
+        let mut shown = self.read(principal, move |conn, viewer, _| service::get_case(conn, viewer, &case_id)).await?;
+        self.audit_reads(actor, shown.read.take().into_iter().collect()).await?;
+        Ok(Response::new(cases::to_proto(shown)))
+    }
+
+    async fn list_cases(
+        &self,
+        request: Request<pb::ListCasesRequest>,
+    ) -> Result<Response<pb::ListCasesResponse>, Status> {
+        let principal = caller(&request)?;
+        let actor = Actor::new(&principal, request.remote_addr());
+        let cases::ListCases { site_id, status, grade, page } = (request.into_inner(), &principal).try_into()?;
+        let limit = page.limit();
+        let after = page.after.clone();
+        let fetched = self
+            .read(principal, move |conn, viewer, _| {
+                service::list_cases(conn, viewer, site_id, status, grade, after.as_deref(), limit)
+            })
+            .await?;
+        let (mut shown, next_page_token) = page.split(fetched, |c| c.case.id.clone());
+        self.audit_reads(actor, shown.iter_mut().filter_map(|c| c.read.take()).collect()).await?;
+        let cases = shown.into_iter().map(cases::to_proto).collect();
+        Ok(Response::new(pb::ListCasesResponse { cases, next_page_token }))
+    }
+
+    async fn list_case_events(
+        &self,
+        request: Request<pb::ListCaseEventsRequest>,
+    ) -> Result<Response<pb::ListCaseEventsResponse>, Status> {
+        let principal = caller(&request)?;
+        let case_id = required_id("case_id", &request.get_ref().case_id)?;
+        let events = self.read(principal, move |conn, viewer, _| service::case_events(conn, viewer, &case_id)).await?;
+        Ok(Response::new(pb::ListCaseEventsResponse {
+            events: events.into_iter().map(cases::event_to_proto).collect(),
+        }))
+    }
+
+    async fn set_working_hours(
+        &self,
+        request: Request<pb::SetWorkingHoursRequest>,
+    ) -> Result<Response<pb::WorkingHours>, Status> {
+        let principal = caller(&request)?;
+        let set: schedule::SetHours = request.into_inner().try_into()?;
+        let (zone, set) = self
+            .write(principal, move |conn, viewer, _| {
+                let zone = service::set_working_hours(conn, viewer, &set.mediator_id, &set.site_id, &set.hours)?;
+                Ok((zone, set))
+            })
+            .await?;
+        Ok(Response::new(schedule::hours_to_proto(set, zone)))
+    }
+
+    async fn add_schedule_exception(
+        &self,
+        request: Request<pb::AddScheduleExceptionRequest>,
+    ) -> Result<Response<pb::ScheduleException>, Status> {
+        let principal = caller(&request)?;
+        let add: schedule::AddException = request.into_inner().try_into()?;
+        let (id, add) = self
+            .write(principal, move |conn, viewer, _| {
+                let site_id = add.site_id.as_deref();
+                let id = service::add_exception(conn, viewer, &add.mediator_id, site_id, add.kind, add.span)?;
+                Ok((id, add))
+            })
+            .await?;
+        Ok(Response::new(schedule::exception_to_proto(id, add)))
+    }
+
+    async fn search_availability(
+        &self,
+        request: Request<pb::SearchAvailabilityRequest>,
+    ) -> Result<Response<pb::SearchAvailabilityResponse>, Status> {
+        let principal = caller(&request)?;
+        let query: service::AvailabilityQuery = request.into_inner().try_into()?;
+        let offers = self
+            .read(principal, move |conn, viewer, settings| {
+                service::search_availability(conn, viewer, settings, &query, Utc::now())
+            })
+            .await?;
+        let slots = offers.into_iter().map(schedule::slot_to_proto).collect();
+        Ok(Response::new(pb::SearchAvailabilityResponse { slots }))
+    }
+
+    async fn book_appointment(
+        &self,
+        request: Request<pb::BookAppointmentRequest>,
+    ) -> Result<Response<pb::Appointment>, Status> {
+        let principal = caller(&request)?;
+        let bytes = request.get_ref().encode_to_vec();
+        let appointments::Book { request_id, booking } = request.into_inner().try_into()?;
+        let reply = self
+            .write_once(principal, BOOK, request_id, bytes, move |conn, viewer, settings| {
+                service::book(conn, viewer, settings, booking, Utc::now()).map(appointments::to_proto)
+            })
+            .await?;
+        Ok(Response::new(reply))
+    }
+
+    async fn reschedule_appointment(
+        &self,
+        request: Request<pb::RescheduleAppointmentRequest>,
+    ) -> Result<Response<pb::Appointment>, Status> {
+        let principal = caller(&request)?;
+        let bytes = request.get_ref().encode_to_vec();
+        let appointments::Reschedule { appointment_id, request_id, span, room_id } = request.into_inner().try_into()?;
+        let reply = self
+            .write_once(principal, RESCHEDULE, request_id, bytes, move |conn, viewer, settings| {
+                service::reschedule(conn, viewer, settings, &appointment_id, span, room_id, Utc::now())
+                    .map(appointments::to_proto)
+            })
+            .await?;
+        Ok(Response::new(reply))
+    }
+
+    async fn cancel_appointment(
+        &self,
+        request: Request<pb::CancelAppointmentRequest>,
+    ) -> Result<Response<pb::Appointment>, Status> {
+        let principal = caller(&request)?;
+        let appointments::Cancel { appointment_id, reason } = request.into_inner().try_into()?;
+        let reply = self
+            .write(principal, move |conn, viewer, settings| {
+                service::cancel(conn, viewer, settings, &appointment_id, reason, Utc::now()).map(appointments::to_proto)
+            })
+            .await?;
+        Ok(Response::new(reply))
+    }
+
+    async fn check_in(&self, request: Request<pb::CheckInRequest>) -> Result<Response<pb::Appointment>, Status> {
+        let principal = caller(&request)?;
+        let appointment_id = required_id("appointment_id", &request.get_ref().appointment_id)?;
+        self.run_session(principal, appointment_id, Move::CheckIn, None).await
+    }
+
+    async fn mark_no_show(&self, request: Request<pb::MarkNoShowRequest>) -> Result<Response<pb::Appointment>, Status> {
+        let principal = caller(&request)?;
+        let appointment_id = required_id("appointment_id", &request.get_ref().appointment_id)?;
+        self.run_session(principal, appointment_id, Move::NoShow, None).await
+    }
+
+    async fn complete_appointment(
+        &self,
+        request: Request<pb::CompleteAppointmentRequest>,
+    ) -> Result<Response<pb::Appointment>, Status> {
+        let principal = caller(&request)?;
+        let appointments::Complete { appointment_id, outcome } = request.into_inner().try_into()?;
+        self.run_session(principal, appointment_id, Move::Complete, Some(outcome)).await
+    }
+
+    async fn get_appointment(
+        &self,
+        request: Request<pb::GetAppointmentRequest>,
+    ) -> Result<Response<pb::Appointment>, Status> {
+        let principal = caller(&request)?;
+        let appointment_id = required_id("id", &request.get_ref().id)?;
+        let reply = self
+            .read(principal, move |conn, viewer, _| {
+                service::get_appointment(conn, viewer, &appointment_id).map(appointments::to_proto)
+            })
+            .await?;
+        Ok(Response::new(reply))
+    }
+
+    async fn list_appointments(
+        &self,
+        request: Request<pb::ListAppointmentsRequest>,
+    ) -> Result<Response<pb::ListAppointmentsResponse>, Status> {
+        let principal = caller(&request)?;
+        let appointments::List { filter, page } = (request.into_inner(), &principal).try_into()?;
+        let (limit, after) = (page.limit(), page.after.clone());
+        let fetched = self
+            .read(principal, move |conn, viewer, _| {
+                service::list_appointments(conn, viewer, filter, after.as_deref(), limit)
+            })
+            .await?;
+        let (items, next_page_token) = page.split(fetched, |a| a.id.clone());
+        let appointments = items.into_iter().map(appointments::to_proto).collect();
+        Ok(Response::new(pb::ListAppointmentsResponse { appointments, next_page_token }))
+    }
+
+    async fn post_message(&self, request: Request<pb::PostMessageRequest>) -> Result<Response<pb::Message>, Status> {
+        let principal = caller(&request)?;
+        let messages::Post { case_id, body } = request.into_inner().try_into()?;
+        let message = self
+            .write(principal, move |conn, viewer, _| service::post_message(conn, viewer, &case_id, body, Utc::now()))
+            .await?;
+        Ok(Response::new(messages::to_proto(message)))
+    }
+
+    async fn list_messages(
+        &self,
+        request: Request<pb::ListMessagesRequest>,
+    ) -> Result<Response<pb::ListMessagesResponse>, Status> {
+        let principal = caller(&request)?;
+        let messages::List { case_id, page } = request.into_inner().try_into()?;
+        let (limit, after) = (page.limit(), page.after.clone());
+        let fetched = self
+            .read(principal, move |conn, viewer, _| {
+                service::list_messages(conn, viewer, &case_id, after.as_deref(), limit)
+            })
+            .await?;
+        let (items, next_page_token) = page.split(fetched, |m| m.id.clone());
+        let messages = items.into_iter().map(messages::to_proto).collect();
+        Ok(Response::new(pb::ListMessagesResponse { messages, next_page_token }))
+    }
+
+    async fn get_statistics(
+        &self,
+        request: Request<pb::GetStatisticsRequest>,
+    ) -> Result<Response<pb::Statistics>, Status> {
+        let principal = caller(&request)?;
+        let statistics::Query { site_id, mediator_id, from, to } = request.into_inner().try_into()?;
+        let stats = self
+            .read(principal, move |conn, viewer, _| service::statistics(conn, viewer, site_id, mediator_id, from, to))
+            .await?;
+        Ok(Response::new(statistics::to_proto(stats)))
+    }
+}

@@ -1,0 +1,48 @@
+//! GetStatistics on the wire.
+
+use chrono::{DateTime, Utc};
+use mediation_api::Violations;
+use mediation_api::appointments::v1 as pb;
+use tonic::Status;
+
+use crate::service::Statistics;
+
+pub(super) struct Query {
+    pub site_id: Option<String>,
+    pub mediator_id: Option<String>,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+}
+
+impl TryFrom<pb::GetStatisticsRequest> for Query {
+    type Error = Status;
+
+    fn try_from(req: pb::GetStatisticsRequest) -> Result<Self, Status> {
+        let mut v = Violations::new();
+        let site_id = v.optional_id("site_id", &req.site_id);
+        let mediator_id = v.optional_id("mediator_id", &req.mediator_id);
+        let (from, to) = (v.instant("from", req.from), v.instant("to", req.to));
+        if let (Some(f), Some(t)) = (from, to)
+            && t <= f
+        {
+            v.add("to", "must be after from");
+        }
+        v.finish(|| Some(Query { site_id: site_id?, mediator_id: mediator_id?, from: from?, to: to? }))
+    }
+}
+
+pub(super) fn to_proto(stats: Statistics) -> pb::Statistics {
+    pb::Statistics {
+        settlement_rate: stats.settlement_rate(),
+        cases: stats.cases,
+        ordinary: stats.ordinary,
+        difficult: stats.difficult,
+        major: stats.major,
+        sessions_completed: stats.sessions_completed,
+        settled: stats.settled,
+        not_settled: stats.not_settled,
+        referred: stats.referred,
+        no_shows: stats.no_shows,
+        cancelled: stats.cancelled,
+    }
+}

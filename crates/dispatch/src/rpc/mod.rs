@@ -1,0 +1,258 @@
+//! The gRPC face of the dispatch service. Each handler takes the verified caller, parses the
+//! request into plain values (`TryFrom` in the module of its resource, naming every bad field at
+//! once), runs the call on the service's [`Core`], and encodes the reply. Requests and van
+//! registrations are idempotent by `request_id`: the first reply is recorded and replayed.
+
+mod error;
+mod live;
+mod plans;
+mod vans;
+mod visits;
+
+use std::pin::Pin;
+
+use chrono::Utc;
+use mediation_api::Violations;
+use mediation_api::caller;
+use mediation_api::dispatch::v1 as pb;
+use mediation_api::dispatch::v1::dispatch_service_server::{DispatchService, DispatchServiceServer};
+use mediation_appointments::domain::access::Viewer;
+use mediation_audit::Actor;
+use mediation_auth::Principal;
+use mediation_store::idempotency::Key;
+use mediation_store::{Db, DbConnection};
+use prost::Message;
+use tokio_stream::{Stream, StreamExt};
+use tonic::{Request, Response, Status};
+
+use crate::domain::Shift;
+use crate::events::Bus;
+use crate::service::{self, Core, DispatchSettings};
+
+const REQUEST_VISIT: &str = "/mediation.dispatch.v1.DispatchService/RequestHomeVisit";
+const REGISTER_VAN: &str = "/mediation.dispatch.v1.DispatchService/RegisterVan";
+
+type UpdateStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
+
+/// The dispatch service over one database and one event bus.
+#[derive(Debug, Clone)]
+pub struct Dispatch {
+    core: Core,
+}
+
+impl Dispatch {
+    pub fn new(db: Db, settings: DispatchSettings) -> Self {
+        Self { core: Core::new(db, settings) }
+    }
+
+    pub fn into_server(self) -> DispatchServiceServer<Dispatch> {
+        DispatchServiceServer::new(self)
+    }
+
+    /// The event bus, for a [`crate::relay`] to carry across processes.
+    pub fn bus(&self) -> &Bus {
+        self.core.bus()
+    }
+
+    /// Runs `create` with the caller's view in one write transaction, once per `request_id`:
+    /// a retry gets the recorded reply of the first call.
+    async fn create_once<M, F>(
+        &self,
+        principal: Principal,
+        method: &'static str,
+        request_id: String,
+        request: Vec<u8>,
+        create: F,
+    ) -> Result<M, Status>
+    where
+        M: Message + Default + Send + 'static,
+        F: FnOnce(&mut DbConnection, &Viewer) -> crate::Result<M> + Send + 'static,
+    {
+        let reply = self.core.write(principal, move |conn, viewer| {
+            let key = Key { principal: &viewer.principal.account_id, method, request_id: &request_id };
+            mediation_api::idempotent::once(conn, key, &request, |conn| create(conn, viewer))
+        });
+        Ok(reply.await?)
+    }
+}
+
+/// A request whose one field is an id.
+fn id_of(field: &str, value: &str) -> Result<String, Status> {
+    let mut v = Violations::new();
+    let id = v.id(field, value);
+    v.finish(|| id)
+}
+
+#[tonic::async_trait]
+impl DispatchService for Dispatch {
+    async fn request_home_visit(
+        &self,
+        request: Request<pb::RequestHomeVisitRequest>,
+    ) -> Result<Response<pb::HomeVisit>, Status> {
+        let principal = caller(&request)?;
+        let (req, account) = (request.into_inner(), principal.account_id.clone());
+        let encoded = req.encode_to_vec();
+        let visits::RequestVisit { request_id, visit } = req.try_into()?;
+        let reply = self
+            .create_once(principal, REQUEST_VISIT, request_id, encoded, move |conn, viewer| {
+                Ok(visits::to_proto(service::request_visit(conn, viewer, visit, Utc::now())?, true))
+            })
+            .await?;
+        self.core.visit_requested(&reply.id, account).await;
+        Ok(Response::new(reply))
+    }
+
+    async fn cancel_home_visit(
+        &self,
+        request: Request<pb::CancelHomeVisitRequest>,
+    ) -> Result<Response<pb::HomeVisit>, Status> {
+        let principal = caller(&request)?;
+        let visits::CancelVisit { visit_id, reason } = request.into_inner().try_into()?;
+        let (visit, full) = self.core.cancel_visit(principal, visit_id, reason).await?;
+        Ok(Response::new(visits::to_proto(visit, full)))
+    }
+
+    async fn get_home_visit(
+        &self,
+        request: Request<pb::GetHomeVisitRequest>,
+    ) -> Result<Response<pb::HomeVisit>, Status> {
+        let principal = caller(&request)?;
+        let actor = Actor::new(&principal, request.remote_addr());
+        let id = id_of("id", &request.get_ref().id)?;
+        let (visit, full) = self.core.get_visit(principal, actor, id).await?;
+        Ok(Response::new(visits::to_proto(visit, full)))
+    }
+
+    async fn list_home_visits(
+        &self,
+        request: Request<pb::ListHomeVisitsRequest>,
+    ) -> Result<Response<pb::ListHomeVisitsResponse>, Status> {
+        let principal = caller(&request)?;
+        let actor = Actor::new(&principal, request.remote_addr());
+        let visits::ListVisits { filter, page } = (request.into_inner(), &principal).try_into()?;
+        let (items, next_page_token) = self.core.list_visits(principal, actor, filter, page).await?;
+        let home_visits = items.into_iter().map(|(visit, full)| visits::to_proto(visit, full)).collect();
+        Ok(Response::new(pb::ListHomeVisitsResponse { home_visits, next_page_token }))
+    }
+
+    async fn register_van(&self, request: Request<pb::RegisterVanRequest>) -> Result<Response<pb::Van>, Status> {
+        let principal = caller(&request)?;
+        let req = request.into_inner();
+        let encoded = req.encode_to_vec();
+        let vans::RegisterVan { request_id, van } = req.try_into()?;
+        let reply = self
+            .create_once(principal, REGISTER_VAN, request_id, encoded, move |conn, viewer| {
+                service::register_van(conn, viewer, van, Utc::now()).map(vans::to_proto)
+            })
+            .await?;
+        Ok(Response::new(reply))
+    }
+
+    async fn update_van(&self, request: Request<pb::UpdateVanRequest>) -> Result<Response<pb::Van>, Status> {
+        let principal = caller(&request)?;
+        let vans::UpdateVan { id, patch } = request.into_inner().try_into()?;
+        let van = self.core.update_van(principal, id, patch).await?;
+        Ok(Response::new(vans::to_proto(van)))
+    }
+
+    async fn set_van_status(&self, request: Request<pb::SetVanStatusRequest>) -> Result<Response<pb::Van>, Status> {
+        let principal = caller(&request)?;
+        let vans::SetVanStatus { id, status } = request.into_inner().try_into()?;
+        let van = self.core.set_van_status(principal, id, status).await?;
+        Ok(Response::new(vans::to_proto(van)))
+    }
+
+    async fn list_vans(&self, request: Request<pb::ListVansRequest>) -> Result<Response<pb::ListVansResponse>, Status> {
+        let principal = caller(&request)?;
+        let vans::ListVans { depot, page } = request.into_inner().try_into()?;
+        let (items, next_page_token) = self.core.list_vans(principal, depot, page).await?;
+        Ok(Response::new(pb::ListVansResponse {
+            vans: items.into_iter().map(vans::to_proto).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn set_van_shift(&self, request: Request<pb::SetVanShiftRequest>) -> Result<Response<pb::Shift>, Status> {
+        let principal = caller(&request)?;
+        let shift = Shift::try_from(request.into_inner())?;
+        let shift = self.core.set_shift(principal, shift).await?;
+        Ok(Response::new(vans::shift_to_proto(shift)))
+    }
+
+    async fn propose_plan(&self, request: Request<pb::ProposePlanRequest>) -> Result<Response<pb::Plan>, Status> {
+        let principal = caller(&request)?;
+        let plans::ProposePlan { station_id, day, time_limit } = request.into_inner().try_into()?;
+        let plan = self.core.propose_plan(principal, station_id, day, time_limit).await?;
+        Ok(Response::new(plans::to_proto(plan)))
+    }
+
+    async fn commit_plan(&self, request: Request<pb::CommitPlanRequest>) -> Result<Response<pb::Plan>, Status> {
+        let principal = caller(&request)?;
+        let id = id_of("plan_id", &request.get_ref().plan_id)?;
+        let actor = Actor::new(&principal, request.remote_addr());
+        let plan = self.core.commit_plan(principal, actor, id).await?;
+        Ok(Response::new(plans::to_proto(plan)))
+    }
+
+    async fn get_plan(&self, request: Request<pb::GetPlanRequest>) -> Result<Response<pb::Plan>, Status> {
+        let principal = caller(&request)?;
+        let id = id_of("plan_id", &request.get_ref().plan_id)?;
+        let plan = self.core.get_plan(principal, id).await?;
+        Ok(Response::new(plans::to_proto(plan)))
+    }
+
+    async fn assign_visit(&self, request: Request<pb::AssignVisitRequest>) -> Result<Response<pb::HomeVisit>, Status> {
+        let principal = caller(&request)?;
+        let actor = Actor::new(&principal, request.remote_addr());
+        let plans::AssignVisit { visit_id, van_id, position } = request.into_inner().try_into()?;
+        let visit = self.core.assign_visit(principal, actor, visit_id, van_id, position).await?;
+        Ok(Response::new(visits::to_proto(visit, true)))
+    }
+
+    async fn report_position(
+        &self,
+        request: Request<pb::ReportPositionRequest>,
+    ) -> Result<Response<pb::ReportPositionResponse>, Status> {
+        let principal = caller(&request)?;
+        let live::ReportPosition { van_id, at } = request.into_inner().try_into()?;
+        let ahead = self.core.report_position(principal, van_id, at).await?;
+        // The crew sees the addresses of its own van's visits.
+        let home_visits = ahead.into_iter().map(|visit| visits::to_proto(visit, true)).collect();
+        Ok(Response::new(pb::ReportPositionResponse { home_visits }))
+    }
+
+    async fn update_visit_status(
+        &self,
+        request: Request<pb::UpdateVisitStatusRequest>,
+    ) -> Result<Response<pb::HomeVisit>, Status> {
+        let principal = caller(&request)?;
+        let live::UpdateStatus { visit_id, to, note } = request.into_inner().try_into()?;
+        let (visit, full) = self.core.update_visit_status(principal, visit_id, to, note).await?;
+        Ok(Response::new(visits::to_proto(visit, full)))
+    }
+
+    type WatchVisitStream = UpdateStream<pb::VisitUpdate>;
+
+    async fn watch_visit(
+        &self,
+        request: Request<pb::WatchVisitRequest>,
+    ) -> Result<Response<Self::WatchVisitStream>, Status> {
+        let principal = caller(&request)?;
+        let id = id_of("visit_id", &request.get_ref().visit_id)?;
+        let updates = self.core.watch_visit(principal, id).await?;
+        Ok(Response::new(Box::pin(updates.map(|update| Ok(live::update_to_proto(update))))))
+    }
+
+    type WatchBoardStream = UpdateStream<pb::BoardEvent>;
+
+    async fn watch_board(
+        &self,
+        request: Request<pb::WatchBoardRequest>,
+    ) -> Result<Response<Self::WatchBoardStream>, Status> {
+        let principal = caller(&request)?;
+        let actor = Actor::new(&principal, request.remote_addr());
+        let live::WatchBoard { station_id, day } = request.into_inner().try_into()?;
+        let updates = self.core.watch_board(principal, actor, station_id, day).await?;
+        Ok(Response::new(Box::pin(updates.map(|update| Ok(live::board_to_proto(update))))))
+    }
+}

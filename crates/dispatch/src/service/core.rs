@@ -1,0 +1,114 @@
+//! What every dispatch call runs against, and the steps they share: the caller's view inside a
+//! transaction, the audit records owed for addresses shown, the events published after a change.
+
+use mediation_api::paging;
+use mediation_appointments::domain::access::Viewer;
+use mediation_audit::{Action, Actor, Event as AuditEvent, TargetKind};
+use mediation_auth::Principal;
+use mediation_store::{Db, DbConnection};
+
+use super::DispatchSettings;
+use crate::domain::HomeVisit;
+use crate::error::{Error, Result};
+use crate::events::{Bus, Event};
+use crate::streams::{Slot, StreamSlots};
+
+/// The dispatch service over one database and one event bus.
+#[derive(Debug, Clone)]
+pub struct Core {
+    pub(super) db: Db,
+    pub(super) settings: DispatchSettings,
+    pub(super) bus: Bus,
+    streams: StreamSlots,
+}
+
+/// One page of a list: at most `size` items after the cursor `after`, whose next page token is
+/// bound to the `query` fingerprint.
+#[derive(Debug, Clone)]
+pub struct PageRequest {
+    pub size: usize,
+    pub after: Option<String>,
+    pub query: String,
+}
+
+impl PageRequest {
+    /// How many rows to fetch: one more than the page, to know whether another follows.
+    pub(super) fn limit(&self) -> i64 {
+        self.size as i64 + 1
+    }
+
+    /// The page of `items` (fetched with [`Self::limit`]) and the token of the next one.
+    pub(super) fn cut<T>(&self, items: Vec<T>, id: impl Fn(&T) -> &str) -> (Vec<T>, String) {
+        paging::split_page(items, self.size, &self.query, |item| id(item).to_owned())
+    }
+}
+
+impl Core {
+    pub fn new(db: Db, settings: DispatchSettings) -> Self {
+        let bus = Bus::new(settings.bus_capacity);
+        let streams = StreamSlots::new(settings.max_streams_per_principal);
+        Self { db, settings, bus, streams }
+    }
+
+    /// The event bus, for a [`crate::relay`] to carry across processes.
+    pub fn bus(&self) -> &Bus {
+        &self.bus
+    }
+
+    pub fn settings(&self) -> &DispatchSettings {
+        &self.settings
+    }
+
+    /// Runs `work` with the caller's view in one write transaction.
+    pub async fn write<T, F>(&self, principal: Principal, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection, &Viewer) -> Result<T> + Send + 'static,
+    {
+        self.db
+            .write::<_, Error, _>(move |conn| {
+                let viewer = super::viewer(conn, principal)?;
+                work(conn, &viewer)
+            })
+            .await
+    }
+
+    /// Runs `work` with the caller's view, outside a transaction.
+    pub async fn read<T, F>(&self, principal: Principal, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection, &Viewer) -> Result<T> + Send + 'static,
+    {
+        self.db
+            .read::<_, Error, _>(move |conn| {
+                let viewer = super::viewer(conn, principal)?;
+                work(conn, &viewer)
+            })
+            .await
+    }
+
+    /// Records a staff member's reads of home addresses before they are answered, so that
+    /// nothing is shown without its audit record.
+    pub(super) async fn audit_reads(&self, actor: Actor, reads: Vec<AuditEvent>) -> Result<()> {
+        Ok(mediation_audit::record(&self.db, actor, reads).await?)
+    }
+
+    pub(super) fn publish_visits(&self, visits: impl IntoIterator<Item = HomeVisit>) {
+        for visit in visits {
+            self.bus.publish(Event::Visit(Box::new(visit)));
+        }
+    }
+
+    /// A watch-stream slot for the caller, or [`Error::TooManyStreams`] when they hold all theirs.
+    pub(super) fn stream_slot(&self, principal: &Principal) -> Result<Slot> {
+        self.streams.take(&principal.account_id).ok_or(Error::TooManyStreams(self.streams.max()))
+    }
+}
+
+/// The audit record owed when a staff member is shown a home address in clear; none for the
+/// resident whose visit it is, or for a masked view.
+pub(super) fn address_read(viewer: &Viewer, full: bool, visit_id: &str, via: &str) -> Option<AuditEvent> {
+    (full && viewer.is_staff()).then(|| {
+        AuditEvent::new(Action::PersonalDataRead, TargetKind::HomeVisit, visit_id, format!("address via {via}"))
+    })
+}

@@ -1,0 +1,10 @@
+ALTER TABLE appointments DROP COLUMN on_the_spot;
+DROP INDEX case_parties_by_phone_index;
+ALTER TABLE case_parties DROP COLUMN phone_index;
+ALTER TABLE case_parties DROP COLUMN answer_reason;
+ALTER TABLE case_parties DROP COLUMN participation;
+DROP INDEX cases_waiting;
+DROP INDEX cases_by_incident;
+ALTER TABLE cases DROP COLUMN proceed_reason;
+ALTER TABLE cases DROP COLUMN handed_over_by;
+ALTER TABLE cases DROP COLUMN police_incident_id;
