@@ -48,14 +48,14 @@ async fn resident_journey(backend: Backend) {
     let code = app.last_code("+8613800000001");
     let wrong = if code == "000000" { "111111" } else { "000000" };
     let refused = client.verify_phone(pb::VerifyPhoneRequest { phone: "13800000001".into(), code: wrong.into() }).await;
-    let status = assert_status(refused, Code::InvalidArgument, reason::CODE_INVALID);
+    let status = assert_status(refused, Code::FailedPrecondition, reason::CODE_INVALID);
     assert_eq!(violated_fields(&status), ["code"]);
     let verified =
         client.verify_phone(pb::VerifyPhoneRequest { phone: "13800000001".into(), code: code.clone() }).await;
     assert!(verified.unwrap().into_inner().account.unwrap().phone_verified);
     // A code works once.
     let reused = client.verify_phone(pb::VerifyPhoneRequest { phone: "13800000001".into(), code }).await;
-    assert_status(reused, Code::FailedPrecondition, reason::CODE_EXPIRED);
+    assert_status(reused, Code::FailedPrecondition, reason::CODE_INVALID);
 
     assert_status(client.get_me(pb::GetMeRequest {}).await, Code::Unauthenticated, reason::TOKEN_INVALID);
     let tokens = app.login("+8613800000001", PASSWORD).await;
@@ -224,10 +224,10 @@ async fn phone_codes_are_limited(backend: Backend) {
     for _ in 0..5 {
         let refused =
             client.verify_phone(pb::VerifyPhoneRequest { phone: "13800000004".into(), code: wrong.into() }).await;
-        assert_status(refused, Code::InvalidArgument, reason::CODE_INVALID);
+        assert_status(refused, Code::FailedPrecondition, reason::CODE_INVALID);
     }
     let used_up = client.verify_phone(pb::VerifyPhoneRequest { phone: "13800000004".into(), code }).await;
-    assert_status(used_up, Code::FailedPrecondition, reason::CODE_EXPIRED);
+    assert_status(used_up, Code::FailedPrecondition, reason::CODE_INVALID);
 
     // A VERIFY code for an unknown phone answers the same but sends nothing.
     client
@@ -409,13 +409,9 @@ async fn kiosks_log_in_and_start_resident_sessions(backend: Backend) {
     assert_eq!((me.role(), me.site_id.as_str()), (pb::Role::Kiosk, kiosk_1.as_str()));
 
     // A walk-in resident with no account proves their phone at the kiosk.
-    client
-        .send_phone_code(pb::SendPhoneCodeRequest {
-            phone: "13700000007".into(),
-            purpose: pb::PhoneCodePurpose::KioskSession.into(),
-        })
-        .await
-        .unwrap();
+    let walk_in =
+        pb::SendPhoneCodeRequest { phone: "13700000007".into(), purpose: pb::PhoneCodePurpose::KioskSession.into() };
+    client.send_phone_code(authed(walk_in, &kiosk_tokens.access_token)).await.unwrap();
     let code = app.last_code("+8613700000007");
     let by_anyone = client
         .start_kiosk_resident_session(pb::StartKioskResidentSessionRequest {

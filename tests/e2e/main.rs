@@ -19,5 +19,6 @@ mod privacy;
 mod ratings;
 mod relay;
 mod server;
+mod sms;
 mod tls;
 mod upstream;

@@ -10,6 +10,7 @@
 //! | `mediation_db_pool_connections` | gauge | `state` (`in_use`, `idle`) |
 //! | `mediation_db_pool_max_connections` | gauge | |
 //! | `mediation_outbox_backlog` | gauge | notices neither delivered nor withdrawn, whole database |
+//! | `mediation_code_budget_refusals_total` | counter | one-time codes refused because the hourly budget of codes to all phones (`auth.codes_per_hour`) was used up |
 //!
 //! A call is counted when it ends: at its response headers when they carry the status
 //! (trailers-only answers, which is how errors usually go), else at the trailers of its body,
@@ -30,7 +31,11 @@ use bytes::Bytes;
 use http::{HeaderMap, Request, Response};
 use http_body::{Frame, SizeHint};
 use mediation_store::Db;
-use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder};
+use prometheus::core::{Collector, Desc, Describer};
+use prometheus::proto::MetricFamily;
+use prometheus::{
+    HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
+};
 use tokio::net::TcpListener;
 use tonic::Code;
 use tonic::body::Body;
@@ -126,6 +131,7 @@ impl Metrics {
         registry.register(Box::new(pool_connections.clone()))?;
         registry.register(Box::new(pool_max.clone()))?;
         registry.register(Box::new(outbox_backlog.clone()))?;
+        registry.register(Box::new(CodeBudgetRefusals::new()?))?;
         let unknown = Arc::new(Method { service: "unknown".into(), name: "unknown".into(), streaming: false });
         Ok(Self {
             registry,
@@ -173,6 +179,35 @@ impl Metrics {
             tracing::error!(error = %err, "metrics: encoding failed");
             String::new()
         })
+    }
+}
+
+/// `mediation_code_budget_refusals_total`: identity's own count, read at each scrape.
+struct CodeBudgetRefusals {
+    opts: Opts,
+    desc: Desc,
+}
+
+impl CodeBudgetRefusals {
+    fn new() -> Result<Self, prometheus::Error> {
+        let opts = Opts::new(
+            "mediation_code_budget_refusals_total",
+            "One-time codes refused because the hourly budget of codes to all phones was used up.",
+        );
+        let desc = opts.describe()?;
+        Ok(Self { opts, desc })
+    }
+}
+
+impl Collector for CodeBudgetRefusals {
+    fn desc(&self) -> Vec<&Desc> {
+        vec![&self.desc]
+    }
+
+    fn collect(&self) -> Vec<MetricFamily> {
+        let counter = IntCounter::with_opts(self.opts.clone()).expect("the options described in `new`");
+        counter.inc_by(mediation_identity::code_budget_refusals());
+        counter.collect()
     }
 }
 

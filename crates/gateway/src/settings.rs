@@ -30,6 +30,8 @@
 //! | `auth.kiosk_session_ttl_secs` | `600` | a walk-in resident's kiosk session |
 //! | `auth.max_failures_per_login` / `auth.max_failures_per_peer` | `5` / `50` | failed logins allowed per 15 minutes (per process) |
 //! | `auth.hashing_concurrency` | `2` | argon2 hashes at once |
+//! | `auth.code_country_codes` | `["86"]` (mainland China) | country calling codes (digits, no `+`) of the numbers one-time codes may be sent to; RegisterResident and SendPhoneCode refuse any other number (INVALID_ARGUMENT naming `phone`); comma-separated in `MEDIATION__AUTH__CODE_COUNTRY_CODES`, e.g. `86,852` |
+//! | `auth.codes_per_hour` | `1000` | one-time codes to all phones together in the last hour, counted in the database (so across replicas); past it codes are refused (RESOURCE_EXHAUSTED / RATE_LIMITED, a warning in the log, `mediation_code_budget_refusals_total`) until the hour moves on; 0 turns the budget off |
 //! | `appointments.min_notice_minutes` | `120` | earliest booking, from now |
 //! | `appointments.horizon_days` | `60` | latest booking, from now |
 //! | `appointments.buffer_minutes` | `0` | free time kept around each session |
@@ -150,6 +152,10 @@ pub struct Auth {
     pub max_failures_per_login: u32,
     pub max_failures_per_peer: u32,
     pub hashing_concurrency: usize,
+    /// Country calling codes one-time codes may go to, digits only (`86`).
+    pub code_country_codes: Vec<String>,
+    /// One-time codes to all phones in an hour (0: no budget).
+    pub codes_per_hour: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -220,6 +226,8 @@ kiosk_session_ttl_secs = 600
 max_failures_per_login = 5
 max_failures_per_peer = 50
 hashing_concurrency = 2
+code_country_codes = ["86"]
+codes_per_hour = 1000
 
 [appointments]
 min_notice_minutes = 120
@@ -288,6 +296,12 @@ impl Settings {
         );
         anyhow::ensure!(self.auth.access_ttl_secs > 0, "auth.access_ttl_secs must be positive");
         anyhow::ensure!(self.auth.refresh_ttl_days > 0, "auth.refresh_ttl_days must be positive");
+        anyhow::ensure!(
+            !self.auth.code_country_codes.is_empty() && self.auth.code_country_codes.iter().all(|c| country_code(c)),
+            "auth.code_country_codes must list country calling codes of 1 to 3 digits without `+` (e.g. 86), \
+             got {:?}",
+            self.auth.code_country_codes
+        );
         let a = &self.appointments;
         anyhow::ensure!(
             a.min_notice_minutes >= 0 && a.horizon_days > 0 && a.buffer_minutes >= 0 && a.reminder_lead_minutes >= 0,
@@ -321,7 +335,13 @@ fn environment() -> config::Environment {
         .list_separator(",")
         .with_list_parse_key("server.services")
         .with_list_parse_key("server.trusted_proxies")
+        .with_list_parse_key("auth.code_country_codes")
         .with_list_parse_key("privacy.previous_keys")
+}
+
+/// A country calling code as the settings give it: 1 to 3 digits, the first not 0.
+fn country_code(code: &str) -> bool {
+    (1..=3).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_digit()) && !code.starts_with('0')
 }
 
 /// An optional setting, an empty value (an empty environment variable) counting as unset.
@@ -388,6 +408,30 @@ mod tests {
         settings.server.tls_key_path = Some("server.key".into());
         settings.check().unwrap();
         assert_eq!(settings.tls_files(), Some(("server.crt", "server.key")));
+    }
+
+    #[test]
+    fn codes_go_to_mainland_china_by_default_and_the_list_is_checked() {
+        let defaults = Settings::load(None).unwrap();
+        assert_eq!(defaults.auth.code_country_codes, ["86"]);
+        assert_eq!(defaults.auth.codes_per_hour, 1000);
+        let variables = [("MEDIATION__AUTH__CODE_COUNTRY_CODES", "86,852"), ("MEDIATION__AUTH__CODES_PER_HOUR", "50")];
+        let source = variables.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let settings: Settings = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
+            .add_source(environment().source(Some(source)))
+            .build()
+            .unwrap()
+            .try_deserialize()
+            .unwrap();
+        assert_eq!(settings.auth.code_country_codes, ["86", "852"]);
+        assert_eq!(settings.auth.codes_per_hour, 50);
+        settings.check().unwrap();
+        for bad in [vec![], vec!["+86".to_owned()], vec!["086".to_owned()], vec!["8613".to_owned()]] {
+            let mut settings = defaults.clone();
+            settings.auth.code_country_codes = bad.clone();
+            assert!(settings.check().is_err(), "{bad:?}");
+        }
     }
 
     #[test]

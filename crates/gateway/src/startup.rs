@@ -11,6 +11,7 @@ use mediation_appointments::domain::slots::SlotRules;
 use mediation_appointments::{AppointmentSettings, Appointments};
 use mediation_auth::{Access, TokenKeys};
 use mediation_directory::Directory;
+use mediation_identity::domain::CodeRules;
 use mediation_identity::{Identity, IdentitySettings, load_signing_key};
 use mediation_notify::Notifier;
 use mediation_ratings::domain::assessment::{PayRules, Weights};
@@ -213,6 +214,11 @@ fn identity_settings(settings: &Settings) -> IdentitySettings {
         max_failures_per_login: auth.max_failures_per_login,
         max_failures_per_peer: auth.max_failures_per_peer,
         hashing_concurrency: auth.hashing_concurrency,
+        codes: CodeRules {
+            country_codes: auth.code_country_codes.clone(),
+            budget_per_hour: auth.codes_per_hour,
+            ..CodeRules::default()
+        },
         ..IdentitySettings::default()
     }
 }

@@ -26,8 +26,15 @@ pub enum Error {
     CodeInvalid,
     #[error("no valid code: it expired, was used, was never sent, or had too many wrong tries")]
     CodeExpired,
+    /// A VerifyPhone that failed for any reason: one answer, so that it does not tell whose
+    /// phone waits for verification.
+    #[error("the code is wrong, used up or expired; ask for a new one")]
+    CodeNotAccepted,
     #[error("too many attempts; try again in {} s", .0.as_secs().max(1))]
     RateLimited(Duration),
+    /// The hourly budget of codes to all phones is used up.
+    #[error("too many codes are being sent right now; try again in {} s", .0.as_secs().max(1))]
+    CodeBudget(Duration),
     #[error("the refresh token is not valid")]
     RefreshInvalid,
     #[error("the refresh token expired")]

@@ -24,6 +24,9 @@ mod service;
 pub use error::{Error, Result};
 pub use policy::POLICY;
 pub use rpc::to_status;
-pub use service::{Identity, IdentitySettings, SiteLookup, SiteRef, create_admin, load_signing_key};
+pub use service::{
+    Identity, IdentitySettings, SiteLookup, SiteRef, code_budget_refusals, create_admin, load_signing_key,
+};
 
 pub use mediation_auth::TokenKeys;
+pub use mediation_notify::Notifier;

@@ -1,7 +1,7 @@
 //! The rules of identity, as pure functions over plain types: what a valid password, login or
-//! display name is, how codes are made and checked, when a phone may get another code
-//! ([`CodeRules`]), who may disable whom ([`blocks`]), and who may create staff and kiosks where
-//! ([`staff`]).
+//! display name is, how codes are made and checked, when a phone may get another code and to
+//! which countries and how many an hour codes may go ([`CodeRules`]), who may disable whom
+//! ([`blocks`]), and who may create staff and kiosks where ([`staff`]).
 
 pub mod blocks;
 mod limiter;
@@ -103,11 +103,23 @@ pub struct CodeRules {
     pub min_interval: Duration,
     /// Most codes to one phone in an hour.
     pub max_per_hour: usize,
+    /// The country calling codes (digits, `86`) of the numbers codes may go to.
+    pub country_codes: Vec<String>,
+    /// Most codes to all phones together in an hour (0: no limit), so that nobody can make
+    /// the server send SMS without end, however many numbers they try.
+    pub budget_per_hour: u32,
 }
 
 impl Default for CodeRules {
     fn default() -> Self {
-        Self { ttl: Duration::minutes(10), max_attempts: 5, min_interval: Duration::seconds(60), max_per_hour: 5 }
+        Self {
+            ttl: Duration::minutes(10),
+            max_attempts: 5,
+            min_interval: Duration::seconds(60),
+            max_per_hour: 5,
+            country_codes: vec!["86".into()],
+            budget_per_hour: 1000,
+        }
     }
 }
 
@@ -126,6 +138,31 @@ impl CodeRules {
             Some(wait) => Err(wait.to_std().unwrap_or_default()),
             None => Ok(()),
         }
+    }
+
+    /// Whether codes may go to `phone`: its country calling code must be one of
+    /// `country_codes`. If not, why, as the `phone` field's violation.
+    pub fn may_send_to(&self, phone: &PhoneNumber) -> Result<(), Invalid> {
+        if self.country_codes.iter().any(|code| phone.has_country_code(code)) {
+            return Ok(());
+        }
+        let allowed: Vec<String> = self.country_codes.iter().map(|code| format!("+{code}")).collect();
+        Err(Invalid(format!("codes are sent only to numbers in {}", allowed.join(", "))))
+    }
+
+    /// Whether another code may go out when `sent` codes went out to any phone in the last
+    /// hour, the oldest of them at `oldest`; if not, how long until that one leaves the hour.
+    pub fn within_budget(
+        &self,
+        sent: i64,
+        oldest: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<(), std::time::Duration> {
+        if self.budget_per_hour == 0 || sent < i64::from(self.budget_per_hour) {
+            return Ok(());
+        }
+        let wait = oldest.map_or(Duration::zero(), |oldest| oldest + Duration::hours(1) - now);
+        Err(wait.max(Duration::seconds(1)).to_std().unwrap_or_default())
     }
 }
 
@@ -182,5 +219,35 @@ mod tests {
         // Older sends do not count.
         let old = [ago(7200), ago(7100), ago(7000), ago(6900), ago(6800)];
         assert!(rules.may_send(&old, now).is_ok());
+    }
+
+    #[test]
+    fn codes_go_only_to_the_listed_countries() {
+        let mainland = PhoneNumber::parse("13800000001").unwrap();
+        let uk = PhoneNumber::parse("+447911123456").unwrap();
+        let hong_kong = PhoneNumber::parse("+85291234567").unwrap();
+        let rules = CodeRules::default();
+        assert!(rules.may_send_to(&mainland).is_ok());
+        assert_eq!(rules.may_send_to(&uk).unwrap_err().0, "codes are sent only to numbers in +86");
+        assert!(rules.may_send_to(&hong_kong).is_err(), "+852 is not +86");
+        let wider = CodeRules { country_codes: vec!["86".into(), "852".into()], ..CodeRules::default() };
+        assert!(wider.may_send_to(&hong_kong).is_ok() && wider.may_send_to(&mainland).is_ok());
+        assert!(wider.may_send_to(&uk).is_err());
+        let nowhere = CodeRules { country_codes: Vec::new(), ..CodeRules::default() };
+        assert!(nowhere.may_send_to(&mainland).is_err());
+    }
+
+    #[test]
+    fn the_hourly_budget_covers_every_phone() {
+        let rules = CodeRules { budget_per_hour: 3, ..CodeRules::default() };
+        let now = Utc::now();
+        assert!(rules.within_budget(0, None, now).is_ok());
+        assert!(rules.within_budget(2, Some(now - Duration::minutes(50)), now).is_ok());
+        // Full: wait until the oldest of the hour leaves it.
+        let wait = rules.within_budget(3, Some(now - Duration::minutes(50)), now).unwrap_err();
+        assert_eq!(wait.as_secs(), 600);
+        assert_eq!(rules.within_budget(7, Some(now - Duration::minutes(60)), now).unwrap_err().as_secs(), 1);
+        let unlimited = CodeRules { budget_per_hour: 0, ..CodeRules::default() };
+        assert!(unlimited.within_budget(1_000_000, Some(now), now).is_ok());
     }
 }

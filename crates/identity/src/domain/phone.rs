@@ -58,6 +58,13 @@ impl PhoneNumber {
         &self.0
     }
 
+    /// Whether the number is in the country with calling code `code` (digits, `86`). Country
+    /// calling codes are a prefix code (no code begins another), so a prefix of the digits after
+    /// the `+` names the country.
+    pub fn has_country_code(&self, code: &str) -> bool {
+        !code.is_empty() && self.0[1..].starts_with(code)
+    }
+
     /// `138****0001` for mainland mobiles; other numbers keep their first two and last four digits.
     pub fn masked(&self) -> String {
         match self.0.strip_prefix("+86") {
@@ -116,6 +123,17 @@ mod tests {
         ] {
             assert_eq!(PhoneNumber::parse(input), Err(PhoneError::Malformed), "{input}");
         }
+    }
+
+    #[test]
+    fn country_codes_are_prefixes_of_the_digits() {
+        let mainland = PhoneNumber::parse("13800000001").unwrap();
+        assert!(mainland.has_country_code("86"));
+        assert!(!mainland.has_country_code("852"));
+        assert!(!mainland.has_country_code(""));
+        let uk = PhoneNumber::parse("+447911123456").unwrap();
+        assert!(uk.has_country_code("44") && !uk.has_country_code("86"));
+        assert!(PhoneNumber::parse("+85291234567").unwrap().has_country_code("852"));
     }
 
     #[test]

@@ -40,9 +40,12 @@ pub fn insert_code(
     now: DateTime<Utc>,
     expires_at: DateTime<Utc>,
 ) -> QueryResult<()> {
+    // The id carries `now`, so that `codes_since` may bound its scan by id.
+    let secs = u64::try_from(now.timestamp()).unwrap_or_default();
+    let id = uuid::Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, secs, now.timestamp_subsec_nanos()));
     diesel::insert_into(phone_codes::table)
         .values((
-            phone_codes::id.eq(uuid::Uuid::now_v7().to_string()),
+            phone_codes::id.eq(id.to_string()),
             phone_codes::phone_index.eq(phone_index(phone.as_str())?),
             phone_codes::purpose.eq(purpose.as_str()),
             phone_codes::code_hash.eq(code_hash),
@@ -84,18 +87,37 @@ pub fn take_code_attempt(conn: &mut DbConnection, id: &str, max_attempts: i32) -
     Ok(updated == 1)
 }
 
-/// Serialises code sending per phone on PostgreSQL until the transaction ends, so that
-/// concurrent requests cannot all pass the sending limits; SQLite's write transactions are
-/// serial already.
-pub fn lock_phone(conn: &mut DbConnection, phone: &PhoneNumber) -> QueryResult<()> {
+/// The key of the advisory lock that serialises code sending on PostgreSQL ("mediphon").
+const CODE_SENDING_LOCK: i64 = 0x6d65_6469_7068_6f6e;
+
+/// Serialises code sending on PostgreSQL, every phone's, until the transaction ends, so that
+/// concurrent requests (on any replica) can pass neither the per-phone limits nor the global
+/// budget; SQLite's write transactions are serial already. Codes are few (the budget caps them),
+/// so one lock for all costs little.
+pub fn lock_code_sending(conn: &mut DbConnection) -> QueryResult<()> {
     if let DbConnection::Pg(pg) = conn {
-        // By the blind index, so that the number itself never reaches the server's statements.
-        let index = phone_index(phone.as_str())?;
-        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
-            .bind::<diesel::sql_types::Text, _>(index)
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+            .bind::<diesel::sql_types::BigInt, _>(CODE_SENDING_LOCK)
             .execute(pg)?;
     }
     Ok(())
+}
+
+/// How many codes were recorded for any phone since `since`, and when the oldest of them was:
+/// the global budget's count.
+///
+/// Ids are UUIDv7 of `created_at` (see `insert_code`), which sort by it, so the smallest id of
+/// `since`'s millisecond bounds the scan to the primary key's recent end; `created_at` decides.
+pub fn codes_since(conn: &mut DbConnection, since: DateTime<Utc>) -> QueryResult<(i64, Option<DateTime<Utc>>)> {
+    use diesel::dsl::{count_star, min};
+    let millis = u64::try_from(since.timestamp_millis()).unwrap_or_default();
+    let floor = uuid::Builder::from_unix_timestamp_millis(millis, &[0; 10]).into_uuid().to_string();
+    let (count, oldest): (i64, Option<NaiveDateTime>) = phone_codes::table
+        .filter(phone_codes::id.ge(floor))
+        .filter(phone_codes::created_at.gt(naive(since)))
+        .select((count_star(), min(phone_codes::created_at)))
+        .first(conn)?;
+    Ok((count, oldest.map(|t| t.and_utc())))
 }
 
 /// Whether `phone` has a code of `purpose` that is neither used nor expired.

@@ -18,8 +18,8 @@ pub use accounts::{
 };
 pub use blocks::{Block, block, set_block, tokens_not_before};
 pub use codes::{
-    CodeRow, code_times_since, consume_code, has_open_code, insert_code, lock_phone, newest_open_code,
-    take_code_attempt,
+    CodeRow, code_times_since, codes_since, consume_code, has_open_code, insert_code, lock_code_sending,
+    newest_open_code, take_code_attempt,
 };
 pub use query::QueryResult;
 pub use tokens::{

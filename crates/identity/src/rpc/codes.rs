@@ -33,7 +33,8 @@ impl TryFrom<pb::SendPhoneCodeRequest> for CodeRequest {
         let phone = phone(&mut v, "phone", &req.phone);
         let purpose = purpose(&mut v, req.purpose);
         let (phone, purpose) = v.finish(|| Some((phone?, purpose?)))?;
-        Ok(CodeRequest { phone, purpose })
+        // Who asks is the handler's to say, from the caller.
+        Ok(CodeRequest { phone, purpose, by_kiosk: false })
     }
 }
 

@@ -31,7 +31,10 @@ pub fn to_status(err: Error) -> Status {
             status::invalid_field_reason("code", &message, Code::InvalidArgument, reason::CODE_INVALID)
         }
         Error::CodeExpired => status::with_reason(Code::FailedPrecondition, reason::CODE_EXPIRED, message),
-        Error::RateLimited(wait) => status::rate_limited(message, wait),
+        Error::CodeNotAccepted => {
+            status::invalid_field_reason("code", &message, Code::FailedPrecondition, reason::CODE_INVALID)
+        }
+        Error::RateLimited(wait) | Error::CodeBudget(wait) => status::rate_limited(message, wait),
         Error::RefreshInvalid | Error::AccountGone => {
             status::with_reason(Code::Unauthenticated, reason::TOKEN_INVALID, message)
         }
@@ -67,7 +70,9 @@ mod tests {
             (Error::PhoneNotVerified, Code::FailedPrecondition, reason::PHONE_NOT_VERIFIED),
             (Error::CodeInvalid, Code::InvalidArgument, reason::CODE_INVALID),
             (Error::CodeExpired, Code::FailedPrecondition, reason::CODE_EXPIRED),
+            (Error::CodeNotAccepted, Code::FailedPrecondition, reason::CODE_INVALID),
             (Error::RateLimited(Duration::from_secs(5)), Code::ResourceExhausted, reason::RATE_LIMITED),
+            (Error::CodeBudget(Duration::from_secs(5)), Code::ResourceExhausted, reason::RATE_LIMITED),
             (Error::RefreshInvalid, Code::Unauthenticated, reason::TOKEN_INVALID),
             (Error::RefreshExpired, Code::Unauthenticated, reason::TOKEN_EXPIRED),
             (Error::RefreshReused, Code::Unauthenticated, reason::REFRESH_TOKEN_REUSED),

@@ -10,11 +10,14 @@ mod fields;
 mod kiosks;
 mod tokens;
 
+use std::net::SocketAddr;
+
+use mediation_api::caller::client_addr;
 use mediation_api::identity::v1 as pb;
 use mediation_api::identity::v1::identity_service_server::{IdentityService, IdentityServiceServer};
 use mediation_api::{caller, idempotent};
 use mediation_audit::Actor;
-use mediation_auth::Principal;
+use mediation_auth::{Principal, Role};
 use tonic::{Request, Response, Status};
 
 pub use error::to_status;
@@ -30,16 +33,24 @@ impl Identity {
     }
 }
 
-/// The peer address a login is limited by.
+/// The client address a login is limited by: the one the gateway resolved through trusted
+/// proxies, not the connection's peer (a proxy's, behind one).
 fn peer<T>(request: &Request<T>) -> Option<String> {
-    request.remote_addr().map(|addr| addr.ip().to_string())
+    client_addr(request).map(|ip| ip.to_string())
 }
 
-/// The caller, and the actor its audit records name.
+/// The caller, and the actor its audit records name (with the client's address; the audit
+/// keeps only its IP, so the port is left 0).
 fn acting<T>(request: &Request<T>) -> Result<(Principal, Actor), Status> {
     let principal = caller(request)?;
-    let actor = Actor::new(&principal, request.remote_addr());
+    let actor = Actor::new(&principal, client_addr(request).map(|ip| SocketAddr::new(ip, 0)));
     Ok((principal, actor))
+}
+
+/// Whether a signed-in kiosk makes this call. Public methods see a caller only when the request
+/// carried a valid token.
+fn by_kiosk<T>(request: &Request<T>) -> bool {
+    request.extensions().get::<Principal>().is_some_and(|principal| principal.role == Role::Kiosk)
 }
 
 #[tonic::async_trait]
@@ -57,7 +68,8 @@ impl IdentityService for Identity {
         &self,
         request: Request<pb::SendPhoneCodeRequest>,
     ) -> Result<Response<pb::SendPhoneCodeResponse>, Status> {
-        let code = CodeRequest::try_from(request.into_inner())?;
+        let by_kiosk = by_kiosk(&request);
+        let code = CodeRequest { by_kiosk, ..CodeRequest::try_from(request.into_inner())? };
         Ok(Response::new(codes::sent_to_proto(self.send_phone_code(code).await?)))
     }
 

@@ -1,7 +1,12 @@
-//! Phone codes: recording one within the sending limits, delivering it, and checking one (a
-//! wrong code is counted, so the transaction that found it commits before the call fails).
+//! Phone codes: recording one within the sending limits (per phone, and an hourly budget for all
+//! phones together, counted in the database so that it holds across replicas), delivering it,
+//! and checking one (a wrong code is counted, so the transaction that found it commits before
+//! the call fails).
+
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Duration, Utc};
+use mediation_api::Fault;
 use mediation_auth::hash_secret;
 use mediation_notify::Notification;
 use mediation_store::DbConnection;
@@ -11,11 +16,13 @@ use crate::domain::{CodePurpose, CodeRules, PhoneNumber, new_code};
 use crate::error::{Error, Result};
 use crate::repo::{self, Account};
 
-/// A code asked for: the phone to send it to and what it is for.
+/// A code asked for: the phone to send it to, what it is for, and whether a signed-in kiosk
+/// asks (only a kiosk may ask for a KIOSK_SESSION code).
 #[derive(Debug, Clone)]
 pub struct CodeRequest {
     pub phone: PhoneNumber,
     pub purpose: CodePurpose,
+    pub by_kiosk: bool,
 }
 
 /// A phone and the six-digit code sent to it.
@@ -23,6 +30,32 @@ pub struct CodeRequest {
 pub struct PhoneProof {
     pub phone: PhoneNumber,
     pub code: String,
+}
+
+/// The stored hash of a code that is recorded but never sent (a VERIFY code asked for a phone
+/// that waits for none): no code hashes to it, so it is never accepted, while it counts against
+/// the sending limits like any other.
+const NEVER_SENT: &str = "never sent";
+
+/// Codes refused because the hourly budget was used up, since the process started.
+static CODE_BUDGET_REFUSALS: AtomicU64 = AtomicU64::new(0);
+
+/// How many codes this process refused because the hourly budget of codes to all phones was
+/// used up (`mediation_code_budget_refusals_total`).
+pub fn code_budget_refusals() -> u64 {
+    CODE_BUDGET_REFUSALS.load(Ordering::Relaxed)
+}
+
+/// Counts and logs a refusal by the hourly budget, once per call.
+pub(super) fn note_budget<T>(result: Result<T>) -> Result<T> {
+    if let Err(Error::CodeBudget(wait)) = &result {
+        CODE_BUDGET_REFUSALS.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(
+            retry_after_secs = wait.as_secs(),
+            "phone code refused: the hourly budget of codes to all phones is used up"
+        );
+    }
+    result
 }
 
 fn code_hash(phone: &PhoneNumber, purpose: CodePurpose, code: &str) -> String {
@@ -64,20 +97,49 @@ pub(super) fn check_code(
     Ok(if repo::consume_code(conn, &open.id, now)? { Ok(()) } else { Err(CodeRefused::NoneValid) })
 }
 
-/// Records a new code for `phone` if the sending limits allow; returns its expiry.
-pub(super) fn record_code(
+/// Whether the sending limits let another code go to `phone` now: this phone's (a least interval
+/// and an hourly count), then the hourly budget of codes to all phones together.
+pub(super) fn may_record_code(
+    conn: &mut DbConnection,
+    rules: &CodeRules,
+    phone: &PhoneNumber,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let hour_ago = now - Duration::hours(1);
+    let recent = repo::code_times_since(conn, phone, hour_ago)?;
+    rules.may_send(&recent, now).map_err(Error::RateLimited)?;
+    let (sent, oldest) = repo::codes_since(conn, hour_ago)?;
+    rules.within_budget(sent, oldest, now).map_err(Error::CodeBudget)
+}
+
+/// Records a new code for `phone` if the sending limits allow; returns its expiry. `None` records
+/// a code that is never sent (see [`NEVER_SENT`]).
+fn record_code(
     conn: &mut DbConnection,
     rules: &CodeRules,
     phone: &PhoneNumber,
     purpose: CodePurpose,
-    code: &str,
+    code: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<DateTime<Utc>> {
-    repo::lock_phone(conn, phone)?;
-    let recent = repo::code_times_since(conn, phone, now - Duration::hours(1))?;
-    rules.may_send(&recent, now).map_err(Error::RateLimited)?;
+    repo::lock_code_sending(conn)?;
+    may_record_code(conn, rules, phone, now)?;
+    store_code(conn, rules, phone, purpose, code, now)
+}
+
+/// Stores a code the sending limits were checked for, under [`repo::lock_code_sending`] in this
+/// transaction; returns its expiry.
+pub(super) fn store_code(
+    conn: &mut DbConnection,
+    rules: &CodeRules,
+    phone: &PhoneNumber,
+    purpose: CodePurpose,
+    code: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>> {
     let expires_at = now + rules.ttl;
-    repo::insert_code(conn, phone, purpose, &code_hash(phone, purpose, code), now, expires_at)?;
+    let hash = code.map_or_else(|| NEVER_SENT.to_owned(), |code| code_hash(phone, purpose, code));
+    repo::insert_code(conn, phone, purpose, &hash, now, expires_at)?;
     Ok(expires_at)
 }
 
@@ -92,11 +154,17 @@ impl Identity {
         Ok(self.notifier.send(&message).await?)
     }
 
-    /// Sends a code. A VERIFY code goes only to a registered, unverified phone, but the answer
-    /// is the same either way, so that it does not tell who is registered.
+    /// Sends a code. Only a kiosk may ask for a KIOSK_SESSION code, and codes go only to the
+    /// countries the rules list. A VERIFY code goes only to a registered, unverified phone, but
+    /// every phone is held to the same limits (a phone that gets no code gets one recorded that
+    /// is never sent) and gets the same answer, so that it does not tell who is registered.
     pub async fn send_phone_code(&self, request: CodeRequest) -> Result<DateTime<Utc>> {
-        let CodeRequest { phone, purpose } = request;
+        let CodeRequest { phone, purpose, by_kiosk } = request;
+        if purpose == CodePurpose::KioskSession && !by_kiosk {
+            return Err(Fault::Forbidden("only a signed-in kiosk may ask for a KIOSK_SESSION code").into());
+        }
         let rules = self.settings.codes.clone();
+        rules.may_send_to(&phone).map_err(|why| Fault::invalid("phone", why))?;
         let code = new_code();
         let sent = self
             .db
@@ -104,24 +172,22 @@ impl Identity {
                 let (phone, code) = (phone.clone(), code.clone());
                 move |conn| {
                     let now = Utc::now();
-                    if purpose == CodePurpose::Verify {
-                        let waiting = repo::account_by_phone(conn, &phone)?.is_some_and(|a| !a.phone_verified);
-                        if !waiting {
-                            return Ok((false, now + rules.ttl));
-                        }
-                    }
-                    Ok((true, record_code(conn, &rules, &phone, purpose, &code, now)?))
+                    let deliver = purpose == CodePurpose::KioskSession
+                        || repo::account_by_phone(conn, &phone)?.is_some_and(|a| !a.phone_verified);
+                    let expires_at = record_code(conn, &rules, &phone, purpose, deliver.then_some(&*code), now)?;
+                    Ok((deliver, expires_at))
                 }
             })
-            .await?;
-        let (delivered, expires_at) = sent;
+            .await;
+        let (delivered, expires_at) = note_budget(sent)?;
         if delivered {
             self.deliver(&phone, purpose, code).await?;
         }
         Ok(expires_at)
     }
 
-    /// Marks the phone verified if the VERIFY code is right.
+    /// Marks the phone verified if the VERIFY code is right. Every failure gets one answer
+    /// ([`Error::CodeNotAccepted`]): a wrong code, one used up or expired, none at all.
     pub async fn verify_phone(&self, proof: PhoneProof) -> Result<Account> {
         let PhoneProof { phone, code } = proof;
         let rules = self.settings.codes.clone();
@@ -129,14 +195,14 @@ impl Identity {
             .db
             .write::<_, Error, _>(move |conn| {
                 let now = Utc::now();
-                if let Err(refused) = check_code(conn, &rules, &phone, CodePurpose::Verify, &code, now)? {
-                    return Ok(Err(refused));
+                if check_code(conn, &rules, &phone, CodePurpose::Verify, &code, now)?.is_err() {
+                    return Ok(None);
                 }
-                let account = repo::account_by_phone(conn, &phone)?.ok_or(Error::CodeExpired)?;
+                let Some(account) = repo::account_by_phone(conn, &phone)? else { return Ok(None) };
                 repo::mark_phone_verified(conn, &account.id, now)?;
-                Ok(Ok(Account { phone_verified: true, ..account }))
+                Ok(Some(Account { phone_verified: true, ..account }))
             })
             .await?;
-        Ok(checked?)
+        checked.ok_or(Error::CodeNotAccepted)
     }
 }

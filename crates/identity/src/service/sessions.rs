@@ -54,6 +54,7 @@ impl Identity {
     pub(super) async fn verify_password(&self, hash: Option<String>, password: String) -> Result<bool> {
         static DUMMY: OnceLock<String> = OnceLock::new();
         let _permit = self.hashing.acquire().await.expect("hashing semaphore is never closed");
+        self.count_argon2_run();
         run_blocking(move || {
             let dummy = DUMMY.get_or_init(|| hash_password("not a real password").expect("argon2 hashes"));
             let matched = verify_password(hash.as_deref().unwrap_or(dummy), &password)?;
