@@ -328,8 +328,10 @@ def check_k8s(objs: list[tuple[Path, dict]], docker: dict) -> None:
     for env in secret_data:
         check_env_name(env, f"Secret {secret['metadata']['name']}")
     check(set(secret_data) == {"MEDIATION__DATABASE__URL", "MEDIATION__AUTH__SIGNING_KEY",
-                               "MEDIATION__PRIVACY__CURRENT_KEY", "MEDIATION__PRIVACY__INDEX_KEY"},
-          "the Secret holds the database URL, the signing key and the privacy keys", str(sorted(secret_data)))
+                               "MEDIATION__PRIVACY__CURRENT_KEY", "MEDIATION__PRIVACY__INDEX_KEY",
+                               "MEDIATION__VIDEO__API_SECRET"},
+          "the Secret holds the database URL, the signing key, the privacy keys and the video API secret",
+          str(sorted(secret_data)))
     check(str(secret_data.get("MEDIATION__DATABASE__URL", "")).startswith("postgres://"), "the Secret's database is PostgreSQL")
     check("-----BEGIN PRIVATE KEY-----" in str(secret_data.get("MEDIATION__AUTH__SIGNING_KEY", "")),
           "the Secret's signing key is shaped as a PKCS#8 PEM")
@@ -650,12 +652,13 @@ def smoke(binary: Path, postgres: str | None, objs: list[tuple[Path, dict]]) -> 
     env.update({"MEDIATION__DATABASE__URL": url, "MEDIATION__AUTH__SIGNING_KEY": key,
                 "MEDIATION__PRIVACY__CURRENT_KEY": "check1:" + base64.b64encode(os.urandom(32)).decode(),
                 "MEDIATION__PRIVACY__INDEX_KEY": "check-index1:" + base64.b64encode(os.urandom(32)).decode(),
+                "MEDIATION__VIDEO__API_SECRET": base64.b64encode(os.urandom(32)).decode(),
                 "MEDIATION__SERVER__LISTEN": f"127.0.0.1:{port}"})
     metrics_port = None
     if config.get("MEDIATION__METRICS__LISTEN"):
         metrics_port = free_port()
         env["MEDIATION__METRICS__LISTEN"] = f"127.0.0.1:{metrics_port}"
-    info(f"settings: the ConfigMap's {len(config)}, the Secret's four (database {urlparse(url).scheme}, an "
+    info(f"settings: the ConfigMap's {len(config)}, the Secret's five (database {urlparse(url).scheme}, an "
          f"`openssl genpkey -algorithm ed25519` key); listen 127.0.0.1:{port} instead of 0.0.0.0:{PORT}"
          + (f", metrics 127.0.0.1:{metrics_port}" if metrics_port else ""))
     try:

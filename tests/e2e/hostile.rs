@@ -460,12 +460,13 @@ const BUILDERS: &[Build] = &[
             category: v.s(0),
             summary: v.s(1),
             parties: vec![
-                appointments::Party { name: v.s(2), phone: v.s(0), role: v.int[0] },
-                appointments::Party { name: v.s(1), phone: v.s(2), role: v.int[1] },
+                appointments::Party { name: v.s(2), phone: v.s(0), role: v.int[0], ..Default::default() },
+                appointments::Party { name: v.s(1), phone: v.s(2), role: v.int[1], ..Default::default() },
             ],
             origin: v.int[2],
             assessment: Some(assessment(v)),
             site_id: v.id(&w.stations[0], 2),
+            ..Default::default()
         };
         call(APPOINTMENTS, "CreateCase", Who::Resident, m)
     },
@@ -562,6 +563,7 @@ const BUILDERS: &[Build] = &[
             grade: v.int[1],
             page_size: v.int[2],
             page_token: v.s(1),
+            ..Default::default()
         };
         call(APPOINTMENTS, "ListCases", Who::Dispatcher, m)
     },
@@ -1207,10 +1209,12 @@ async fn malformed_frames_oversized_messages_page_sizes_and_long_names_get_preci
                     name: "王芳".into(),
                     phone: "13800000801".into(),
                     role: appointments::PartyRole::Applicant.into(),
+                    ..Default::default()
                 }],
                 origin: appointments::CaseOrigin::App.into(),
                 assessment: Some(appointments::Assessment { party_count: 2, ..Default::default() }),
                 site_id: w.stations[0].clone(),
+                ..Default::default()
             }
             .encode_to_vec(),
         ),

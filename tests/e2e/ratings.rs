@@ -1008,6 +1008,7 @@ async fn concurrent_ratings_are_all_counted_and_duplicates_refused(backend: Back
             name: format!("当事人{i}"),
             phone: phone.clone(),
             role: roles.get(i).copied().unwrap_or(appointments::PartyRole::Other).into(),
+            ..Default::default()
         })
         .collect();
     let request = appointments::CreateCaseRequest {
@@ -1018,6 +1019,7 @@ async fn concurrent_ratings_are_all_counted_and_duplicates_refused(backend: Back
         origin: appointments::CaseOrigin::WalkIn.into(),
         assessment: Some(ordinary()),
         site_id: w.station.clone(),
+        ..Default::default()
     };
     let case = app.appointments().await.create_case(authed(request, &w.admin)).await.expect("creates").into_inner();
     let appointment = book(&app, &w, &case.id, &[&mediator]).await;

@@ -13,6 +13,12 @@ pub enum Error {
     /// Another booking holds one of the session's mediators or its room for an overlapping time.
     #[error("that time was taken by another booking; search again")]
     SlotTaken,
+    /// The station already has a case with that 110 incident number.
+    #[error("police_incident_id: this station already has a case with that 110 incident number")]
+    IncidentTaken,
+    /// The video system could not issue a join link.
+    #[error("the video join link could not be issued: {0}")]
+    Video(#[from] mediation_video::VideoError),
 }
 
 impl From<mediation_store::Error> for Error {

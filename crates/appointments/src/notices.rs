@@ -14,20 +14,47 @@ use chrono_tz::Tz;
 use mediation_notify::{Notification, Notifier};
 use mediation_store::{Db, DbConnection};
 
-use crate::domain::{Appointment, Case, NoticeKind, PartyRole};
+use crate::domain::parties::{Participation, invitation_text};
+use crate::domain::{Appointment, Case, NoticeKind};
 use crate::error::Result;
 use crate::repo::{self, OutboxMessage};
 use crate::service::AppointmentSettings;
 
-/// The applicant's phone: their account's, or the APPLICANT party's for walk-ins.
-fn recipient(conn: &mut DbConnection, case: &Case) -> Result<Option<String>> {
+/// Everyone a session's notices go to: the applicant's account phone and every party's phone
+/// but those who declined, each once.
+fn recipients(conn: &mut DbConnection, case: &Case) -> Result<Vec<String>> {
+    let mut phones = Vec::new();
     if let Some(account_id) = &case.applicant_account_id
         && let Some(account) = mediation_identity::repo::account_by_id(conn, account_id)?
         && let Some(phone) = account.phone
     {
-        return Ok(Some(phone.as_str().to_owned()));
+        phones.push(phone.as_str().to_owned());
     }
-    Ok(case.parties.iter().find(|p| p.role == PartyRole::Applicant).map(|p| p.phone.clone()))
+    for party in case.parties.iter().filter(|p| p.participation != Participation::Declined) {
+        if !phones.contains(&party.phone) {
+            phones.push(party.phone.clone());
+        }
+    }
+    Ok(phones)
+}
+
+/// Invites each party of a new case who has not accepted by filing it: an SMS in Chinese that
+/// names who filed it and where, and no detail of the dispute.
+pub fn invitations(conn: &mut DbConnection, case: &Case, filed_by: &str, now: DateTime<Utc>) -> Result<()> {
+    let station =
+        mediation_directory::repo::site(conn, &case.site_id)?.map_or_else(|| case.site_id.clone(), |s| s.name);
+    for party in case.parties.iter().filter(|p| p.participation == Participation::Invited) {
+        let message = OutboxMessage {
+            id: uuid::Uuid::now_v7().to_string(),
+            kind: NoticeKind::CaseInvitation,
+            recipient: party.phone.clone(),
+            body: invitation_text(filed_by, &station),
+            appointment_id: None,
+            deliver_after: now,
+        };
+        repo::enqueue(conn, &message, now)?;
+    }
+    Ok(())
 }
 
 fn local_time(conn: &mut DbConnection, a: &Appointment) -> Result<String> {
@@ -89,14 +116,16 @@ pub fn booked(
     a: &Appointment,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let Some(to) = recipient(conn, case)? else { return Ok(()) };
     let when = local_time(conn, a)?;
     let mut body = format!("【鄞州调解】已预约 {when} 的调解。Booked: {when}.");
     if !a.join_url.is_empty() {
         body.push_str(&format!(" {}", a.join_url));
     }
-    enqueue(conn, NoticeKind::Booked, &to, body, a, now, now)?;
-    reminder(conn, settings, &to, a, &when, now)
+    for to in recipients(conn, case)? {
+        enqueue(conn, NoticeKind::Booked, &to, body.clone(), a, now, now)?;
+        reminder(conn, settings, &to, a, &when, now)?;
+    }
+    Ok(())
 }
 
 pub fn rescheduled(
@@ -107,18 +136,13 @@ pub fn rescheduled(
     now: DateTime<Utc>,
 ) -> Result<()> {
     repo::withdraw(conn, &a.id, NoticeKind::Reminder, now)?;
-    let Some(to) = recipient(conn, case)? else { return Ok(()) };
     let when = local_time(conn, a)?;
-    enqueue(
-        conn,
-        NoticeKind::Rescheduled,
-        &to,
-        format!("【鄞州调解】调解已改至 {when}。Moved to {when}."),
-        a,
-        now,
-        now,
-    )?;
-    reminder(conn, settings, &to, a, &when, now)
+    for to in recipients(conn, case)? {
+        let body = format!("【鄞州调解】调解已改至 {when}。Moved to {when}.");
+        enqueue(conn, NoticeKind::Rescheduled, &to, body, a, now, now)?;
+        reminder(conn, settings, &to, a, &when, now)?;
+    }
+    Ok(())
 }
 
 pub fn cancelled(
@@ -129,17 +153,12 @@ pub fn cancelled(
     now: DateTime<Utc>,
 ) -> Result<()> {
     repo::withdraw(conn, &a.id, NoticeKind::Reminder, now)?;
-    let Some(to) = recipient(conn, case)? else { return Ok(()) };
     let when = local_time(conn, a)?;
-    enqueue(
-        conn,
-        NoticeKind::Cancelled,
-        &to,
-        format!("【鄞州调解】{when} 的调解已取消。Cancelled: {when}."),
-        a,
-        now,
-        now,
-    )
+    for to in recipients(conn, case)? {
+        let body = format!("【鄞州调解】{when} 的调解已取消。Cancelled: {when}.");
+        enqueue(conn, NoticeKind::Cancelled, &to, body, a, now, now)?;
+    }
+    Ok(())
 }
 
 /// How long a claimed message is reserved for the worker that claimed it.

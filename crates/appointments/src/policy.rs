@@ -5,6 +5,8 @@ const STAFF: Access = Access::Roles(Role::STAFF);
 const STAFF_AND_KIOSKS: Access =
     Access::Roles(&[Role::Kiosk, Role::Mediator, Role::Dispatcher, Role::StationAdmin, Role::CentreAdmin]);
 const HOURS_KEEPERS: Access = Access::Roles(&[Role::Mediator, Role::StationAdmin, Role::CentreAdmin]);
+const ON_THE_SPOT: Access = Access::Roles(&[Role::Mediator, Role::StationAdmin]);
+const SESSION_RUNNERS: Access = Access::Roles(&[Role::Mediator, Role::StationAdmin, Role::CentreAdmin]);
 
 /// Who may call each AppointmentService method; which case or appointment they may touch is
 /// checked next to each method.
@@ -29,4 +31,10 @@ pub const POLICY: MethodPolicy = &[
     ("/mediation.appointments.v1.AppointmentService/PostMessage", EVERYONE),
     ("/mediation.appointments.v1.AppointmentService/ListMessages", EVERYONE),
     ("/mediation.appointments.v1.AppointmentService/GetStatistics", STAFF),
+    ("/mediation.appointments.v1.AppointmentService/StartSessionNow", ON_THE_SPOT),
+    ("/mediation.appointments.v1.AppointmentService/ExtendSession", SESSION_RUNNERS),
+    ("/mediation.appointments.v1.AppointmentService/GetStationNow", STAFF_AND_KIOSKS),
+    ("/mediation.appointments.v1.AppointmentService/RespondToCase", EVERYONE),
+    ("/mediation.appointments.v1.AppointmentService/ProceedWithCase", SESSION_RUNNERS),
+    ("/mediation.appointments.v1.AppointmentService/GetJoinLink", EVERYONE),
 ];

@@ -84,6 +84,7 @@ impl RawBooker {
             cancel_reason: String::new(),
             outcome: None,
             created_by: account_id.clone(),
+            on_the_spot: false,
         };
         let timestamp = |t: chrono::DateTime<Utc>| prost_types::Timestamp { seconds: t.timestamp(), nanos: 0 };
         let request = pb::BookAppointmentRequest {

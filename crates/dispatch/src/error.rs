@@ -20,6 +20,28 @@ pub enum Error {
     /// The caller already holds as many watch streams as one principal may.
     #[error("you already have {0} streams open; close one first")]
     TooManyStreams(usize),
+    /// The caller made as many requests of a kind as they may for now; `retry_after` says when
+    /// the next one is allowed.
+    #[error("{message}")]
+    RateLimited { message: String, retry_after: std::time::Duration },
+    /// An open stream's credentials no longer hold; the stream ends with it.
+    #[error("{0}")]
+    SessionEnded(SessionEnd),
+}
+
+/// Why an open watch stream was ended under its caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SessionEnd {
+    /// The account (or the kiosk its session is bound to) was disabled after the token was issued.
+    #[error("your access token was revoked (the account was disabled); log in again")]
+    Revoked,
+    /// The access token the stream was opened with has expired.
+    #[error("the access token expired; refresh it and reopen the stream")]
+    Expired,
+    /// The database could not say whether the account is still enabled; the stream is not kept
+    /// open on a possibly revoked token.
+    #[error("cannot check your session now; reopen the stream")]
+    Unchecked,
 }
 
 impl From<mediation_store::Error> for Error {
@@ -47,6 +69,9 @@ impl From<mediation_appointments::Error> for Error {
         match err {
             A::Fault(fault) => Error::Fault(fault),
             A::SlotTaken => Error::CrewTaken("a station session".into()),
+            incident @ A::IncidentTaken => Error::Fault(Fault::invalid("police_incident_id", incident)),
+            // No flow dispatch runs issues video links; were one to fail, it is internal.
+            A::Video(err) => Error::Planner(err.to_string()),
         }
     }
 }

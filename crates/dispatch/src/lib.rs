@@ -34,7 +34,7 @@ pub mod service;
 pub mod streams;
 
 pub use domain::solomon::solve_file as solve_vrptw;
-pub use error::{Error, Result};
+pub use error::{Error, Result, SessionEnd};
 pub use policy::POLICY;
 pub use rpc::Dispatch;
 pub use service::DispatchSettings;

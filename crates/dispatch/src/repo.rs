@@ -130,6 +130,41 @@ pub fn insert_visit(conn: &mut DbConnection, v: &HomeVisit, now: DateTime<Utc>) 
     Ok(())
 }
 
+/// What `account` has requested: its visits not over yet, and its requests since `since` with
+/// the oldest one's time (cancelled ones count). A scan of the account's visits; an index on
+/// `(requested_by, created_at)` would make it a range read.
+pub fn requested_by(
+    conn: &mut DbConnection,
+    account: &str,
+    since: DateTime<Utc>,
+) -> QueryResult<crate::domain::limits::Requested> {
+    use diesel::dsl::{count_star, min};
+    let open_statuses = [VisitStatus::Requested, VisitStatus::Planned, VisitStatus::EnRoute, VisitStatus::Arrived]
+        .map(VisitStatus::as_str);
+    let open: i64 = home_visits::table
+        .filter(home_visits::requested_by.eq(account))
+        .filter(home_visits::status.eq_any(open_statuses))
+        .select(count_star())
+        .first(conn)?;
+    let (recent, oldest): (i64, Option<NaiveDateTime>) = home_visits::table
+        .filter(home_visits::requested_by.eq(account))
+        .filter(home_visits::created_at.ge(naive(since)))
+        .select((count_star(), min(home_visits::created_at)))
+        .first(conn)?;
+    Ok(crate::domain::limits::Requested { open, recent, oldest_recent: oldest.map(|t| t.and_utc()) })
+}
+
+/// Serialises `account`'s home-visit requests on PostgreSQL until the transaction ends, so that
+/// two at once cannot both pass the limits; SQLite's write transactions are serial already.
+pub fn lock_requester(conn: &mut DbConnection, account: &str) -> QueryResult<()> {
+    if let DbConnection::Pg(pg) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
+            .bind::<diesel::sql_types::Text, _>(format!("home_visit_requests:{account}"))
+            .execute(pg)?;
+    }
+    Ok(())
+}
+
 /// Writes what changes over a visit's life: status, van, position, ETA, note, cancel reason.
 pub fn update_visit(conn: &mut DbConnection, v: &HomeVisit, now: DateTime<Utc>) -> QueryResult<()> {
     diesel::update(home_visits::table.find(&v.id))

@@ -37,10 +37,19 @@
 //! | `appointments.buffer_minutes` | `0` | free time kept around each session |
 //! | `appointments.applicant_cancel_cutoff_minutes` | `120` | residents cancel up to this long before the start; staff any time |
 //! | `appointments.reminder_lead_minutes` | `1440` | how long before a session its reminder goes out |
-//! | `appointments.video_base_url` | `https://video.mediation.example/rooms` | VIDEO sessions join at `<base>/<appointment id>` |
 //! | `appointments.outbox_poll_ms` | `1000` | how often the notice worker looks for due messages |
 //! | `appointments.major_parties` / `major_amount_yuan` | `10` / `1000000` | grading: MAJOR from this many parties or yuan |
 //! | `appointments.difficult_parties` / `difficult_amount_yuan` | `3` / `50000` | grading: DIFFICULT from this many parties or yuan |
+//! | `video.provider` | `livekit` | the self-hosted video system VIDEO sessions meet on; `livekit` (a LiveKit server) is the one supported |
+//! | `video.server_url` | `wss://video.mediation.example` | the LiveKit server's WebSocket URL, handed to the join page |
+//! | `video.join_page` | `https://meet.mediation.example/custom` | the page that joins a room with a token (LiveKit Meet's `/custom`, reading `liveKitUrl` and `token` from its query); each participant's link (GetJoinLink) is this page with the server and their own token, and a VIDEO appointment's `join_url` is this page with `?room=appointment-<id>` and no token |
+//! | `video.api_key` / `video.api_secret` | `devkey` / `secret` | the LiveKit server's API key and secret, which sign each participant's access token (HS256); the defaults are `livekit-server --dev`'s, and a warning says so at start on PostgreSQL: set `MEDIATION__VIDEO__API_SECRET` from a secret store |
+//! | `video.join_early_minutes` | `10` | how long before the start a join link admits; it admits until the end |
+//! | `dispatch.stream_recheck_secs` | `5` | how often an open WatchVisit or WatchBoard asks the database whether its caller's account (or the kiosk a walk-in session is bound to) was disabled; a disabled one ends the stream with UNAUTHENTICATED / TOKEN_INVALID, on every replica, within this long; the access token's expiry ends it at once with UNAUTHENTICATED / TOKEN_EXPIRED; a database that cannot answer ends it with UNAVAILABLE |
+//! | `dispatch.replan_min_interval_secs` | `10` | least time between the starts of two background re-plans of one station's date; per station and date at most one runs and one waits, and the one waiting plans every change made before it starts; 0 leaves only that coalescing |
+//! | `dispatch.replan_concurrency` | `1` | background re-plans running at once in one process, over every station and date |
+//! | `dispatch.max_open_visits_per_resident` | `10` | home visits a resident may have requested and not yet over (REQUESTED, PLANNED, EN_ROUTE, ARRIVED); the next RequestHomeVisit answers FAILED_PRECONDITION / TOO_MANY_OPEN_VISITS until one is cancelled or done; staff requesting for a case are not limited; 0 turns the limit off |
+//! | `dispatch.visit_requests_per_resident_per_hour` | `20` | RequestHomeVisit calls a resident may make in an hour, cancelled visits included; the next answers RESOURCE_EXHAUSTED / RATE_LIMITED with a RetryInfo (when the oldest leaves the hour); a retry with the same `request_id` replays its first answer and is not counted; 0 turns the limit off |
 //! | `ratings.prior_mean` / `ratings.prior_weight` | `4.0` / `10` | the Bayesian mean's prior and how many ratings it counts as |
 //! | `ratings.edit_window_days` | `7` | how long an author may change a rating |
 //! | `ratings.weight_settlement` / `weight_rating` / `weight_volume` | `0.4` / `0.4` / `0.2` | assessment score weights |
@@ -61,7 +70,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -70,7 +79,9 @@ pub struct Settings {
     pub database: Database,
     pub auth: Auth,
     pub appointments: Appointments,
+    pub video: Video,
     pub ratings: Ratings,
+    pub dispatch: Dispatch,
     pub notifications: Notifications,
     pub metrics: Metrics,
     /// Services forwarded to another process, by short name (`dispatch`) to address.
@@ -97,12 +108,36 @@ pub struct Appointments {
     pub buffer_minutes: i64,
     pub applicant_cancel_cutoff_minutes: i64,
     pub reminder_lead_minutes: i64,
-    pub video_base_url: String,
     pub outbox_poll_ms: u64,
     pub major_parties: i32,
     pub major_amount_yuan: i64,
     pub difficult_parties: i32,
     pub difficult_amount_yuan: i64,
+}
+
+/// The self-hosted video system VIDEO sessions meet on; see the table above.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Video {
+    /// `livekit`.
+    pub provider: String,
+    pub server_url: String,
+    pub join_page: String,
+    pub api_key: String,
+    pub api_secret: SecretString,
+    pub join_early_minutes: i64,
+}
+
+/// The API secret of `livekit-server --dev`, the default of `video.api_secret`.
+pub const DEV_VIDEO_API_SECRET: &str = "secret";
+
+/// The dispatch service's limits; see the table above.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Dispatch {
+    pub stream_recheck_secs: u64,
+    pub replan_min_interval_secs: u64,
+    pub replan_concurrency: usize,
+    pub max_open_visits_per_resident: u32,
+    pub visit_requests_per_resident_per_hour: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -235,12 +270,19 @@ horizon_days = 60
 buffer_minutes = 0
 applicant_cancel_cutoff_minutes = 120
 reminder_lead_minutes = 1440
-video_base_url = "https://video.mediation.example/rooms"
 outbox_poll_ms = 1000
 major_parties = 10
 major_amount_yuan = 1000000
 difficult_parties = 3
 difficult_amount_yuan = 50000
+
+[video]
+provider = "livekit"
+server_url = "wss://video.mediation.example"
+join_page = "https://meet.mediation.example/custom"
+api_key = "devkey"
+api_secret = "secret"
+join_early_minutes = 10
 
 [ratings]
 prior_mean = 4.0
@@ -255,6 +297,13 @@ level_wage_yuan = 400
 reward_per_settled_case_yuan = 100
 reward_per_think_tank_session_yuan = 200
 rating_bonus_yuan = 500
+
+[dispatch]
+stream_recheck_secs = 5
+replan_min_interval_secs = 10
+replan_concurrency = 1
+max_open_visits_per_resident = 10
+visit_requests_per_resident_per_hour = 20
 
 [notifications]
 sink = "log"
@@ -308,6 +357,18 @@ impl Settings {
             "appointments: notice, buffer and reminder lead must not be negative, the horizon positive"
         );
         anyhow::ensure!(a.outbox_poll_ms > 0, "appointments.outbox_poll_ms must be positive");
+        let v = &self.video;
+        anyhow::ensure!(v.provider == "livekit", "video.provider must be `livekit`, not {:?}", v.provider);
+        anyhow::ensure!(
+            !v.api_key.is_empty() && !v.api_secret.expose_secret().is_empty() && !v.server_url.is_empty(),
+            "video.api_key, video.api_secret and video.server_url must be set"
+        );
+        anyhow::ensure!(v.join_early_minutes >= 0, "video.join_early_minutes must not be negative");
+        let d = &self.dispatch;
+        anyhow::ensure!(
+            d.stream_recheck_secs > 0 && d.replan_concurrency > 0,
+            "dispatch.stream_recheck_secs and dispatch.replan_concurrency must be positive"
+        );
         let r = &self.ratings;
         anyhow::ensure!(
             (1.0..=5.0).contains(&r.prior_mean) && r.prior_weight >= 0.0 && r.volume_target_per_month > 0.0,
@@ -432,6 +493,20 @@ mod tests {
             settings.auth.code_country_codes = bad.clone();
             assert!(settings.check().is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn video_defaults_to_a_development_livekit() {
+        let mut settings = Settings::load(None).unwrap();
+        let video = &settings.video;
+        assert_eq!((video.provider.as_str(), video.api_key.as_str()), ("livekit", "devkey"));
+        assert_eq!(video.api_secret.expose_secret(), DEV_VIDEO_API_SECRET);
+        assert_eq!(video.join_early_minutes, 10);
+        settings.video.provider = "jitsi".into();
+        assert!(settings.check().is_err(), "only livekit is supported");
+        settings.video.provider = "livekit".into();
+        settings.video.join_early_minutes = -1;
+        assert!(settings.check().is_err());
     }
 
     #[test]

@@ -18,6 +18,7 @@ use mediation_ratings::domain::assessment::{PayRules, Weights};
 use mediation_ratings::domain::summary::Prior;
 use mediation_ratings::{RatingSettings, Ratings};
 use mediation_store::{Db, PoolSettings};
+use mediation_video::{LiveKit, VideoProvider};
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tonic::transport::server::TcpIncoming;
@@ -178,7 +179,30 @@ fn appointment_settings(settings: &Settings) -> AppointmentSettings {
         },
         applicant_cancel_cutoff: chrono::Duration::minutes(a.applicant_cancel_cutoff_minutes),
         reminder_lead: chrono::Duration::minutes(a.reminder_lead_minutes),
-        video_base_url: a.video_base_url.clone(),
+        video_join_early: chrono::Duration::minutes(settings.video.join_early_minutes),
+        video_join_page: settings.video.join_page.clone(),
+    }
+}
+
+/// The video system that signs VIDEO sessions' join links (`video.*`).
+fn video_provider(settings: &Settings) -> anyhow::Result<Arc<dyn VideoProvider>> {
+    let v = &settings.video;
+    if v.api_secret.expose_secret() == crate::settings::DEV_VIDEO_API_SECRET
+        && settings.database.url.starts_with("postgres")
+    {
+        tracing::warn!(
+            "video.api_secret is the development default (livekit-server --dev): anyone can sign join links; \
+             set MEDIATION__VIDEO__API_SECRET to the LiveKit server's secret"
+        );
+    }
+    match v.provider.as_str() {
+        "livekit" => Ok(Arc::new(LiveKit {
+            api_key: v.api_key.clone(),
+            api_secret: v.api_secret.clone(),
+            server_url: v.server_url.clone(),
+            join_page: v.join_page.clone(),
+        })),
+        other => anyhow::bail!("video.provider {other:?} is not supported; use `livekit`"),
     }
 }
 
@@ -202,6 +226,21 @@ fn rating_settings(settings: &Settings) -> RatingSettings {
             ..PayRules::default()
         },
         edit_window: chrono::Duration::days(r.edit_window_days),
+    }
+}
+
+fn dispatch_settings(settings: &Settings) -> mediation_dispatch::DispatchSettings {
+    let d = &settings.dispatch;
+    mediation_dispatch::DispatchSettings {
+        max_streams_per_principal: settings.server.max_streams_per_principal,
+        stream_recheck: Duration::from_secs(d.stream_recheck_secs),
+        replan_min_interval: Duration::from_secs(d.replan_min_interval_secs),
+        replan_concurrency: d.replan_concurrency,
+        resident_limits: mediation_dispatch::domain::limits::ResidentLimits {
+            max_open_visits: d.max_open_visits_per_resident,
+            requests_per_hour: d.visit_requests_per_resident_per_hour,
+        },
+        ..mediation_dispatch::DispatchSettings::default()
     }
 }
 
@@ -251,12 +290,8 @@ impl Application {
         let directory =
             Directory::new(db.clone(), Arc::new(move |conn| mediation_ratings::service::rating_book(conn, prior)));
         let ratings = Ratings::new(db.clone(), rating_settings);
-        let appointments = Appointments::new(db.clone(), appointment_settings(&settings));
-        let dispatch_settings = mediation_dispatch::DispatchSettings {
-            max_streams_per_principal: settings.server.max_streams_per_principal,
-            ..mediation_dispatch::DispatchSettings::default()
-        };
-        let dispatch = mediation_dispatch::Dispatch::new(db.clone(), dispatch_settings);
+        let appointments = Appointments::new(db.clone(), appointment_settings(&settings), video_provider(&settings)?);
+        let dispatch = mediation_dispatch::Dispatch::new(db.clone(), dispatch_settings(&settings));
         let audit = mediation_audit::Audit::new(db.clone());
         let listener = TcpListener::bind(&settings.server.listen)
             .await

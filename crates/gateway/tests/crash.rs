@@ -475,14 +475,19 @@ async fn seed_district(server: &Server) -> District {
                     name: "王芳".into(),
                     phone: format!("139{:08}", 10_000 + i),
                     role: pb::PartyRole::Applicant.into(),
+                    ..Default::default()
                 },
                 pb::Party {
-                    name: "赵强".into(), phone: "13800000001".into(), role: pb::PartyRole::Respondent.into()
+                    name: "赵强".into(),
+                    phone: "13800000001".into(),
+                    role: pb::PartyRole::Respondent.into(),
+                    ..Default::default()
                 },
             ],
             origin: pb::CaseOrigin::WalkIn.into(),
             assessment: Some(pb::Assessment { amount_in_dispute_yuan: 2_000, party_count: 2, ..Default::default() }),
             site_id: station.clone(),
+            ..Default::default()
         };
         let case = appointments.create_case(authed(request, &admin)).await.expect("creates the case").into_inner();
         assert_eq!(case.grade(), pb::Grade::Ordinary);

@@ -218,7 +218,7 @@ pub fn ordinary() -> appointments::Assessment {
 }
 
 pub fn party(name: &str, phone: &str, role: appointments::PartyRole) -> appointments::Party {
-    appointments::Party { name: name.into(), phone: phone.into(), role: role.into() }
+    appointments::Party { name: name.into(), phone: phone.into(), role: role.into(), ..Default::default() }
 }
 
 /// A neighbour case at `site` ("楼上漏水，协商未果。"): 王芳 at `applicant_phone` (11 mainland
@@ -240,6 +240,7 @@ pub fn new_case(
         origin: origin.into(),
         assessment: Some(assessment),
         site_id: site.into(),
+        ..Default::default()
     }
 }
 

@@ -1,5 +1,5 @@
-//! Who may see and act on a case: its applicant, the staff of its station, centre-wide staff and
-//! mediators booked on it. A kiosk stands in a public place: it sees no case and may only check
+//! Who may see and act on a case: its applicant, the residents whose verified phone is a
+//! party's, the staff of its station, centre-wide staff and mediators booked on it. A kiosk stands in a public place: it sees no case and may only check
 //! in the sessions held at its station (walk-in residents act through their own kiosk session).
 
 use mediation_auth::{Principal, Role};
@@ -14,6 +14,8 @@ pub struct Viewer {
     pub station: Option<String>,
     /// The caller's mediator profile, when they are a mediator.
     pub mediator_id: Option<String>,
+    /// A resident's phone (E.164), once verified: it makes them the party with that phone.
+    pub verified_phone: Option<String>,
 }
 
 impl Viewer {
@@ -44,6 +46,17 @@ impl Viewer {
             && case.applicant_account_id.as_deref() == Some(self.principal.account_id.as_str())
     }
 
+    /// The position of the party the caller is, by their verified phone (residents only).
+    pub fn party_position(&self, case: &Case) -> Option<usize> {
+        let phone = self.verified_phone.as_deref().filter(|_| self.role() == Role::Resident)?;
+        case.parties.iter().position(|p| p.phone == phone)
+    }
+
+    /// A resident who is a party of the case: its applicant, or a party by verified phone.
+    pub fn is_party(&self, case: &Case) -> bool {
+        self.is_applicant(case) || self.party_position(case).is_some()
+    }
+
     /// A kiosk checks in the sessions held at its own station.
     pub fn is_kiosk_of(&self, site_id: &str) -> bool {
         self.role() == Role::Kiosk && self.station.as_deref() == Some(site_id)
@@ -52,10 +65,11 @@ impl Viewer {
     /// Whether the case exists as far as this caller may know. `assigned`: the caller is a
     /// mediator booked on it.
     pub fn can_see(&self, case: &Case, assigned: bool) -> bool {
-        self.is_applicant(case) || self.works(case) || assigned
+        self.is_party(case) || self.works(case) || assigned
     }
 
-    /// Whether phone numbers show in full: for the applicant and the staff of the case.
+    /// Whether phone numbers show in full: for the applicant and the staff of the case. Another
+    /// party sees their own phone in full and the others masked.
     pub fn sees_personal_data(&self, case: &Case) -> bool {
         self.is_applicant(case) || self.works(case)
     }
@@ -94,6 +108,9 @@ mod tests {
             assessment: Assessment::default(),
             parties: vec![],
             created_at: Utc::now(),
+            police_incident_id: None,
+            handed_over_by: String::new(),
+            proceed_reason: String::new(),
         }
     }
 
@@ -102,6 +119,7 @@ mod tests {
             principal: Principal { account_id: account.into(), role, site_id: site.map(Into::into), kiosk_id: None },
             station: station.map(Into::into),
             mediator_id: None,
+            verified_phone: None,
         }
     }
 
@@ -132,5 +150,38 @@ mod tests {
         assert!(booked_elsewhere.may_run_session(&c, true));
         let kiosk = viewer(Role::Kiosk, "k", Some("k1"), Some("s1"));
         assert!(kiosk.is_kiosk_of("s1") && !kiosk.is_kiosk_of("s2"));
+    }
+
+    #[test]
+    fn a_party_by_verified_phone_sees_the_case_but_not_the_others_phones() {
+        use crate::domain::parties::Participation;
+        use crate::domain::{Party, PartyRole};
+        let mut c = case();
+        c.parties = vec![
+            Party {
+                name: "甲".into(),
+                phone: "+8613800000001".into(),
+                role: PartyRole::Applicant,
+                participation: Participation::Accepted,
+                answer_reason: String::new(),
+            },
+            Party {
+                name: "乙".into(),
+                phone: "+8613800000002".into(),
+                role: PartyRole::Respondent,
+                participation: Participation::Invited,
+                answer_reason: String::new(),
+            },
+        ];
+        let mut respondent = viewer(Role::Resident, "resident-b", None, None);
+        assert!(!respondent.can_see(&c, false), "an unverified phone proves nothing");
+        respondent.verified_phone = Some("+8613800000002".into());
+        assert_eq!(respondent.party_position(&c), Some(1));
+        assert!(respondent.can_see(&c, false));
+        assert!(!respondent.sees_personal_data(&c));
+        assert!(!respondent.may_schedule(&c));
+        let mut staff = viewer(Role::StationAdmin, "x", Some("s2"), Some("s2"));
+        staff.verified_phone = Some("+8613800000002".into());
+        assert!(!staff.can_see(&c, false), "only residents are parties by phone");
     }
 }

@@ -5,7 +5,10 @@ pub mod access;
 pub mod grading;
 pub mod hours;
 pub mod lifecycle;
+pub mod parties;
 pub mod slots;
+pub mod station;
+pub mod video;
 
 use mediation_directory::domain::MediatorKind;
 use mediation_directory::named_enum;
@@ -35,6 +38,11 @@ named_enum!(
         CheckedIn => "CHECKED_IN",
         NoShow => "NO_SHOW",
         Completed => "COMPLETED",
+        StartedOnTheSpot => "STARTED_ON_THE_SPOT",
+        Extended => "EXTENDED",
+        PartyAccepted => "PARTY_ACCEPTED",
+        PartyDeclined => "PARTY_DECLINED",
+        Proceeding => "PROCEEDING",
     }
 );
 named_enum!(
@@ -44,6 +52,7 @@ named_enum!(
         Rescheduled => "APPOINTMENT_RESCHEDULED",
         Cancelled => "APPOINTMENT_CANCELLED",
         Reminder => "APPOINTMENT_REMINDER",
+        CaseInvitation => "CASE_INVITATION",
     }
 );
 
@@ -83,6 +92,9 @@ pub struct Party {
     pub name: String,
     pub phone: String,
     pub role: PartyRole,
+    pub participation: parties::Participation,
+    /// The reason given with the party's answer; empty when none.
+    pub answer_reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -101,6 +113,12 @@ pub struct Case {
     pub assessment: grading::Assessment,
     pub parties: Vec<Party>,
     pub created_at: chrono::DateTime<chrono::Utc>,
+    /// For POLICE_110 cases: the 110 incident number, unique per station.
+    pub police_incident_id: Option<String>,
+    /// For POLICE_110 cases: the officer who handed the dispute over.
+    pub handed_over_by: String,
+    /// Why staff let the case proceed although a party declined; empty when nobody did.
+    pub proceed_reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,6 +142,8 @@ pub struct Appointment {
     pub cancel_reason: String,
     pub outcome: Option<Outcome>,
     pub created_by: String,
+    /// Started at once at the station (StartSessionNow) rather than booked ahead.
+    pub on_the_spot: bool,
 }
 
 /// A change to a mediator's weekly hours: leave (from every site) or extra hours at a site.

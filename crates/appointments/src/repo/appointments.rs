@@ -23,6 +23,7 @@ pub fn insert_appointment(conn: &mut DbConnection, a: &Appointment, now: DateTim
             appointments::created_by.eq(&a.created_by),
             appointments::created_at.eq(naive(now)),
             appointments::updated_at.eq(naive(now)),
+            appointments::on_the_spot.eq(a.on_the_spot),
         ))
         .execute(conn)?;
     for mediator_id in &a.mediator_ids {
@@ -71,6 +72,7 @@ struct AppointmentRow {
     agreement_summary: String,
     referred_to: String,
     created_by: String,
+    on_the_spot: bool,
 }
 
 impl AppointmentRow {
@@ -96,6 +98,7 @@ impl AppointmentRow {
             join_url: self.join_url,
             cancel_reason: self.cancel_reason,
             created_by: self.created_by,
+            on_the_spot: self.on_the_spot,
         })
     }
 }

@@ -8,7 +8,8 @@ use mediation_store::schema::{case_events, case_parties, cases};
 
 use super::{QueryResult, naive, parse};
 use crate::domain::grading::Assessment;
-use crate::domain::{Case, CaseEvent, CaseStatus, EventKind, Grade, Party};
+use crate::domain::parties::Participation;
+use crate::domain::{Case, CaseEvent, CaseStatus, EventKind, Grade, Origin, Party};
 
 /// The sealed columns' purposes, bound into their values as associated data.
 const PARTY_NAME: &str = "case_parties.name";
@@ -35,6 +36,9 @@ struct CaseRow {
     group_incident_risk: bool,
     petition_history: bool,
     created_at: NaiveDateTime,
+    police_incident_id: Option<String>,
+    handed_over_by: String,
+    proceed_reason: String,
 }
 
 impl CaseRow {
@@ -61,6 +65,9 @@ impl CaseRow {
             category: self.category,
             summary: self.summary,
             grade_rationale: self.grade_rationale,
+            police_incident_id: self.police_incident_id,
+            handed_over_by: self.handed_over_by,
+            proceed_reason: self.proceed_reason,
         })
     }
 }
@@ -88,6 +95,9 @@ pub fn insert_case(conn: &mut DbConnection, case: &Case) -> QueryResult<()> {
             cases::petition_history.eq(a.petition_history),
             cases::created_at.eq(naive(case.created_at)),
             cases::updated_at.eq(naive(case.created_at)),
+            cases::police_incident_id.eq(&case.police_incident_id),
+            cases::handed_over_by.eq(&case.handed_over_by),
+            cases::proceed_reason.eq(&case.proceed_reason),
         ))
         .execute(conn)?;
     for (position, party) in case.parties.iter().enumerate() {
@@ -98,24 +108,86 @@ pub fn insert_case(conn: &mut DbConnection, case: &Case) -> QueryResult<()> {
                 case_parties::name.eq(seal(PARTY_NAME, &party.name)?),
                 case_parties::phone.eq(seal(PARTY_PHONE, &party.phone)?),
                 case_parties::role.eq(party.role.as_str()),
+                case_parties::participation.eq(party.participation.as_str()),
+                case_parties::answer_reason.eq(&party.answer_reason),
+                case_parties::phone_index.eq(personal::phone_index(&party.phone)?),
             ))
             .execute(conn)?;
     }
     Ok(())
 }
 
+/// The case at `site_id` with the 110 incident number `incident`, if any.
+pub fn case_id_by_incident(conn: &mut DbConnection, site_id: &str, incident: &str) -> QueryResult<Option<String>> {
+    cases::table
+        .filter(cases::site_id.eq(site_id))
+        .filter(cases::police_incident_id.eq(incident))
+        .select(cases::id)
+        .first(conn)
+        .optional()
+}
+
+/// Records a party's answer to the invitation.
+pub fn set_participation(
+    conn: &mut DbConnection,
+    case_id: &str,
+    position: i32,
+    participation: Participation,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::update(case_parties::table.find((case_id, position)))
+        .set((case_parties::participation.eq(participation.as_str()), case_parties::answer_reason.eq(reason)))
+        .execute(conn)?;
+    diesel::update(cases::table.find(case_id)).set(cases::updated_at.eq(naive(now))).execute(conn)?;
+    Ok(())
+}
+
+/// Records why the case proceeds although a party declined.
+pub fn set_proceed_reason(conn: &mut DbConnection, case_id: &str, reason: &str, now: DateTime<Utc>) -> QueryResult<()> {
+    diesel::update(cases::table.find(case_id))
+        .set((cases::proceed_reason.eq(reason), cases::updated_at.eq(naive(now))))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The open cases of `origins` at a site, oldest first: the station's waiting line before the
+/// rules order it.
+pub fn open_cases_at(conn: &mut DbConnection, site_id: &str, origins: &[Origin]) -> QueryResult<Vec<Case>> {
+    let origins: Vec<&str> = origins.iter().map(|o| o.as_str()).collect();
+    let rows: Vec<CaseRow> = cases::table
+        .filter(cases::site_id.eq(site_id))
+        .filter(cases::status.eq(CaseStatus::Open.as_str()))
+        .filter(cases::origin.eq_any(origins))
+        .order((cases::created_at, cases::id))
+        .limit(500)
+        .select(CaseRow::as_select())
+        .load(conn)?;
+    with_parties(conn, rows)
+}
+
 fn parties_of(conn: &mut DbConnection, case_ids: &[String]) -> QueryResult<Vec<(String, Party)>> {
-    let rows: Vec<(String, String, String, String)> = case_parties::table
+    type Row = (String, String, String, String, String, String);
+    let rows: Vec<Row> = case_parties::table
         .filter(case_parties::case_id.eq_any(case_ids))
         .order((case_parties::case_id, case_parties::position))
-        .select((case_parties::case_id, case_parties::name, case_parties::phone, case_parties::role))
+        .select((
+            case_parties::case_id,
+            case_parties::name,
+            case_parties::phone,
+            case_parties::role,
+            case_parties::participation,
+            case_parties::answer_reason,
+        ))
         .load(conn)?;
     rows.into_iter()
-        .map(|(case_id, name, phone, role)| {
+        .map(|(case_id, name, phone, role, participation, answer_reason)| {
             let party = Party {
                 name: open(PARTY_NAME, &name)?,
                 phone: open(PARTY_PHONE, &phone)?,
                 role: parse("case_parties.role", &role)?,
+                participation: parse("case_parties.participation", &participation)?,
+                answer_reason,
             };
             Ok((case_id, party))
         })
@@ -141,7 +213,11 @@ pub fn case(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Case>> {
 /// Which cases a list may show: by applicant, by sites, or all.
 #[derive(Debug, Clone, Default)]
 pub struct CaseFilter {
+    /// A resident's cases: those they filed, and those where their verified phone is a party's
+    /// (by the phone's blind index).
     pub applicant: Option<String>,
+    pub party_phone: Option<String>,
+    pub police_incident_id: Option<String>,
     pub site_ids: Option<Vec<String>>,
     pub status: Option<CaseStatus>,
     pub grade: Option<Grade>,
@@ -155,8 +231,18 @@ pub fn list_cases(
     limit: i64,
 ) -> QueryResult<Vec<Case>> {
     let mut query = cases::table.select(CaseRow::as_select()).order(cases::id).limit(limit).into_boxed();
-    if let Some(applicant) = &filter.applicant {
-        query = query.filter(cases::applicant_account_id.eq(applicant));
+    match (&filter.applicant, &filter.party_phone) {
+        (Some(applicant), Some(phone)) => {
+            let index = personal::phone_index(phone)?;
+            let as_party =
+                case_parties::table.filter(case_parties::phone_index.eq(index)).select(case_parties::case_id);
+            query = query.filter(cases::applicant_account_id.eq(applicant).or(cases::id.eq_any(as_party)));
+        }
+        (Some(applicant), None) => query = query.filter(cases::applicant_account_id.eq(applicant)),
+        (None, _) => {}
+    }
+    if let Some(incident) = &filter.police_incident_id {
+        query = query.filter(cases::police_incident_id.eq(incident));
     }
     if let Some(site_ids) = &filter.site_ids {
         query = query.filter(cases::site_id.eq_any(site_ids));

@@ -31,15 +31,7 @@ impl TryFrom<pb::BookAppointmentRequest> for Book {
         let request_id = v.request_id(&req.request_id);
         let case_id = v.id("case_id", &req.case_id);
         let span = span(&mut v, req.start, req.end);
-        let mut mediator_ids: Vec<String> = req.mediator_ids.iter().map(|m| m.trim().to_owned()).collect();
-        mediator_ids.sort();
-        mediator_ids.dedup();
-        if mediator_ids.is_empty()
-            || mediator_ids.len() > MAX_MEDIATORS
-            || mediator_ids.iter().any(|m| m.is_empty() || m.len() > 64)
-        {
-            v.add("mediator_ids", "1 to 5 mediator ids are required");
-        }
+        let mediator_ids = mediator_ids(&mut v, &req.mediator_ids);
         let room_id = v.optional_id("room_id", &req.room_id);
         let mode = mode(&mut v, req.mode);
         v.finish(|| {
@@ -182,7 +174,25 @@ pub(super) fn to_proto(a: Appointment) -> pb::Appointment {
         room_id: a.room_id.unwrap_or_default(),
         join_url: a.join_url,
         cancel_reason: a.cancel_reason,
+        on_the_spot: a.on_the_spot,
     }
+}
+
+/// The mediators of a session: 1 to 5 ids, sorted and without repeats. The count is checked
+/// before anything else is done with the list.
+pub(super) fn mediator_ids(v: &mut Violations, ids: &[String]) -> Vec<String> {
+    const MESSAGE: &str = "1 to 5 mediator ids are required";
+    if ids.is_empty() || ids.len() > MAX_MEDIATORS {
+        v.add("mediator_ids", MESSAGE);
+        return Vec::new();
+    }
+    let mut ids: Vec<String> = ids.iter().map(|m| m.trim().to_owned()).collect();
+    ids.sort();
+    ids.dedup();
+    if ids.iter().any(|m| m.is_empty() || m.len() > 64) {
+        v.add("mediator_ids", MESSAGE);
+    }
+    ids
 }
 
 /// A session's time: both ends required, at most 12 hours apart.

@@ -11,8 +11,9 @@ use tonic::Status;
 
 use super::fields::{Page, enum_filter};
 use crate::domain::grading::Assessment;
+use crate::domain::parties::Participation;
 use crate::domain::{CaseEvent, CaseStatus, Grade, Origin, Party, PartyRole};
-use crate::service::{NewCase, ShownCase};
+use crate::service::{Handover, NewCase, ShownCase};
 
 const MAX_PARTIES: usize = 50;
 
@@ -36,6 +37,7 @@ impl TryFrom<pb::CreateCaseRequest> for CreateCase {
         }
         let assessment = assessment_from(&mut v, req.assessment);
         let site_id = v.optional_id("site_id", &req.site_id);
+        let handover = handover(&mut v, origin, &req.police_incident_id, &req.handed_over_by);
         v.finish(|| {
             let case = NewCase {
                 category: category?,
@@ -44,10 +46,31 @@ impl TryFrom<pb::CreateCaseRequest> for CreateCase {
                 origin: origin?,
                 assessment,
                 site_id: site_id?,
+                handover: handover?,
             };
             Some(CreateCase { request_id: request_id?, case })
         })
     }
+}
+
+/// The 110 incident number and the officer: only on a POLICE_110 case, and then both or neither
+/// (a handover recorded before the number is known).
+fn handover(v: &mut Violations, origin: Option<Origin>, incident: &str, officer: &str) -> Option<Option<Handover>> {
+    let given = [("police_incident_id", incident), ("handed_over_by", officer)];
+    if given.iter().all(|(_, value)| value.trim().is_empty()) {
+        return Some(None);
+    }
+    if origin != Some(Origin::Police110) {
+        for (field, value) in given {
+            if !value.trim().is_empty() {
+                v.add(field, "is only for origin POLICE_110");
+            }
+        }
+        return None;
+    }
+    let police_incident_id = v.id("police_incident_id", incident);
+    let handed_over_by = v.text("handed_over_by", officer, 100, true);
+    Some(Some(Handover { police_incident_id: police_incident_id?, handed_over_by: handed_over_by? }))
 }
 
 pub(super) struct AssessCase {
@@ -95,6 +118,7 @@ pub(super) struct ListCases {
     pub site_id: Option<String>,
     pub status: Option<CaseStatus>,
     pub grade: Option<Grade>,
+    pub police_incident_id: Option<String>,
     pub page: Page,
 }
 
@@ -113,25 +137,40 @@ impl TryFrom<(pb::ListCasesRequest, &Principal)> for ListCases {
         );
         let grade =
             enum_filter(&mut v, "grade", req.grade, grade_from(req.grade), "must be ORDINARY, DIFFICULT or MAJOR");
-        let query = fingerprint(&("cases", &caller.account_id, &req.site_id, req.status, req.grade));
+        let police_incident_id = v.optional_id("police_incident_id", &req.police_incident_id);
+        let query =
+            fingerprint(&("cases", &caller.account_id, &req.site_id, req.status, req.grade, &req.police_incident_id));
         let page = Page::parse(&mut v, req.page_size, &req.page_token, query);
-        v.finish(|| Some(ListCases { site_id: site_id?, status, grade, page: page? }))
+        v.finish(|| {
+            Some(ListCases { site_id: site_id?, status, grade, police_incident_id: police_incident_id?, page: page? })
+        })
     }
 }
 
-/// Phones in full for the applicant and the case's staff; masked for everyone else.
+/// Phones in full for the applicant and the case's staff, and a party's own; masked for
+/// everyone else. The 110 incident number for staff only.
 pub(super) fn to_proto(shown: ShownCase) -> pb::Case {
-    let ShownCase { case, personal, .. } = shown;
+    let ShownCase { case, personal, own_party, sees_handover, .. } = shown;
     pb::Case {
         parties: case
             .parties
             .into_iter()
-            .map(|p| pb::Party {
-                phone: if personal { p.phone } else { PhoneNumber::from_stored(p.phone).masked() },
+            .enumerate()
+            .map(|(i, p)| pb::Party {
+                phone: if personal || own_party == Some(i) {
+                    p.phone
+                } else {
+                    PhoneNumber::from_stored(p.phone).masked()
+                },
                 name: p.name,
                 role: role_to(p.role).into(),
+                participation: participation_to(p.participation).into(),
+                answer_reason: p.answer_reason,
             })
             .collect(),
+        police_incident_id: if sees_handover { case.police_incident_id.unwrap_or_default() } else { String::new() },
+        handed_over_by: if sees_handover { case.handed_over_by } else { String::new() },
+        proceed_reason: case.proceed_reason,
         origin: origin_to(case.origin).into(),
         grade: grade_to(case.grade).into(),
         status: case_status_to(case.status).into(),
@@ -168,7 +207,15 @@ fn parties(v: &mut Violations, parties: &[pb::Party]) -> Option<Vec<Party>> {
             v.add(format!("parties[{i}].role"), "must be APPLICANT, RESPONDENT or OTHER");
         }
         if let (Some(name), Some(phone), Some(role)) = (name, phone, role) {
-            out.push(Party { name, phone: phone.as_str().to_owned(), role });
+            // Who has accepted is decided when the case is recorded.
+            let participation = Participation::Invited;
+            out.push(Party {
+                name,
+                phone: phone.as_str().to_owned(),
+                role,
+                participation,
+                answer_reason: String::new(),
+            });
         }
     }
     (out.len() == parties.len()).then_some(out)
@@ -215,7 +262,7 @@ fn grade_from(value: i32) -> Option<Grade> {
     }
 }
 
-fn grade_to(grade: Grade) -> pb::Grade {
+pub(super) fn grade_to(grade: Grade) -> pb::Grade {
     match grade {
         Grade::Ordinary => pb::Grade::Ordinary,
         Grade::Difficult => pb::Grade::Difficult,
@@ -250,7 +297,7 @@ fn origin_from(value: i32) -> Option<Origin> {
     }
 }
 
-fn origin_to(origin: Origin) -> pb::CaseOrigin {
+pub(super) fn origin_to(origin: Origin) -> pb::CaseOrigin {
     match origin {
         Origin::App => pb::CaseOrigin::App,
         Origin::Kiosk => pb::CaseOrigin::Kiosk,
@@ -273,5 +320,13 @@ fn role_to(role: PartyRole) -> pb::PartyRole {
         PartyRole::Applicant => pb::PartyRole::Applicant,
         PartyRole::Respondent => pb::PartyRole::Respondent,
         PartyRole::Other => pb::PartyRole::Other,
+    }
+}
+
+fn participation_to(participation: Participation) -> pb::Participation {
+    match participation {
+        Participation::Invited => pb::Participation::Invited,
+        Participation::Accepted => pb::Participation::Accepted,
+        Participation::Declined => pb::Participation::Declined,
     }
 }

@@ -11,6 +11,16 @@ impl From<Error> for Status {
         match err {
             Error::Fault(fault) => fault.into(),
             Error::SlotTaken => status::with_reason(Code::Aborted, reason::SLOT_TAKEN, Error::SlotTaken.to_string()),
+            Error::IncidentTaken => status::invalid_field_reason(
+                "police_incident_id",
+                "this station already has a case with that 110 incident number",
+                Code::AlreadyExists,
+                reason::ALREADY_EXISTS,
+            ),
+            Error::Video(err) => {
+                tracing::error!(error = %err, "video join link failed");
+                status::internal()
+            }
         }
     }
 }
@@ -34,6 +44,7 @@ mod tests {
             (Fault::NotFound("case").into(), Code::NotFound, reason::NOT_FOUND),
             (Fault::Forbidden("no").into(), Code::PermissionDenied, reason::FORBIDDEN),
             (Error::SlotTaken, Code::Aborted, reason::SLOT_TAKEN),
+            (Error::IncidentTaken, Code::AlreadyExists, reason::ALREADY_EXISTS),
             (Fault::state("APPOINTMENT_COMPLETED", "done").into(), Code::FailedPrecondition, "APPOINTMENT_COMPLETED"),
             (
                 mediation_store::Error::IdempotencyKeyReused.into(),

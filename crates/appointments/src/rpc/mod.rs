@@ -10,7 +10,11 @@ mod error;
 mod fields;
 mod messages;
 mod schedule;
+mod station;
 mod statistics;
+mod video;
+
+use std::sync::Arc;
 
 use chrono::Utc;
 use mediation_api::appointments::v1 as pb;
@@ -20,6 +24,7 @@ use mediation_audit::{Actor, Event};
 use mediation_auth::Principal;
 use mediation_store::idempotency::Key;
 use mediation_store::{Db, DbConnection};
+use mediation_video::VideoProvider;
 use prost::Message as _;
 use tonic::{Request, Response, Status};
 
@@ -34,17 +39,20 @@ use crate::service::{self, AppointmentSettings};
 const CREATE_CASE: &str = "/mediation.appointments.v1.AppointmentService/CreateCase";
 const BOOK: &str = "/mediation.appointments.v1.AppointmentService/BookAppointment";
 const RESCHEDULE: &str = "/mediation.appointments.v1.AppointmentService/RescheduleAppointment";
+const START_NOW: &str = "/mediation.appointments.v1.AppointmentService/StartSessionNow";
 
-/// The appointment service over one database.
+/// The appointment service over one database, issuing VIDEO sessions' join links through one
+/// video system.
 #[derive(Debug, Clone)]
 pub struct Appointments {
     db: Db,
     settings: AppointmentSettings,
+    video: Arc<dyn VideoProvider>,
 }
 
 impl Appointments {
-    pub fn new(db: Db, settings: AppointmentSettings) -> Self {
-        Self { db, settings }
+    pub fn new(db: Db, settings: AppointmentSettings, video: Arc<dyn VideoProvider>) -> Self {
+        Self { db, settings, video }
     }
 
     pub fn into_server(self) -> AppointmentServiceServer<Appointments> {
@@ -174,12 +182,13 @@ impl AppointmentService for Appointments {
     ) -> Result<Response<pb::ListCasesResponse>, Status> {
         let principal = caller(&request)?;
         let actor = Actor::new(&principal, request.remote_addr());
-        let cases::ListCases { site_id, status, grade, page } = (request.into_inner(), &principal).try_into()?;
+        let cases::ListCases { site_id, status, grade, police_incident_id, page } =
+            (request.into_inner(), &principal).try_into()?;
         let limit = page.limit();
         let after = page.after.clone();
         let fetched = self
             .read(principal, move |conn, viewer, _| {
-                service::list_cases(conn, viewer, site_id, status, grade, after.as_deref(), limit)
+                service::list_cases(conn, viewer, site_id, status, grade, police_incident_id, after.as_deref(), limit)
             })
             .await?;
         let (mut shown, next_page_token) = page.split(fetched, |c| c.case.id.clone());
@@ -379,5 +388,84 @@ impl AppointmentService for Appointments {
             .read(principal, move |conn, viewer, _| service::statistics(conn, viewer, site_id, mediator_id, from, to))
             .await?;
         Ok(Response::new(statistics::to_proto(stats)))
+    }
+
+    async fn start_session_now(
+        &self,
+        request: Request<pb::StartSessionNowRequest>,
+    ) -> Result<Response<pb::Appointment>, Status> {
+        let principal = caller(&request)?;
+        let bytes = request.get_ref().encode_to_vec();
+        let station::StartNow { request_id, session } = request.into_inner().try_into()?;
+        let reply = self
+            .write_once(principal, START_NOW, request_id, bytes, move |conn, viewer, settings| {
+                service::start_session_now(conn, viewer, settings, session, Utc::now()).map(appointments::to_proto)
+            })
+            .await?;
+        Ok(Response::new(reply))
+    }
+
+    async fn extend_session(
+        &self,
+        request: Request<pb::ExtendSessionRequest>,
+    ) -> Result<Response<pb::Appointment>, Status> {
+        let principal = caller(&request)?;
+        let station::Extend { appointment_id, extra } = request.into_inner().try_into()?;
+        let reply = self
+            .write(principal, move |conn, viewer, settings| {
+                service::extend_session(conn, viewer, settings, &appointment_id, extra, Utc::now())
+                    .map(appointments::to_proto)
+            })
+            .await?;
+        Ok(Response::new(reply))
+    }
+
+    async fn get_station_now(
+        &self,
+        request: Request<pb::GetStationNowRequest>,
+    ) -> Result<Response<pb::StationNow>, Status> {
+        let principal = caller(&request)?;
+        let site_id = required_id("site_id", &request.get_ref().site_id)?;
+        let picture = self
+            .read(principal, move |conn, viewer, _| service::station_now(conn, viewer, &site_id, Utc::now()))
+            .await?;
+        Ok(Response::new(station::station_to_proto(picture)))
+    }
+
+    async fn respond_to_case(&self, request: Request<pb::RespondToCaseRequest>) -> Result<Response<pb::Case>, Status> {
+        let principal = caller(&request)?;
+        let station::Respond { case_id, answer } = request.into_inner().try_into()?;
+        let reply = self
+            .write(principal, move |conn, viewer, _| {
+                service::respond_to_case(conn, viewer, &case_id, answer, Utc::now()).map(cases::to_proto)
+            })
+            .await?;
+        Ok(Response::new(reply))
+    }
+
+    async fn proceed_with_case(
+        &self,
+        request: Request<pb::ProceedWithCaseRequest>,
+    ) -> Result<Response<pb::Case>, Status> {
+        let principal = caller(&request)?;
+        let station::Proceed { case_id, reason } = request.into_inner().try_into()?;
+        let reply = self
+            .write(principal, move |conn, viewer, _| {
+                service::proceed_with_case(conn, viewer, &case_id, &reason, Utc::now()).map(cases::to_proto)
+            })
+            .await?;
+        Ok(Response::new(reply))
+    }
+
+    async fn get_join_link(&self, request: Request<pb::GetJoinLinkRequest>) -> Result<Response<pb::JoinLink>, Status> {
+        let principal = caller(&request)?;
+        let appointment_id = required_id("appointment_id", &request.get_ref().appointment_id)?;
+        let provider = self.video.clone();
+        let link = self
+            .read(principal, move |conn, viewer, settings| {
+                service::join_link(conn, viewer, settings, provider.as_ref(), &appointment_id)
+            })
+            .await?;
+        Ok(Response::new(video::to_proto(link)))
     }
 }

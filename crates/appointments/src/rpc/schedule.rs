@@ -174,7 +174,7 @@ pub(super) fn slot_to_proto(offer: Offer) -> pb::Slot {
 }
 
 /// A slot length or step: whole minutes, 5 minutes to 12 hours.
-fn duration(
+pub(super) fn duration(
     v: &mut Violations,
     field: &str,
     value: Option<prost_types::Duration>,

@@ -34,6 +34,14 @@ impl TryFrom<pb::GetStatisticsRequest> for Query {
 pub(super) fn to_proto(stats: Statistics) -> pb::Statistics {
     pb::Statistics {
         settlement_rate: stats.settlement_rate(),
+        police_110_on_the_spot_settlement_rate: stats.police_110_on_the_spot_settlement_rate(),
+        on_the_spot_sessions: stats.on_the_spot_sessions,
+        booked_sessions: stats.booked_sessions,
+        police_110_cases: stats.police_110_cases,
+        police_110_settled_on_the_spot: stats.police_110_settled_on_the_spot,
+        median_handover_to_session: stats
+            .median_handover_to_session
+            .map(|d| prost_types::Duration { seconds: d.num_seconds(), nanos: 0 }),
         cases: stats.cases,
         ordinary: stats.ordinary,
         difficult: stats.difficult,

@@ -11,7 +11,7 @@ use mediation_store::DbConnection;
 
 use super::{AppointmentSettings, site_zone, visible_case};
 use crate::domain::access::Viewer;
-use crate::domain::hours::{self, Interval};
+use crate::domain::hours::{self, Hours, Interval};
 use crate::domain::slots::{self, availability};
 use crate::domain::{ExceptionKind, Grade, ScheduleException, may_lead, resources};
 use crate::error::Result;
@@ -30,6 +30,18 @@ pub struct AvailabilityQuery {
     pub duration: Duration,
     pub step: Duration,
     pub max_slots: usize,
+}
+
+/// One list of slots: a mediator's working hours at the sites that count, and where the slots
+/// are held.
+struct Row {
+    mediator_id: String,
+    /// Where the slots are held, with a free room of the mode's kind there.
+    site_id: String,
+    /// The weekly hours that count, each read in its site's time zone.
+    hours: Vec<(Tz, Hours)>,
+    /// The site whose EXTRA hours count; `None`: EXTRA hours anywhere.
+    extra_at: Option<String>,
 }
 
 /// An offered slot.
@@ -93,15 +105,42 @@ pub fn search_availability(
     }
     let kind_of: HashMap<String, MediatorKind> = candidates.iter().cloned().collect();
     let ids: Vec<String> = candidates.into_iter().map(|(id, _)| id).collect();
+    // VIDEO at a station or kiosk pairs its VIDEO rooms with mediators working anywhere; any
+    // other search keeps to the mediators working at the site.
+    let remote_site = super::video::remote_video_site(conn, query.mode, query.site_id.as_deref())?;
     let site_filter = query.site_id.clone().or_else(|| (case.grade == Grade::Ordinary).then(|| case.site_id.clone()));
-    let site_filter = site_filter.map(|s| vec![s]);
+    let site_filter = site_filter.filter(|_| remote_site.is_none()).map(|s| vec![s]);
     let all_hours = repo::hours(conn, Some(&ids), site_filter.as_deref())?;
 
     let mut zones: HashMap<String, Tz> = HashMap::new();
-    let mut rooms: HashMap<String, Vec<String>> = HashMap::new();
     for (_, site_id, _) in &all_hours {
         if !zones.contains_key(site_id) {
             zones.insert(site_id.clone(), site_zone(conn, site_id)?);
+        }
+    }
+    let rows: Vec<Row> = match remote_site {
+        Some(site_id) => ids
+            .iter()
+            .map(|id| Row {
+                mediator_id: id.clone(),
+                site_id: site_id.clone(),
+                hours: all_hours.iter().filter(|(m, ..)| m == id).map(|(_, s, h)| (zones[s], h.clone())).collect(),
+                extra_at: None,
+            })
+            .collect(),
+        None => all_hours
+            .into_iter()
+            .map(|(mediator_id, site_id, h)| Row {
+                hours: vec![(zones[&site_id], h)],
+                extra_at: Some(site_id.clone()),
+                site_id,
+                mediator_id,
+            })
+            .collect(),
+    };
+    let mut rooms: HashMap<String, Vec<String>> = HashMap::new();
+    for Row { site_id, .. } in &rows {
+        if !rooms.contains_key(site_id) {
             let fitting = mediation_directory::repo::list_rooms(conn, site_id, None, 1000)?
                 .into_iter()
                 .filter(|r| {
@@ -141,9 +180,9 @@ pub fn search_availability(
     // expanded from a day before, so slots keep to the grid of the hours' start even when the
     // notice or the part cuts into a working interval.
     // Each row's bookings, leave and EXTRA hours, found once for every part.
-    let blocked: Vec<(&[Interval], Vec<Interval>, Vec<Interval>)> = all_hours
+    let blocked: Vec<(&[Interval], Vec<Interval>, Vec<Interval>)> = rows
         .iter()
-        .map(|(mediator_id, site_id, _)| {
+        .map(|Row { mediator_id, extra_at, .. }| {
             let busy = held_by.get(format!("mediator:{mediator_id}").as_str()).map(Vec::as_slice).unwrap_or_default();
             let mine = exceptions_by.get(mediator_id.as_str()).map(Vec::as_slice).unwrap_or_default();
             let of = |wanted: ExceptionKind, site: Option<&str>| {
@@ -152,7 +191,7 @@ pub fn search_availability(
                     .map(|e| e.span)
                     .collect::<Vec<_>>()
             };
-            (busy, of(ExceptionKind::Leave, None), of(ExceptionKind::Extra, Some(site_id.as_str())))
+            (busy, of(ExceptionKind::Leave, None), of(ExceptionKind::Extra, extra_at.as_deref()))
         })
         .collect();
     let free_slots = |part: Interval| -> Vec<Vec<Interval>> {
@@ -160,9 +199,9 @@ pub fn search_availability(
         let reach = Interval::new(part.start, (part.end + query.duration).min(window.end))
             .expect("a part ends within the window, so reaching further keeps its end after its start");
         let hours_reach = Interval::new(reach.start - Duration::days(1), reach.end).expect("starts a day earlier");
-        let mut lists = Vec::with_capacity(all_hours.len());
-        for ((_, site_id, hours), (busy, leave, extra)) in all_hours.iter().zip(&blocked) {
-            let weekly = hours::expand(hours, zones[site_id], hours_reach);
+        let mut lists = Vec::with_capacity(rows.len());
+        for (row, (busy, leave, extra)) in rows.iter().zip(&blocked) {
+            let weekly = row.hours.iter().flat_map(|(zone, hours)| hours::expand(hours, *zone, hours_reach)).collect();
             let time = availability(weekly, extra.clone(), leave, busy, buffer);
             let mut list = slots::slots(&time, query.duration, query.step, reach);
             list.retain(|slot| slot.start < part.end);
@@ -184,7 +223,7 @@ pub fn search_availability(
         let mut position = vec![0; lists.len()];
         for (row, list) in lists.iter().enumerate() {
             if let Some(span) = list.first() {
-                next.push(Reverse((*span, all_hours[row].1.as_str(), row)));
+                next.push(Reverse((*span, rows[row].site_id.as_str(), row)));
             }
         }
         while let Some(Reverse((span, site_id, _))) = next.peek().copied() {
@@ -193,7 +232,7 @@ pub fn search_availability(
                 && (s, site) == (span, site_id)
             {
                 next.pop();
-                mediators.push(all_hours[row].0.clone());
+                mediators.push(rows[row].mediator_id.clone());
                 position[row] += 1;
                 if let Some(following) = lists[row].get(position[row]) {
                     next.push(Reverse((*following, site, row)));

@@ -37,6 +37,9 @@ fn schedulable_case(conn: &mut DbConnection, viewer: &Viewer, case_id: &str) -> 
     if case.status == CaseStatus::Closed {
         return Err(Fault::state("CASE_CLOSED", "the case is closed").into());
     }
+    if let Some(reason) = crate::domain::parties::blocked_by_decline(&case) {
+        return Err(Fault::state(reason, "a party declined mediation; staff may record why it proceeds").into());
+    }
     Ok(case)
 }
 
@@ -100,7 +103,19 @@ fn check_booking(
         )
         .into());
     }
-    let site_id = common_site(conn, &request.mediator_ids, request.span)?;
+    // A VIDEO room at a station or kiosk takes mediators working anywhere (an expert at the
+    // centre); the session is held at the room's site.
+    let remote_site = match (&request.room_id, request.mode) {
+        (Some(room_id), Mode::Video) => super::video::remote_video_room(conn, room_id)?,
+        _ => None,
+    };
+    let site_id = match remote_site {
+        Some(site_id) => {
+            super::video::check_working_anywhere(conn, &request.mediator_ids, request.span)?;
+            site_id
+        }
+        None => common_site(conn, &request.mediator_ids, request.span)?,
+    };
     match &request.room_id {
         Some(room_id) => {
             let room = mediation_directory::repo::room(conn, room_id)?
@@ -126,7 +141,7 @@ fn check_booking(
 
 /// Fails with SLOT_TAKEN when any of the appointment's resources is held near its time. The
 /// database constraint is the real guard; this only answers early and honours the buffer.
-fn ensure_free(conn: &mut DbConnection, settings: &AppointmentSettings, a: &Appointment) -> Result<()> {
+pub(super) fn ensure_free(conn: &mut DbConnection, settings: &AppointmentSettings, a: &Appointment) -> Result<()> {
     let wanted = resources(&a.mediator_ids, a.room_id.as_deref());
     if repo::held(conn, &wanted, a.span.widened(settings.slots.buffer), Some(&a.id))?.is_empty() {
         Ok(())
@@ -145,10 +160,7 @@ pub fn book(
     let case = schedulable_case(conn, viewer, &request.case_id)?;
     let site_id = check_booking(conn, settings, &case, &request, now)?;
     let id = uuid::Uuid::now_v7().to_string();
-    let join_url = match request.mode {
-        Mode::Video => format!("{}/{id}", settings.video_base_url.trim_end_matches('/')),
-        _ => String::new(),
-    };
+    let join_url = super::join_url(settings, request.mode, &id);
     let appointment = Appointment {
         id,
         case_id: case.id.clone(),
@@ -162,6 +174,7 @@ pub fn book(
         cancel_reason: String::new(),
         outcome: None,
         created_by: viewer.principal.account_id.clone(),
+        on_the_spot: false,
     };
     ensure_free(conn, settings, &appointment)?;
     record_booking(conn, settings, &case, &appointment, &viewer.principal.account_id, now)?;
@@ -189,7 +202,11 @@ pub fn record_booking(
 }
 
 /// The appointment and its case, if the viewer may know of them.
-fn visible_appointment(conn: &mut DbConnection, viewer: &Viewer, id: &str) -> Result<(Appointment, Case, bool)> {
+pub(super) fn visible_appointment(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    id: &str,
+) -> Result<(Appointment, Case, bool)> {
     let appointment = repo::appointment(conn, id)?.ok_or(Fault::NotFound("appointment"))?;
     match visible_case(conn, viewer, &appointment.case_id) {
         Ok((case, assigned)) => Ok((appointment, case, assigned)),

@@ -11,8 +11,10 @@ use mediation_store::DbConnection;
 use super::{AppointmentSettings, visible_case};
 use crate::domain::access::Viewer;
 use crate::domain::grading::{self, Assessment};
-use crate::domain::{Case, CaseEvent, CaseStatus, EventKind, Grade, Origin, Party};
-use crate::error::Result;
+use crate::domain::parties::{Participation, initial_participation};
+use crate::domain::{Case, CaseEvent, CaseStatus, EventKind, Grade, Origin, Party, PartyRole};
+use crate::error::{Error, Result};
+use crate::notices;
 use crate::repo::{self, CaseFilter};
 
 /// A case as submitted, validated field by field.
@@ -24,6 +26,15 @@ pub struct NewCase {
     pub origin: Origin,
     pub assessment: Assessment,
     pub site_id: Option<String>,
+    /// The 110 incident number and the officer who handed the case over (POLICE_110 only).
+    pub handover: Option<Handover>,
+}
+
+/// A POLICE_110 case's handover.
+#[derive(Debug, Clone)]
+pub struct Handover {
+    pub police_incident_id: String,
+    pub handed_over_by: String,
 }
 
 /// A case as one viewer is shown it.
@@ -32,6 +43,10 @@ pub struct ShownCase {
     pub case: Case,
     /// Phones in full (for the applicant and the case's staff) rather than masked.
     pub personal: bool,
+    /// The party the viewer is (by verified phone): their own phone shows in full.
+    pub own_party: Option<usize>,
+    /// Whether the viewer sees the handover's incident number (staff only).
+    pub sees_handover: bool,
     /// The audit record owed for this showing, recorded before it is answered: a staff
     /// member shown the parties in clear. None for the applicant reading their own case, or
     /// for a masked view.
@@ -40,7 +55,13 @@ pub struct ShownCase {
 
 impl ShownCase {
     fn to(viewer: &Viewer, case: Case) -> Self {
-        Self { personal: viewer.sees_personal_data(&case), read: None, case }
+        Self {
+            personal: viewer.sees_personal_data(&case),
+            own_party: viewer.party_position(&case),
+            sees_handover: viewer.is_staff(),
+            read: None,
+            case,
+        }
     }
 
     /// Shown by the read method `via`, with the audit record that may be owed for it.
@@ -90,10 +111,27 @@ pub fn create_case(
     if mediation_directory::repo::known_specialties(conn, std::slice::from_ref(&new.category))?.is_empty() {
         return Err(Fault::invalid("category", "is not a speciality code (see ListSpecialties)").into());
     }
+    if let Some(handover) = &new.handover
+        && repo::case_id_by_incident(conn, &site_id, &handover.police_incident_id)?.is_some()
+    {
+        return Err(Error::IncidentTaken);
+    }
     let mut assessment = new.assessment;
     assessment.party_count = assessment.party_count.max(new.parties.len() as i32);
     let (grade, rationale) = grading::grade(&assessment, &settings.thresholds);
     let actor = viewer.principal.account_id.clone();
+    let first_applicant = new.parties.iter().position(|p| p.role == PartyRole::Applicant);
+    let parties = new
+        .parties
+        .into_iter()
+        .enumerate()
+        .map(|(i, party)| Party {
+            participation: initial_participation(new.origin, party.role, Some(i) == first_applicant),
+            ..party
+        })
+        .collect();
+    let (police_incident_id, handed_over_by) =
+        new.handover.map_or((None, String::new()), |h| (Some(h.police_incident_id), h.handed_over_by));
     let case = Case {
         id: uuid::Uuid::now_v7().to_string(),
         site_id,
@@ -106,11 +144,97 @@ pub fn create_case(
         grade_rationale: rationale.clone(),
         status: CaseStatus::Open,
         assessment,
-        parties: new.parties,
+        parties,
         created_at: now,
+        police_incident_id,
+        handed_over_by,
+        proceed_reason: String::new(),
     };
-    repo::insert_case(conn, &case)?;
+    repo::insert_case(conn, &case)
+        .map_err(|err| if mediation_store::is_unique_violation(&err) { Error::IncidentTaken } else { err.into() })?;
     repo::add_event(conn, &case.id, Some(&actor), EventKind::Created, &rationale, now)?;
+    let filer = filed_by(conn, viewer, &case)?;
+    notices::invitations(conn, &case, &filer, now)?;
+    Ok(ShownCase::to(viewer, case))
+}
+
+/// Who the invitation says filed the case: the applicant party's surname for a resident's case
+/// (王**: the notice body is kept in clear in the outbox), the station's staff otherwise.
+fn filed_by(conn: &mut DbConnection, viewer: &Viewer, case: &Case) -> Result<String> {
+    if viewer.role() == Role::Resident
+        && let Some(applicant) = case.parties.iter().find(|p| p.role == PartyRole::Applicant)
+    {
+        return Ok(crate::domain::parties::masked_name(&applicant.name));
+    }
+    let station = mediation_directory::repo::site(conn, &case.site_id)?.map_or_else(String::new, |s| s.name);
+    Ok(format!("{station}工作人员"))
+}
+
+/// A party's answer: a resident answers for the party they are; the case's staff record an
+/// answer given in person for the party at `position`.
+pub fn respond_to_case(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    case_id: &str,
+    answer: Answer,
+    now: DateTime<Utc>,
+) -> Result<ShownCase> {
+    let (mut case, _) = visible_case(conn, viewer, case_id)?;
+    let position = match viewer.party_position(&case) {
+        Some(position) => position,
+        None if viewer.is_applicant(&case) => {
+            case.parties.iter().position(|p| p.role == PartyRole::Applicant).unwrap_or_default()
+        }
+        None if viewer.works(&case) => {
+            let position = answer.party_position.unwrap_or_default();
+            if position >= case.parties.len() {
+                return Err(Fault::invalid("party_position", "no party at that position").into());
+            }
+            position
+        }
+        None => return Err(Fault::Forbidden("only a party answers for themselves").into()),
+    };
+    if case.status == CaseStatus::Closed {
+        return Err(Fault::state("CASE_CLOSED", "the case is closed").into());
+    }
+    if !answer.accept && answer.reason.is_empty() {
+        return Err(Fault::invalid("reason", "is required when declining").into());
+    }
+    let participation = if answer.accept { Participation::Accepted } else { Participation::Declined };
+    repo::set_participation(conn, case_id, position as i32, participation, &answer.reason, now)?;
+    let party = &mut case.parties[position];
+    party.participation = participation;
+    party.answer_reason = answer.reason.clone();
+    let kind = if answer.accept { EventKind::PartyAccepted } else { EventKind::PartyDeclined };
+    let detail = format!("party {position} ({}): {}", party.role.as_str(), answer.reason);
+    repo::add_event(conn, case_id, Some(&viewer.principal.account_id), kind, &detail, now)?;
+    Ok(ShownCase::to(viewer, case))
+}
+
+/// A party's answer to the invitation.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub accept: bool,
+    pub reason: String,
+    /// For staff recording an answer given in person.
+    pub party_position: Option<usize>,
+}
+
+/// Staff record why a case proceeds although a party declined.
+pub fn proceed_with_case(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    case_id: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<ShownCase> {
+    let mut case = worked_case(conn, viewer, case_id)?;
+    if !case.parties.iter().any(|p| p.participation == Participation::Declined) {
+        return Err(Fault::state("NO_PARTY_DECLINED", "no party declined; nothing to override").into());
+    }
+    repo::set_proceed_reason(conn, case_id, reason, now)?;
+    repo::add_event(conn, case_id, Some(&viewer.principal.account_id), EventKind::Proceeding, reason, now)?;
+    case.proceed_reason = reason.to_owned();
     Ok(ShownCase::to(viewer, case))
 }
 
@@ -177,15 +301,17 @@ pub fn list_cases(
     site_id: Option<String>,
     status: Option<CaseStatus>,
     grade: Option<Grade>,
+    police_incident_id: Option<String>,
     after_id: Option<&str>,
     limit: i64,
 ) -> Result<Vec<ShownCase>> {
-    let mut filter = CaseFilter { status, grade, ..CaseFilter::default() };
+    let mut filter = CaseFilter { status, grade, police_incident_id, ..CaseFilter::default() };
     if viewer.role() == Role::Kiosk {
         return Err(Fault::Forbidden("a kiosk lists no cases; residents sign in at it to see theirs").into());
     }
     if viewer.role() == Role::Resident {
         filter.applicant = Some(viewer.principal.account_id.clone());
+        filter.party_phone = viewer.verified_phone.clone();
         filter.site_ids = site_id.map(|s| vec![s]);
     } else if viewer.is_centre_wide() {
         filter.site_ids = site_id.map(|s| vec![s]);

@@ -6,14 +6,18 @@ mod booking;
 mod cases;
 mod messages;
 mod schedule;
+mod station;
 mod statistics;
+mod video;
 
 pub use availability::*;
 pub use booking::*;
 pub use cases::*;
 pub use messages::*;
 pub use schedule::*;
+pub use station::*;
 pub use statistics::*;
+pub use video::{IssuedLink, join_link, join_url};
 
 use chrono::Duration;
 use mediation_api::Fault;
@@ -36,8 +40,11 @@ pub struct AppointmentSettings {
     pub applicant_cancel_cutoff: Duration,
     /// How long before a session its reminder goes out.
     pub reminder_lead: Duration,
-    /// VIDEO sessions join at `<video_base_url>/<appointment id>`.
-    pub video_base_url: String,
+    /// How long before the start a VIDEO session's join links admit.
+    pub video_join_early: Duration,
+    /// The video system's join page; a VIDEO session's `join_url` is this page of its room,
+    /// without a token (see [`join_url`]).
+    pub video_join_page: String,
 }
 
 impl Default for AppointmentSettings {
@@ -47,7 +54,8 @@ impl Default for AppointmentSettings {
             slots: SlotRules::default(),
             applicant_cancel_cutoff: Duration::hours(2),
             reminder_lead: Duration::hours(24),
-            video_base_url: "https://video.mediation.example/rooms".into(),
+            video_join_early: Duration::minutes(10),
+            video_join_page: "https://meet.mediation.example/custom".into(),
         }
     }
 }
@@ -64,7 +72,14 @@ pub fn viewer(conn: &mut DbConnection, principal: Principal) -> Result<Viewer> {
         Role::Mediator => mediation_directory::repo::mediator_by_account(conn, &principal.account_id)?,
         _ => None,
     };
-    Ok(Viewer { principal, station, mediator_id })
+    let verified_phone = match principal.role {
+        Role::Resident => mediation_identity::repo::account_by_id(conn, &principal.account_id)?
+            .filter(|account| account.phone_verified)
+            .and_then(|account| account.phone)
+            .map(|phone| phone.as_str().to_owned()),
+        _ => None,
+    };
+    Ok(Viewer { principal, station, mediator_id, verified_phone })
 }
 
 /// Whether the viewer is a mediator booked on one of the case's sessions.

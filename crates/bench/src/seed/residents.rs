@@ -5,6 +5,7 @@ use anyhow::Context as _;
 use chrono::{DateTime, Duration, Utc};
 use mediation_appointments::domain::grading::{self, Assessment, Thresholds};
 use mediation_appointments::domain::hours::Interval;
+use mediation_appointments::domain::parties::Participation;
 use mediation_appointments::domain::{Appointment, AppointmentStatus, Case, CaseStatus, Origin, Party, PartyRole};
 use mediation_auth::Role;
 use mediation_directory::domain::{Mode, Site};
@@ -97,8 +98,20 @@ fn write_batch(
             let assessment = assessment_for(index);
             let (grade, grade_rationale) = grading::grade(&assessment, &Thresholds::default());
             let parties = vec![
-                Party { name: new.name.clone(), phone: new.phone.as_str().to_owned(), role: PartyRole::Applicant },
-                Party { name: "李某".into(), phone: "+8613700000000".into(), role: PartyRole::Respondent },
+                Party {
+                    name: new.name.clone(),
+                    phone: new.phone.as_str().to_owned(),
+                    role: PartyRole::Applicant,
+                    participation: Participation::Accepted,
+                    answer_reason: String::new(),
+                },
+                Party {
+                    name: "李某".into(),
+                    phone: "+8613700000000".into(),
+                    role: PartyRole::Respondent,
+                    participation: Participation::Invited,
+                    answer_reason: String::new(),
+                },
             ];
             let case = Case {
                 id: case_id.clone(),
@@ -114,6 +127,9 @@ fn write_batch(
                 assessment,
                 parties,
                 created_at: now,
+                police_incident_id: None,
+                handed_over_by: String::new(),
+                proceed_reason: String::new(),
             };
             mediation_appointments::repo::insert_case(conn, &case)?;
         }
@@ -173,6 +189,7 @@ fn completed_session(
         cancel_reason: String::new(),
         outcome: None,
         created_by: created_by.to_owned(),
+        on_the_spot: false,
     }
 }
 

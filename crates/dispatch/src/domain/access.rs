@@ -66,6 +66,9 @@ mod tests {
             assessment: Assessment::default(),
             parties: vec![],
             created_at: Utc::now(),
+            police_incident_id: None,
+            handed_over_by: String::new(),
+            proceed_reason: String::new(),
         }
     }
 
@@ -98,6 +101,7 @@ mod tests {
             principal: Principal { account_id: account.into(), role, site_id: station.map(Into::into), kiosk_id: None },
             station: station.map(Into::into),
             mediator_id: (role == Role::Mediator).then(|| format!("m-{account}")),
+            verified_phone: None,
         }
     }
 

@@ -1,10 +1,13 @@
 //! The dispatch rules as pure functions over plain types: home visits and their lifecycle, who
 //! sees an address, vans and shifts, travel estimates, the route planner and the feasibility
-//! check every plan must pass, ETAs, the SVG drawing of a plan, and the Solomon benchmark reader.
+//! check every plan must pass, ETAs, the SVG drawing of a plan, and the Solomon benchmark reader;
+//! a resident's request limits (`limits`) and when background re-plans run (`replans`).
 
 pub mod access;
 pub mod feasibility;
+pub mod limits;
 pub mod planner;
+pub mod replans;
 pub mod solomon;
 pub mod svg;
 pub mod travel;

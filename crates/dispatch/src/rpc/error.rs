@@ -4,7 +4,7 @@
 use mediation_api::status::{self, reason};
 use tonic::{Code, Status};
 
-use crate::error::Error;
+use crate::error::{Error, SessionEnd};
 
 impl From<Error> for Status {
     fn from(err: Error) -> Self {
@@ -14,6 +14,16 @@ impl From<Error> for Status {
             Error::AlreadyExists(_) => status::with_reason(Code::AlreadyExists, reason::ALREADY_EXISTS, message),
             Error::CrewTaken(_) => status::with_reason(Code::Aborted, reason::SLOT_TAKEN, message),
             Error::TooManyStreams(_) => status::with_reason(Code::ResourceExhausted, reason::TOO_MANY_STREAMS, message),
+            Error::RateLimited { retry_after, .. } => status::rate_limited(message, retry_after),
+            Error::SessionEnded(SessionEnd::Revoked) => {
+                status::with_reason(Code::Unauthenticated, reason::TOKEN_INVALID, message)
+            }
+            Error::SessionEnded(SessionEnd::Expired) => {
+                status::with_reason(Code::Unauthenticated, reason::TOKEN_EXPIRED, message)
+            }
+            Error::SessionEnded(SessionEnd::Unchecked) => {
+                status::with_reason(Code::Unavailable, reason::UNAVAILABLE, message)
+            }
             Error::Planner(_) => {
                 tracing::error!(error = %message, "dispatch call failed");
                 status::internal()
@@ -39,6 +49,14 @@ mod tests {
             (Error::AlreadyExists("plate"), Code::AlreadyExists, reason::ALREADY_EXISTS),
             (Fault::state("PLAN_STALE", "stale").into(), Code::FailedPrecondition, "PLAN_STALE"),
             (Error::TooManyStreams(8), Code::ResourceExhausted, reason::TOO_MANY_STREAMS),
+            (
+                Error::RateLimited { message: "slow down".into(), retry_after: std::time::Duration::from_secs(60) },
+                Code::ResourceExhausted,
+                reason::RATE_LIMITED,
+            ),
+            (Error::SessionEnded(SessionEnd::Revoked), Code::Unauthenticated, reason::TOKEN_INVALID),
+            (Error::SessionEnded(SessionEnd::Expired), Code::Unauthenticated, reason::TOKEN_EXPIRED),
+            (Error::SessionEnded(SessionEnd::Unchecked), Code::Unavailable, reason::UNAVAILABLE),
             (
                 mediation_store::Error::IdempotencyKeyReused.into(),
                 Code::InvalidArgument,

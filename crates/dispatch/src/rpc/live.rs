@@ -1,16 +1,37 @@
 //! Live status on the wire: ReportPosition, UpdateVisitStatus and WatchBoard parsed into plain
-//! values; the updates of the watch streams encoded.
+//! values; the updates of the watch streams encoded; the lifetime of the token a stream is
+//! opened with.
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDate;
 use mediation_api::Violations;
 use mediation_api::convert::timestamp;
 use mediation_api::dispatch::v1 as pb;
-use tonic::Status;
+use mediation_auth::Principal;
+use tonic::{Request, Status};
 
 use super::visits::{self, point_from, point_to, status_from, status_to};
 use crate::domain::VisitStatus;
 use crate::domain::travel::Point;
-use crate::service::{BoardUpdate, VisitUpdate};
+use crate::service::{BoardUpdate, TokenLife, VisitUpdate};
+
+/// When the caller's access token was issued and when it expires, from the `authorization`
+/// metadata of a stream's call. The gateway verified that very token (signature, issuer,
+/// audience, expiry, not-before) before the call got here and put its principal into the
+/// extensions, so its claims are only decoded here; a token that does not name that principal
+/// is not used. `None` without one: the stream is then checked against the account's
+/// disabling from when it opened, with no expiry.
+pub(super) fn token_life<T>(request: &Request<T>, principal: &Principal) -> Option<TokenLife> {
+    let value = request.metadata().get("authorization")?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let payload = token.trim().split('.').nth(1)?;
+    let claims: mediation_auth::Claims = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+    (claims.sub == principal.account_id).then_some(TokenLife { issued_at: claims.iat, expires_at: claims.exp })
+}
 
 pub(super) struct ReportPosition {
     pub van_id: String,
@@ -92,4 +113,34 @@ pub(super) fn board_to_proto(update: BoardUpdate) -> pb::BoardEvent {
         BoardUpdate::PlanProposed { plan_id } => Event::PlanProposed(plan_id),
     };
     pb::BoardEvent { event: Some(event) }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, Utc};
+    use mediation_auth::{Role, TokenKeys, generate_signing_key_pem};
+
+    use super::*;
+
+    fn principal(account: &str) -> Principal {
+        Principal { account_id: account.into(), role: Role::Dispatcher, site_id: Some("s1".into()), kiosk_id: None }
+    }
+
+    fn with_token(token: &str) -> Request<()> {
+        let mut request = Request::new(());
+        request.metadata_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+        request
+    }
+
+    #[test]
+    fn a_streams_token_life_comes_from_its_verified_token() {
+        let keys = TokenKeys::from_pem(&generate_signing_key_pem(), "mediation", "mediation-api").unwrap();
+        let now = Utc::now();
+        let (token, expires_at) = keys.issue(&principal("d1"), now, Duration::seconds(900)).unwrap();
+        let life = token_life(&with_token(&token), &principal("d1")).expect("the token's times");
+        assert_eq!(life, TokenLife { issued_at: now.timestamp(), expires_at: expires_at.timestamp() });
+        assert_eq!(token_life(&with_token(&token), &principal("someone else")), None);
+        assert_eq!(token_life(&with_token("not.a-token"), &principal("d1")), None);
+        assert_eq!(token_life(&Request::new(()), &principal("d1")), None);
+    }
 }

@@ -93,9 +93,10 @@ impl DispatchService for Dispatch {
         let (req, account) = (request.into_inner(), principal.account_id.clone());
         let encoded = req.encode_to_vec();
         let visits::RequestVisit { request_id, visit } = req.try_into()?;
+        let limits = self.core.settings().resident_limits;
         let reply = self
             .create_once(principal, REQUEST_VISIT, request_id, encoded, move |conn, viewer| {
-                Ok(visits::to_proto(service::request_visit(conn, viewer, visit, Utc::now())?, true))
+                Ok(visits::to_proto(service::request_visit(conn, viewer, visit, limits, Utc::now())?, true))
             })
             .await?;
         self.core.visit_requested(&reply.id, account).await;
@@ -238,9 +239,10 @@ impl DispatchService for Dispatch {
         request: Request<pb::WatchVisitRequest>,
     ) -> Result<Response<Self::WatchVisitStream>, Status> {
         let principal = caller(&request)?;
+        let token = live::token_life(&request, &principal);
         let id = id_of("visit_id", &request.get_ref().visit_id)?;
-        let updates = self.core.watch_visit(principal, id).await?;
-        Ok(Response::new(Box::pin(updates.map(|update| Ok(live::update_to_proto(update))))))
+        let updates = self.core.watch_visit(principal, token, id).await?;
+        Ok(Response::new(Box::pin(updates.map(|update| update.map(live::update_to_proto).map_err(Status::from)))))
     }
 
     type WatchBoardStream = UpdateStream<pb::BoardEvent>;
@@ -250,9 +252,10 @@ impl DispatchService for Dispatch {
         request: Request<pb::WatchBoardRequest>,
     ) -> Result<Response<Self::WatchBoardStream>, Status> {
         let principal = caller(&request)?;
+        let token = live::token_life(&request, &principal);
         let actor = Actor::new(&principal, request.remote_addr());
         let live::WatchBoard { station_id, day } = request.into_inner().try_into()?;
-        let updates = self.core.watch_board(principal, actor, station_id, day).await?;
-        Ok(Response::new(Box::pin(updates.map(|update| Ok(live::board_to_proto(update))))))
+        let updates = self.core.watch_board(principal, token, actor, station_id, day).await?;
+        Ok(Response::new(Box::pin(updates.map(|update| update.map(live::board_to_proto).map_err(Status::from)))))
     }
 }

@@ -1,5 +1,11 @@
 //! Vans and shifts on the wire: RegisterVan, UpdateVan, SetVanStatus, ListVans and SetVanShift
 //! parsed into plain values; vans and shifts encoded.
+//!
+//! Every repeated field is bounded by what it means before any item is looked at (a crew fits in
+//! a van; a mask names the three paths there are), and items are checked in linear time, so a
+//! request's work stays proportional to a real one whatever its size.
+
+use std::collections::HashSet;
 
 use mediation_api::convert::{date, timestamp};
 use mediation_api::dispatch::v1 as pb;
@@ -9,6 +15,11 @@ use tonic::Status;
 use super::visits::point_to;
 use crate::domain::{Shift, Van, VanStatus};
 use crate::service::{PageRequest, VanPatch};
+
+/// The most crew one shift may name: a van is a minibus with a driver and a few mediators.
+pub(super) const MAX_CREW: usize = 8;
+/// The paths UpdateVan may name.
+const VAN_PATHS: [&str; 3] = ["plate", "seats", "depot_site_id"];
 
 pub(super) struct RegisterVan {
     pub request_id: String,
@@ -61,7 +72,8 @@ impl TryFrom<pb::UpdateVanRequest> for UpdateVan {
             v.add("update_mask", "name at least one of plate, seats, depot_site_id");
         }
         let mut patch = VanPatch::default();
-        for path in &paths {
+        let paths: &[String] = if v.at_most("update_mask.paths", &paths, VAN_PATHS.len()) { &paths } else { &[] };
+        for path in paths {
             match path.as_str() {
                 "plate" => patch.plate = v.text("van.plate", &van.plate, 20, true),
                 "seats" if (1..=20).contains(&van.seats) => patch.seats = Some(van.seats),
@@ -129,15 +141,18 @@ impl TryFrom<pb::SetVanShiftRequest> for Shift {
             v.add("end", "must be after start, and at most 16 hours later");
         }
         let mut crew = Vec::new();
-        for (i, id) in req.crew_mediator_ids.iter().enumerate() {
-            if let Some(id) = v.id(&format!("crew_mediator_ids[{i}]"), id)
-                && !crew.contains(&id)
-            {
-                crew.push(id);
+        if v.at_most("crew_mediator_ids", &req.crew_mediator_ids, MAX_CREW) {
+            let mut seen = HashSet::new();
+            for (i, id) in req.crew_mediator_ids.iter().enumerate() {
+                if let Some(id) = v.id(&format!("crew_mediator_ids[{i}]"), id)
+                    && seen.insert(id.clone())
+                {
+                    crew.push(id);
+                }
             }
-        }
-        if crew.is_empty() {
-            v.add("crew_mediator_ids", "a van needs at least one crew mediator");
+            if crew.is_empty() {
+                v.add("crew_mediator_ids", "a van needs at least one crew mediator");
+            }
         }
         v.finish(|| Some(Shift { van_id: van_id?, day: day?, start: start?, end: end?, crew_mediator_ids: crew }))
     }
@@ -166,5 +181,69 @@ pub(super) fn shift_to_proto(s: Shift) -> pb::Shift {
         start: Some(timestamp(s.start)),
         end: Some(timestamp(s.end)),
         crew_mediator_ids: s.crew_mediator_ids,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use mediation_api::google::r#type::Date;
+    use prost_types::Timestamp;
+    use tonic::Code;
+    use tonic_types::StatusExt;
+
+    use super::*;
+
+    fn shift(crew: Vec<String>) -> pb::SetVanShiftRequest {
+        pb::SetVanShiftRequest {
+            van_id: "v1".into(),
+            date: Some(Date { year: 2026, month: 12, day: 1 }),
+            start: Some(Timestamp { seconds: 1_800_000_000, nanos: 0 }),
+            end: Some(Timestamp { seconds: 1_800_000_000 + 8 * 3600, nanos: 0 }),
+            crew_mediator_ids: crew,
+        }
+    }
+
+    fn fields(status: &Status) -> Vec<String> {
+        let details = status.get_error_details();
+        details.bad_request().map(|b| b.field_violations.iter().map(|f| f.field.clone()).collect()).unwrap_or_default()
+    }
+
+    #[test]
+    fn a_crew_is_bounded_before_its_ids_are_read() {
+        let crew = (0..100_000).map(|i| format!("m{i}")).collect();
+        let status = Shift::try_from(shift(crew)).unwrap_err();
+        assert_eq!(status.code(), Code::InvalidArgument);
+        assert_eq!(fields(&status), ["crew_mediator_ids"]);
+        assert!(status.message().len() + status.details().len() < 2048);
+        // Even a crew of empty ids, each of them invalid, is refused as one field.
+        let status = Shift::try_from(shift(vec![String::new(); 100_000])).unwrap_err();
+        assert_eq!(fields(&status), ["crew_mediator_ids"]);
+    }
+
+    #[test]
+    fn a_full_van_is_fine_and_repeats_are_dropped() {
+        let mut crew: Vec<String> = (0..MAX_CREW / 2).map(|i| format!("m{i}")).collect();
+        crew.extend(crew.clone());
+        let parsed = Shift::try_from(shift(crew)).unwrap();
+        assert_eq!(parsed.crew_mediator_ids, ["m0", "m1", "m2", "m3"]);
+        let status = Shift::try_from(shift(vec![" ".into(), "m1".into()])).unwrap_err();
+        assert_eq!(fields(&status), ["crew_mediator_ids[0]"]);
+        let status = Shift::try_from(shift(vec![])).unwrap_err();
+        assert_eq!(fields(&status), ["crew_mediator_ids"]);
+    }
+
+    #[test]
+    fn an_update_mask_names_at_most_the_paths_there_are() {
+        let van = pb::Van { id: "v1".into(), plate: "浙B·M0001".into(), ..Default::default() };
+        let paths = vec!["plate".to_owned(); 100_000];
+        let request =
+            pb::UpdateVanRequest { van: Some(van.clone()), update_mask: Some(prost_types::FieldMask { paths }) };
+        let status = UpdateVan::try_from(request).err().expect("refused");
+        assert_eq!(fields(&status), ["update_mask.paths"]);
+        let request = pb::UpdateVanRequest {
+            van: Some(van),
+            update_mask: Some(prost_types::FieldMask { paths: vec!["plate".into()] }),
+        };
+        assert_eq!(UpdateVan::try_from(request).ok().and_then(|u| u.patch.plate).as_deref(), Some("浙B·M0001"));
     }
 }

@@ -1,6 +1,9 @@
 //! What every dispatch call runs against, and the steps they share: the caller's view inside a
 //! transaction, the audit records owed for addresses shown, the events published after a change.
 
+use std::sync::{Arc, Mutex};
+
+use chrono::NaiveDate;
 use mediation_api::paging;
 use mediation_appointments::domain::access::Viewer;
 use mediation_audit::{Action, Actor, Event as AuditEvent, TargetKind};
@@ -9,6 +12,7 @@ use mediation_store::{Db, DbConnection};
 
 use super::DispatchSettings;
 use crate::domain::HomeVisit;
+use crate::domain::replans::Replans;
 use crate::error::{Error, Result};
 use crate::events::{Bus, Event};
 use crate::streams::{Slot, StreamSlots};
@@ -20,6 +24,9 @@ pub struct Core {
     pub(super) settings: DispatchSettings,
     pub(super) bus: Bus,
     streams: StreamSlots,
+    /// The background re-plans of each station's date, and the turns they take to run.
+    pub(super) replans: Arc<Mutex<Replans<(String, NaiveDate), String>>>,
+    pub(super) replan_turns: Arc<tokio::sync::Semaphore>,
 }
 
 /// One page of a list: at most `size` items after the cursor `after`, whose next page token is
@@ -47,7 +54,9 @@ impl Core {
     pub fn new(db: Db, settings: DispatchSettings) -> Self {
         let bus = Bus::new(settings.bus_capacity);
         let streams = StreamSlots::new(settings.max_streams_per_principal);
-        Self { db, settings, bus, streams }
+        let replans = Arc::new(Mutex::new(Replans::new(settings.replan_min_interval)));
+        let replan_turns = Arc::new(tokio::sync::Semaphore::new(settings.replan_concurrency.max(1)));
+        Self { db, settings, bus, streams, replans, replan_turns }
     }
 
     /// The event bus, for a [`crate::relay`] to carry across processes.

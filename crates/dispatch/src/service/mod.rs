@@ -1,7 +1,8 @@
 //! The dispatch flows. [`Core`] holds what every call runs against (the database, the settings,
 //! the event bus, the watch-stream slots) and runs each call: the caller's view, one
 //! transaction, the audit records owed, the events to publish, a re-plan in the background
-//! after a change (`replan`), the watch streams of plain updates (`watch`).
+//! after a change (`replan`, coalesced per station and date), the watch streams of plain
+//! updates (`watch`), each ended when its caller's session ends (`session`).
 //!
 //! The transaction bodies are the plain functions of each module: each reads what it needs,
 //! checks the caller, applies the rules and writes through the repo. Every change of a visit,
@@ -13,6 +14,7 @@ mod live;
 mod planning;
 mod plans;
 mod replan;
+mod session;
 mod vans;
 mod visits;
 mod watch;
@@ -24,6 +26,7 @@ pub use self::core::{Core, PageRequest};
 pub use live::*;
 pub use planning::*;
 pub use plans::*;
+pub use session::{Guarded, TokenLife};
 pub use vans::*;
 pub use visits::*;
 pub use watch::{BoardUpdate, VisitUpdate};
@@ -34,6 +37,7 @@ use mediation_appointments::domain::access::Viewer;
 use mediation_store::DbConnection;
 
 use crate::domain::access;
+use crate::domain::limits::ResidentLimits;
 use crate::domain::travel::{Haversine, Point, TravelMatrix};
 use crate::domain::{HomeVisit, Shift, VisitStatus};
 use crate::error::{Error, Result};
@@ -55,6 +59,16 @@ pub struct DispatchSettings {
     pub bus_capacity: usize,
     /// WatchVisit and WatchBoard streams one principal may hold open at once.
     pub max_streams_per_principal: usize,
+    /// How often an open WatchVisit or WatchBoard asks the database whether its caller's account
+    /// was disabled; its token's expiry ends it without asking.
+    pub stream_recheck: Duration,
+    /// The least time between the starts of two background re-plans of one station's date
+    /// (changes in between are planned together by the second).
+    pub replan_min_interval: Duration,
+    /// Background re-plans running at once in this process, over every station and date.
+    pub replan_concurrency: usize,
+    /// How many home visits a resident may have open and request in an hour.
+    pub resident_limits: ResidentLimits,
 }
 
 impl Default for DispatchSettings {
@@ -67,6 +81,10 @@ impl Default for DispatchSettings {
             max_generations: 3000,
             bus_capacity: 1024,
             max_streams_per_principal: 8,
+            stream_recheck: Duration::from_secs(5),
+            replan_min_interval: Duration::from_secs(10),
+            replan_concurrency: 1,
+            resident_limits: ResidentLimits::default(),
         }
     }
 }

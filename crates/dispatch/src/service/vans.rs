@@ -167,14 +167,18 @@ pub fn list_vans(
     Ok(repo::list_vans(conn, depot.as_deref(), after, limit)?)
 }
 
-/// Replaces the van's shift on `day`. Crew mediators must exist, be active, and be free: not
-/// on another van (the database refuses that too) and not booked for a station session.
+/// Replaces the van's shift on `day`. The crew must fit in the van's seats; crew mediators must
+/// exist, be active, and be free: not on another van (the database refuses that too) and not
+/// booked for a station session.
 pub fn set_shift(conn: &mut DbConnection, viewer: &Viewer, shift: Shift) -> Result<Shift> {
     let van = existing_van(conn, &shift.van_id)?;
     require_dispatcher(viewer, &van.depot_site_id)?;
     let depot = station(conn, &van.depot_site_id)?;
     if local_day(shift.start, depot.zone) != shift.day {
         return Err(Fault::invalid("start", "must be on the shift's date at the van's station").into());
+    }
+    if shift.crew_mediator_ids.len() > usize::try_from(van.seats).unwrap_or(0) {
+        return Err(Fault::invalid("crew_mediator_ids", format!("the van has {} seats", van.seats)).into());
     }
     for (i, mediator_id) in shift.crew_mediator_ids.iter().enumerate() {
         match mediation_directory::repo::mediator(conn, mediator_id)? {

@@ -9,9 +9,10 @@ use mediation_store::DbConnection;
 
 use super::core::address_read;
 use super::{Core, PageRequest, crew_vans, station, visible_visit, visit_state};
+use crate::domain::limits::{self, Refusal, ResidentLimits};
 use crate::domain::travel::Point;
 use crate::domain::{self, HomeVisit, VisitReason, VisitStatus, access, local_day};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::repo::{self, VisitFilter};
 
 /// A home visit as requested.
@@ -77,14 +78,24 @@ impl Core {
     }
 }
 
-/// Requests a visit for a case the viewer may schedule (its applicant, or staff working it).
-pub fn request_visit(conn: &mut DbConnection, viewer: &Viewer, new: NewVisit, now: DateTime<Utc>) -> Result<HomeVisit> {
+/// Requests a visit for a case the viewer may schedule (its applicant, or staff working it); a
+/// resident within their `limits`.
+pub fn request_visit(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    new: NewVisit,
+    limits: ResidentLimits,
+    now: DateTime<Utc>,
+) -> Result<HomeVisit> {
     let case = mediation_appointments::repo::case(conn, &new.case_id)?.ok_or(Fault::NotFound("case"))?;
     if !viewer.can_see(&case, false) {
         return Err(Fault::NotFound("case").into());
     }
     if !viewer.may_schedule(&case) {
         return Err(Fault::Forbidden("only the case's applicant or its staff may request a home visit").into());
+    }
+    if viewer.role() == Role::Resident {
+        within_limits(conn, &viewer.principal.account_id, limits, now)?;
     }
     if new.priority > 0 && viewer.role() == Role::Resident {
         return Err(Fault::invalid("priority", "is set by staff").into());
@@ -124,6 +135,33 @@ pub fn request_visit(conn: &mut DbConnection, viewer: &Viewer, new: NewVisit, no
     repo::insert_visit(conn, &visit, now)?;
     repo::bump_day(conn, &visit.station_id, visit.day)?;
     Ok(visit)
+}
+
+/// Refuses a resident's request beyond their limits: FAILED_PRECONDITION
+/// (`TOO_MANY_OPEN_VISITS`) with too many visits not over, RESOURCE_EXHAUSTED (`RATE_LIMITED`)
+/// with too many requests in the last hour. The resident's requests are serialised until the
+/// transaction ends, so that two at once cannot both pass.
+fn within_limits(conn: &mut DbConnection, account: &str, limits: ResidentLimits, now: DateTime<Utc>) -> Result<()> {
+    if limits.max_open_visits == 0 && limits.requests_per_hour == 0 {
+        return Ok(());
+    }
+    repo::lock_requester(conn, account)?;
+    let requested = repo::requested_by(conn, account, now - limits::request_window())?;
+    match limits::check(limits, requested, now) {
+        Ok(()) => Ok(()),
+        Err(Refusal::TooManyOpen { max }) => Err(Fault::state(
+            "TOO_MANY_OPEN_VISITS",
+            format!("you have {max} home visits requested and not over; cancel one or wait until one is done"),
+        )
+        .into()),
+        Err(Refusal::TooFrequent { retry_after }) => Err(Error::RateLimited {
+            message: format!(
+                "you requested {} home visits in the last hour; try again later",
+                limits.requests_per_hour
+            ),
+            retry_after,
+        }),
+    }
 }
 
 /// Cancels a visit: its resident or its dispatchers, before the crew is at the door.

@@ -1,7 +1,8 @@
 //! The live streams: a resident following their visit (WatchVisit) and a dispatcher's board of
 //! a station's date (WatchBoard). Each opens from what is stored, then follows the event bus in
 //! a task of its own that holds the caller's stream slot, and ends when the watcher goes away,
-//! the bus closes, or (for a visit) the visit reaches a final state.
+//! the bus closes, or (for a visit) the visit reaches a final state; or, with an error, when the
+//! caller's session ends under it (`session`: the token expires, the account is disabled).
 //!
 //! The streams carry plain updates, already cut to what the watcher may see.
 
@@ -13,9 +14,9 @@ use mediation_auth::Principal;
 use mediation_store::DbConnection;
 use tokio::sync::{broadcast, mpsc};
 use tokio_stream::Stream;
-use tokio_stream::wrappers::ReceiverStream;
 
 use super::core::address_read;
+use super::session::{self, Session, TokenLife};
 use super::{Core, require_dispatcher, station};
 use crate::domain::travel::Point;
 use crate::domain::{HomeVisit, VisitStatus, coarsen};
@@ -70,13 +71,16 @@ pub enum BoardUpdate {
 }
 
 impl Core {
-    /// A resident's visit as it is, then each change of it or of its van's position.
+    /// A resident's visit as it is, then each change of it or of its van's position, until the
+    /// caller's session ends (`token`: the access token the stream was opened with).
     pub async fn watch_visit(
         &self,
         principal: Principal,
+        token: Option<TokenLife>,
         visit_id: String,
-    ) -> Result<impl Stream<Item = VisitUpdate> + Send + 'static> {
+    ) -> Result<impl Stream<Item = Result<VisitUpdate>> + Send + 'static> {
         let slot = self.stream_slot(&principal)?;
+        let session = Session::new(&principal, token, Utc::now());
         // Subscribe first, so that nothing between the snapshot and the stream is lost.
         let events = self.bus.subscribe();
         let (visit, van_location) =
@@ -86,20 +90,23 @@ impl Core {
         if !visit.status.is_final() {
             tokio::spawn(follow_visit(slot, events, tx, visit, van_location));
         }
-        Ok(ReceiverStream::new(rx))
+        Ok(self.guard(session, rx))
     }
 
     /// A station's date: every visit of it as it is, then each change of a visit, a van's
     /// position, or a plan. Opening it shows every address in clear, which is audited; visits
-    /// that reach the board later are not recorded one by one.
+    /// that reach the board later are not recorded one by one. It ends when the caller's session
+    /// does, as [`Core::watch_visit`].
     pub async fn watch_board(
         &self,
         principal: Principal,
+        token: Option<TokenLife>,
         actor: Actor,
         station_id: String,
         day: NaiveDate,
-    ) -> Result<impl Stream<Item = BoardUpdate> + Send + 'static> {
+    ) -> Result<impl Stream<Item = Result<BoardUpdate>> + Send + 'static> {
         let slot = self.stream_slot(&principal)?;
+        let session = Session::new(&principal, token, Utc::now());
         let events = self.bus.subscribe();
         let board_station = station_id.clone();
         let (visits, reads) = self
@@ -116,7 +123,12 @@ impl Core {
             let _ = tx.try_send(BoardUpdate::Visit(Box::new(visit)));
         }
         tokio::spawn(follow_board(slot, events, tx, station_id, day));
-        Ok(ReceiverStream::new(rx))
+        Ok(self.guard(session, rx))
+    }
+
+    /// The stream of `updates`, ended when `session` ends.
+    fn guard<T>(&self, session: Session, updates: mpsc::Receiver<T>) -> session::Guarded<T> {
+        session::guard(self.db.clone(), self.settings.stream_recheck, session, updates)
     }
 }
 
