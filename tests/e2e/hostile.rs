@@ -729,6 +729,10 @@ fn period(v: &Values) -> ratings::Period {
     ratings::Period { year: v.int[0], month: v.int[1], quarter: v.int[2] }
 }
 
+/// The largest error a request may get back, message and details together: violations are capped
+/// by construction, so however hostile the request, the answer stays a few KiB.
+const MAX_ERROR_BYTES: usize = 8 * 1024;
+
 /// Sends `call` and says what is wrong with the answer, if anything.
 ///
 /// Each call has a connection of its own, so that one which breaks the connection (as a
@@ -741,6 +745,12 @@ async fn send(url: String, token: Option<String>, call: Call) -> Result<(), Stri
         Err(status) if NEVER_FOR_DECODABLE.contains(&status.code()) => {
             Err(format!("{} ({} bytes) answered {:?}: {status:?}", call.method, call.body.len(), status.code()))
         }
+        Err(status) if status.message().len() + status.details().len() > MAX_ERROR_BYTES => Err(format!(
+            "{} ({} bytes) answered an error of {} bytes",
+            call.method,
+            call.body.len(),
+            status.message().len() + status.details().len()
+        )),
         Err(status) if status.code() == Code::PermissionDenied && status.message().contains("role may not") => {
             Err(format!("{} is not open to {:?}: the test should call it as someone else", call.method, call.who))
         }
