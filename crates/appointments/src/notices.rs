@@ -5,12 +5,10 @@
 //! crash in between sends it again; a restart never resends what was marked. Replicas on one
 //! PostgreSQL claim disjoint messages (`FOR UPDATE SKIP LOCKED` plus a lease).
 
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
-use chrono_tz::Tz;
 use mediation_notify::{Notification, Notifier};
 use mediation_store::{Db, DbConnection};
 
@@ -18,7 +16,7 @@ use crate::domain::parties::{Participation, invitation_text};
 use crate::domain::{Appointment, Case, NoticeKind};
 use crate::error::Result;
 use crate::repo::{self, OutboxMessage};
-use crate::service::AppointmentSettings;
+use crate::service::{AppointmentSettings, stored_zone};
 
 /// Everyone a session's notices go to: the applicant's account phone and every party's phone
 /// but those who declined, each once.
@@ -60,7 +58,7 @@ pub fn invitations(conn: &mut DbConnection, case: &Case, filed_by: &str, now: Da
 fn local_time(conn: &mut DbConnection, a: &Appointment) -> Result<String> {
     let site = mediation_directory::repo::site(conn, &a.site_id)?;
     let (tz, name) = match site {
-        Some(site) => (Tz::from_str(&site.time_zone).unwrap_or(chrono_tz::Asia::Shanghai), site.name),
+        Some(site) => (stored_zone(&site)?, site.name),
         None => (chrono_tz::Asia::Shanghai, a.site_id.clone()),
     };
     Ok(format!("{} {}", a.span.start.with_timezone(&tz).format("%Y-%m-%d %H:%M"), name))

@@ -1,7 +1,5 @@
 //! Mediators' working hours and their exceptions, kept by the mediator or the site's admins.
 
-use std::str::FromStr;
-
 use chrono_tz::Tz;
 use mediation_api::Fault;
 use mediation_directory::domain::manages;
@@ -13,11 +11,17 @@ use crate::domain::hours::{Hours, Interval};
 use crate::error::Result;
 use crate::repo;
 
-/// A site's time zone; sites are validated on write, so a bad name is a stored-data bug.
+/// A stored site's time zone. Sites are validated on write, so a bad name is a stored-data bug:
+/// an error, never a silent default.
+pub fn stored_zone(site: &mediation_directory::domain::Site) -> Result<Tz> {
+    Ok(site.zone().map_err(|err| mediation_store::Error::Unreadable(format!("site {}: {err}", site.id)))?)
+}
+
+/// A site's time zone, by id.
 pub fn site_zone(conn: &mut DbConnection, site_id: &str) -> Result<Tz> {
     let site =
         mediation_directory::repo::site(conn, site_id)?.ok_or_else(|| Fault::invalid("site_id", "no such site"))?;
-    Ok(Tz::from_str(&site.time_zone).unwrap_or(chrono_tz::Asia::Shanghai))
+    Ok(stored_zone(&site)?)
 }
 
 /// A mediator keeps their own hours; admins keep the hours at the sites they administer.

@@ -111,7 +111,7 @@ pub struct Station {
 pub fn station(conn: &mut DbConnection, id: &str) -> Result<Station> {
     let site = mediation_directory::repo::site(conn, id)?.ok_or(Fault::NotFound("station"))?;
     Ok(Station {
-        zone: site.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai),
+        zone: site.zone().map_err(|err| mediation_store::Error::Unreadable(format!("site {}: {err}", site.id)))?,
         location: site.location.map(|l| Point::lat_lng(l.latitude, l.longitude)),
         id: site.id,
     })

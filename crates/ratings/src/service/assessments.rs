@@ -2,8 +2,6 @@
 //! period's sessions, outcomes and ratings are gathered here and scored by
 //! `domain::assessment`.
 
-use std::str::FromStr;
-
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use mediation_api::Fault;
@@ -89,7 +87,7 @@ fn compute(
     site: &Site,
     period: Period,
 ) -> Result<Assessment> {
-    let tz = Tz::from_str(&site.time_zone).unwrap_or(chrono_tz::Asia::Shanghai);
+    let tz = site.zone().map_err(|err| mediation_store::Error::Unreadable(format!("site {}: {err}", site.id)))?;
     let (first, after) = period.dates();
     let (from, to) = (local_midnight(tz, first), local_midnight(tz, after));
     let filter = AppointmentFilter {
