@@ -19,6 +19,7 @@ mod metrics;
 mod privacy;
 mod ratings;
 mod relay;
+mod schedule;
 mod server;
 mod sms;
 mod station;

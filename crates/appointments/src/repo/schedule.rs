@@ -133,3 +133,64 @@ pub fn exceptions(
         })
         .collect()
 }
+
+/// A mediator's exceptions overlapping `window` with their ids, oldest first.
+pub fn exceptions_with_ids(
+    conn: &mut DbConnection,
+    mediator_id: &str,
+    window: Interval,
+) -> QueryResult<Vec<(String, ScheduleException)>> {
+    let rows: Vec<(String, Option<String>, String, NaiveDateTime, NaiveDateTime)> = schedule_exceptions::table
+        .filter(schedule_exceptions::mediator_id.eq(mediator_id))
+        .filter(schedule_exceptions::starts_at.lt(naive(window.end)))
+        .filter(schedule_exceptions::ends_at.gt(naive(window.start)))
+        .order((schedule_exceptions::starts_at, schedule_exceptions::id))
+        .select((
+            schedule_exceptions::id,
+            schedule_exceptions::site_id,
+            schedule_exceptions::kind,
+            schedule_exceptions::starts_at,
+            schedule_exceptions::ends_at,
+        ))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(id, site_id, kind, start, end)| {
+            let exception = ScheduleException {
+                mediator_id: mediator_id.to_owned(),
+                site_id,
+                kind: parse("schedule_exceptions.kind", &kind)?,
+                span: span("schedule_exceptions", start, end)?,
+            };
+            Ok((id, exception))
+        })
+        .collect()
+}
+
+/// One exception by id.
+pub fn exception(conn: &mut DbConnection, id: &str) -> QueryResult<Option<ScheduleException>> {
+    let row: Option<(String, Option<String>, String, NaiveDateTime, NaiveDateTime)> = schedule_exceptions::table
+        .find(id)
+        .select((
+            schedule_exceptions::mediator_id,
+            schedule_exceptions::site_id,
+            schedule_exceptions::kind,
+            schedule_exceptions::starts_at,
+            schedule_exceptions::ends_at,
+        ))
+        .first(conn)
+        .optional()?;
+    row.map(|(mediator_id, site_id, kind, start, end)| {
+        Ok(ScheduleException {
+            mediator_id,
+            site_id,
+            kind: parse("schedule_exceptions.kind", &kind)?,
+            span: span("schedule_exceptions", start, end)?,
+        })
+    })
+    .transpose()
+}
+
+pub fn delete_exception(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
+    diesel::delete(schedule_exceptions::table.find(id)).execute(conn)?;
+    Ok(())
+}

@@ -240,6 +240,49 @@ impl AppointmentService for Appointments {
         Ok(Response::new(schedule::exception_to_proto(id, add)))
     }
 
+    async fn list_working_hours(
+        &self,
+        request: Request<pb::ListWorkingHoursRequest>,
+    ) -> Result<Response<pb::ListWorkingHoursResponse>, Status> {
+        let principal = caller(&request)?;
+        let mediator_id = required_id("mediator_id", &request.get_ref().mediator_id)?;
+        let found = self
+            .read(principal, {
+                let mediator_id = mediator_id.clone();
+                move |conn, _, _| service::working_hours(conn, &mediator_id)
+            })
+            .await?;
+        let working_hours = found
+            .into_iter()
+            .map(|(site_id, hours, zone)| {
+                schedule::hours_to_proto(schedule::SetHours { mediator_id: mediator_id.clone(), site_id, hours }, zone)
+            })
+            .collect();
+        Ok(Response::new(pb::ListWorkingHoursResponse { working_hours }))
+    }
+
+    async fn list_schedule_exceptions(
+        &self,
+        request: Request<pb::ListScheduleExceptionsRequest>,
+    ) -> Result<Response<pb::ListScheduleExceptionsResponse>, Status> {
+        let principal = caller(&request)?;
+        let schedule::ExceptionRange { mediator_id, window } = request.into_inner().try_into()?;
+        let found =
+            self.read(principal, move |conn, _, _| service::schedule_exceptions(conn, &mediator_id, window)).await?;
+        let exceptions = found.into_iter().map(|(id, e)| schedule::stored_exception_to_proto(id, e)).collect();
+        Ok(Response::new(pb::ListScheduleExceptionsResponse { exceptions }))
+    }
+
+    async fn delete_schedule_exception(
+        &self,
+        request: Request<pb::DeleteScheduleExceptionRequest>,
+    ) -> Result<Response<pb::DeleteScheduleExceptionResponse>, Status> {
+        let principal = caller(&request)?;
+        let id = required_id("exception_id", &request.get_ref().exception_id)?;
+        self.write(principal, move |conn, viewer, _| service::delete_exception(conn, viewer, &id)).await?;
+        Ok(Response::new(pb::DeleteScheduleExceptionResponse {}))
+    }
+
     async fn search_availability(
         &self,
         request: Request<pb::SearchAvailabilityRequest>,

@@ -11,8 +11,8 @@ use mediation_api::google::r#type::{DayOfWeek, TimeOfDay};
 use tonic::Status;
 
 use super::fields::mode;
-use crate::domain::ExceptionKind;
 use crate::domain::hours::{Hours, Interval, WeeklyRule};
+use crate::domain::{ExceptionKind, ScheduleException};
 use crate::service::{AvailabilityQuery, Offer};
 
 pub(super) struct SetHours {
@@ -160,6 +160,46 @@ pub(super) fn exception_to_proto(id: String, add: AddException) -> pb::ScheduleE
         end: Some(timestamp(add.span.end)),
         kind: kind.into(),
         site_id: add.site_id.unwrap_or_default(),
+    }
+}
+
+/// A stored exception, as ListScheduleExceptions answers it.
+pub(super) fn stored_exception_to_proto(id: String, exception: ScheduleException) -> pb::ScheduleException {
+    exception_to_proto(
+        id,
+        AddException {
+            mediator_id: exception.mediator_id,
+            site_id: exception.site_id,
+            kind: exception.kind,
+            span: exception.span,
+        },
+    )
+}
+
+/// The range of ListScheduleExceptions: [from, to), at most 366 days.
+pub(super) struct ExceptionRange {
+    pub mediator_id: String,
+    pub window: Interval,
+}
+
+impl TryFrom<pb::ListScheduleExceptionsRequest> for ExceptionRange {
+    type Error = Status;
+
+    fn try_from(req: pb::ListScheduleExceptionsRequest) -> Result<Self, Status> {
+        let mut v = Violations::new();
+        let mediator_id = v.id("mediator_id", &req.mediator_id);
+        let (from, to) = (v.instant("from", req.from), v.instant("to", req.to));
+        let window = match (from, to) {
+            (Some(from), Some(to)) if to - from <= Duration::days(366) => {
+                v.check("to", Interval::new(from, to).map_err(|_| "must be after from"))
+            }
+            (Some(_), Some(_)) => {
+                v.add("to", "must be at most 366 days after from");
+                None
+            }
+            _ => None,
+        };
+        v.finish(|| Some(ExceptionRange { mediator_id: mediator_id?, window: window? }))
     }
 }
 

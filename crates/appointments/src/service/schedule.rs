@@ -49,14 +49,13 @@ pub fn set_working_hours(
     site_zone(conn, site_id)
 }
 
-pub fn add_exception(
+/// Whoever may add an exception of the mediator at `site_id` (none for LEAVE) may also remove it.
+fn may_keep_exception(
     conn: &mut DbConnection,
     viewer: &Viewer,
     mediator_id: &str,
     site_id: Option<&str>,
-    kind: ExceptionKind,
-    span: Interval,
-) -> Result<String> {
+) -> Result<()> {
     match site_id {
         Some(site_id) => may_keep_hours(conn, viewer, mediator_id, site_id)?,
         None if viewer.mediator_id.as_deref() == Some(mediator_id) => {}
@@ -66,7 +65,49 @@ pub fn add_exception(
             may_keep_hours(conn, viewer, mediator_id, &mediator.home_site_id)?;
         }
     }
+    Ok(())
+}
+
+pub fn add_exception(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    mediator_id: &str,
+    site_id: Option<&str>,
+    kind: ExceptionKind,
+    span: Interval,
+) -> Result<String> {
+    may_keep_exception(conn, viewer, mediator_id, site_id)?;
     let id = uuid::Uuid::now_v7().to_string();
     repo::insert_exception(conn, &id, mediator_id, site_id, kind, span)?;
     Ok(id)
+}
+
+/// Removes an exception added by mistake.
+pub fn delete_exception(conn: &mut DbConnection, viewer: &Viewer, id: &str) -> Result<()> {
+    let exception = repo::exception(conn, id)?.ok_or(Fault::NotFound("schedule exception"))?;
+    may_keep_exception(conn, viewer, &exception.mediator_id, exception.site_id.as_deref())?;
+    Ok(repo::delete_exception(conn, id)?)
+}
+
+/// The mediator's weekly hours at each site, with that site's zone.
+pub fn working_hours(conn: &mut DbConnection, mediator_id: &str) -> Result<Vec<(String, Hours, Tz)>> {
+    mediation_directory::repo::mediator(conn, mediator_id)?.ok_or(Fault::NotFound("mediator"))?;
+    let mine = [mediator_id.to_owned()];
+    let mut out = Vec::new();
+    for (_, site_id, hours) in repo::hours(conn, Some(&mine), None)? {
+        let zone = site_zone(conn, &site_id)?;
+        out.push((site_id, hours, zone));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}
+
+/// The mediator's exceptions overlapping `window`, with their ids.
+pub fn schedule_exceptions(
+    conn: &mut DbConnection,
+    mediator_id: &str,
+    window: Interval,
+) -> Result<Vec<(String, crate::domain::ScheduleException)>> {
+    mediation_directory::repo::mediator(conn, mediator_id)?.ok_or(Fault::NotFound("mediator"))?;
+    Ok(repo::exceptions_with_ids(conn, mediator_id, window)?)
 }
