@@ -343,7 +343,10 @@ async fn staff_override_a_grade_with_a_reason_and_the_history_records_it(backend
     book(&app, &d.admin, booking(&case.id, local(d.day, 9), &[&d.expert], &d.room)).await;
 
     let events = client
-        .list_case_events(authed(pb::ListCaseEventsRequest { case_id: case.id.clone() }, &d.admin))
+        .list_case_events(authed(
+            pb::ListCaseEventsRequest { case_id: case.id.clone(), ..Default::default() },
+            &d.admin,
+        ))
         .await
         .unwrap()
         .into_inner()
@@ -705,7 +708,10 @@ async fn applicants_cancel_with_a_reason_and_the_slot_reopens(backend: Backend) 
     assert_ne!(again.id, appointment.id);
 
     let events = client
-        .list_case_events(authed(pb::ListCaseEventsRequest { case_id: case.id.clone() }, &d.admin))
+        .list_case_events(authed(
+            pb::ListCaseEventsRequest { case_id: case.id.clone(), ..Default::default() },
+            &d.admin,
+        ))
         .await
         .unwrap()
         .into_inner()
@@ -772,7 +778,10 @@ async fn sessions_check_in_and_complete_and_a_completed_session_cannot_be_cancel
     }
 
     let events = client
-        .list_case_events(authed(pb::ListCaseEventsRequest { case_id: case.id.clone() }, &d.admin))
+        .list_case_events(authed(
+            pb::ListCaseEventsRequest { case_id: case.id.clone(), ..Default::default() },
+            &d.admin,
+        ))
         .await
         .unwrap()
         .into_inner()
@@ -846,7 +855,12 @@ async fn a_resident_cannot_read_list_or_cancel_another_residents_case_appointmen
     let listed = client.list_cases(authed(pb::ListCasesRequest::default(), &b)).await.unwrap().into_inner();
     assert_eq!(listed.cases.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), [b_case.id.as_str()]);
     assert_not_found(
-        client.list_case_events(authed(pb::ListCaseEventsRequest { case_id: a_case.id.clone() }, &b)).await,
+        client
+            .list_case_events(authed(
+                pb::ListCaseEventsRequest { case_id: a_case.id.clone(), ..Default::default() },
+                &b,
+            ))
+            .await,
     );
 
     assert_not_found(

@@ -576,7 +576,7 @@ fn own_and_foreign(w: &World) -> Vec<Check> {
             "A's case",
             APPOINTMENTS,
             "ListCaseEvents",
-            appointments::ListCaseEventsRequest { case_id: case() },
+            appointments::ListCaseEventsRequest { case_id: case(), ..Default::default() },
             &[(OtherResident, HIDDEN), (OtherMediator, HIDDEN), (Resident, Allowed), (StationAdmin, Allowed)],
         ),
         check(

@@ -238,12 +238,28 @@ async fn the_respondent_is_invited_and_may_decline(backend: Backend) {
     let refused = client.book_appointment(authed(book.clone(), &applicant)).await;
     assert_status(refused, Code::FailedPrecondition, "PARTY_DECLINED");
     let events = client
-        .list_case_events(authed(pb::ListCaseEventsRequest { case_id: case.id.clone() }, &applicant))
+        .list_case_events(authed(
+            pb::ListCaseEventsRequest { case_id: case.id.clone(), ..Default::default() },
+            &applicant,
+        ))
         .await
         .unwrap()
         .into_inner()
         .events;
     assert!(events.iter().any(|e| e.kind == "PARTY_DECLINED"), "{events:?}");
+    // The history pages: one event at a time gives the same events in the same order.
+    let (mut paged, mut token) = (Vec::new(), String::new());
+    loop {
+        let page = pb::ListCaseEventsRequest { case_id: case.id.clone(), page_size: 1, page_token: token };
+        let page = client.list_case_events(authed(page, &applicant)).await.unwrap().into_inner();
+        assert!(page.events.len() <= 1);
+        paged.extend(page.events);
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    assert_eq!(paged, events);
 
     let proceed =
         pb::ProceedWithCaseRequest { case_id: case.id.clone(), reason: "双方均在场，同意先行调解".into() };

@@ -315,16 +315,27 @@ pub fn add_event(
     Ok(())
 }
 
-/// The case's history, oldest first.
-pub fn events(conn: &mut DbConnection, case_id: &str) -> QueryResult<Vec<CaseEvent>> {
-    let rows: Vec<(NaiveDateTime, Option<String>, String, String)> = case_events::table
+/// The case's history after `after_id`, oldest first (event ids are time-ordered), with ids.
+pub fn events(
+    conn: &mut DbConnection,
+    case_id: &str,
+    after_id: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<(String, CaseEvent)>> {
+    let mut query = case_events::table
         .filter(case_events::case_id.eq(case_id))
         .order(case_events::id)
-        .select((case_events::at, case_events::actor_id, case_events::kind, case_events::detail))
-        .load(conn)?;
+        .limit(limit)
+        .select((case_events::id, case_events::at, case_events::actor_id, case_events::kind, case_events::detail))
+        .into_boxed();
+    if let Some(after_id) = after_id {
+        query = query.filter(case_events::id.gt(after_id));
+    }
+    let rows: Vec<(String, NaiveDateTime, Option<String>, String, String)> = query.load(conn)?;
     rows.into_iter()
-        .map(|(at, actor_id, kind, detail)| {
-            Ok(CaseEvent { at: at.and_utc(), actor_id, kind: parse("case_events.kind", &kind)?, detail })
+        .map(|(id, at, actor_id, kind, detail)| {
+            let event = CaseEvent { at: at.and_utc(), actor_id, kind: parse("case_events.kind", &kind)?, detail };
+            Ok((id, event))
         })
         .collect()
 }

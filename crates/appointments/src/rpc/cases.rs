@@ -147,6 +147,24 @@ impl TryFrom<(pb::ListCasesRequest, &Principal)> for ListCases {
     }
 }
 
+/// A page of a case's history; tokens are bound to the caller and the case.
+pub(super) struct ListEvents {
+    pub case_id: String,
+    pub page: Page,
+}
+
+impl TryFrom<(pb::ListCaseEventsRequest, &Principal)> for ListEvents {
+    type Error = Status;
+
+    fn try_from((req, caller): (pb::ListCaseEventsRequest, &Principal)) -> Result<Self, Status> {
+        let mut v = Violations::new();
+        let case_id = v.id("case_id", &req.case_id);
+        let query = fingerprint(&("case-events", &caller.account_id, &req.case_id));
+        let page = Page::parse(&mut v, req.page_size, &req.page_token, query);
+        v.finish(|| Some(ListEvents { case_id: case_id?, page: page? }))
+    }
+}
+
 /// Phones in full for the applicant and the case's staff, and a party's own; masked for
 /// everyone else. The 110 incident number for staff only.
 pub(super) fn to_proto(shown: ShownCase) -> pb::Case {

@@ -202,11 +202,16 @@ impl AppointmentService for Appointments {
         request: Request<pb::ListCaseEventsRequest>,
     ) -> Result<Response<pb::ListCaseEventsResponse>, Status> {
         let principal = caller(&request)?;
-        let case_id = required_id("case_id", &request.get_ref().case_id)?;
-        let events = self.read(principal, move |conn, viewer, _| service::case_events(conn, viewer, &case_id)).await?;
-        Ok(Response::new(pb::ListCaseEventsResponse {
-            events: events.into_iter().map(cases::event_to_proto).collect(),
-        }))
+        let cases::ListEvents { case_id, page } = (request.into_inner(), &principal).try_into()?;
+        let (limit, after) = (page.limit(), page.after.clone());
+        let fetched = self
+            .read(principal, move |conn, viewer, _| {
+                service::case_events(conn, viewer, &case_id, after.as_deref(), limit)
+            })
+            .await?;
+        let (events, next_page_token) = page.split(fetched, |(id, _)| id.clone());
+        let events = events.into_iter().map(|(_, event)| cases::event_to_proto(event)).collect();
+        Ok(Response::new(pb::ListCaseEventsResponse { events, next_page_token }))
     }
 
     async fn set_working_hours(

@@ -326,7 +326,14 @@ pub fn list_cases(
     Ok(cases.into_iter().map(|case| ShownCase::read_by(viewer, case, "ListCases")).collect())
 }
 
-pub fn case_events(conn: &mut DbConnection, viewer: &Viewer, case_id: &str) -> Result<Vec<CaseEvent>> {
+/// The case's history after `after_id`, oldest first, with the events' ids for paging.
+pub fn case_events(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    case_id: &str,
+    after_id: Option<&str>,
+    limit: i64,
+) -> Result<Vec<(String, CaseEvent)>> {
     visible_case(conn, viewer, case_id)?;
-    Ok(repo::events(conn, case_id)?)
+    Ok(repo::events(conn, case_id, after_id, limit)?)
 }
