@@ -749,6 +749,7 @@ async fn sessions_check_in_and_complete_and_a_completed_session_cannot_be_cancel
     let mut client = app.appointments().await;
     let appointment = book_at(&app, &resident, &d, &case.id, 9).await;
     let check_in = pb::CheckInRequest { appointment_id: appointment.id.clone() };
+    session_time_has_come(&app, &appointment.id).await;
 
     let by_resident = client.check_in(authed(check_in.clone(), &resident)).await;
     assert_status(by_resident, Code::PermissionDenied, reason::FORBIDDEN);
@@ -1016,6 +1017,7 @@ async fn statistics_count_settled_sessions_and_no_shows(backend: Backend) {
     let missed_case = staff_case(&app, &d, ordinary()).await;
     let settled = book_at(&app, &d.admin, &d, &settled_case.id, 9).await;
     let missed = book_at(&app, &d.admin, &d, &missed_case.id, 10).await;
+    session_time_has_come(&app, &settled.id).await;
 
     let outcome = pb::Outcome {
         result: pb::OutcomeResult::Settled.into(),

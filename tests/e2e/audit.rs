@@ -137,7 +137,7 @@ async fn staff_actions_are_audited_and_listed_for_centre_admins(backend: Backend
     let readers: HashSet<&str> = case_reads.iter().map(|e| e.actor_id.as_str()).collect();
     assert_eq!(readers, HashSet::from([station_admin_id.as_str()]), "only the staff reads: {case_reads:?}");
     let vias: HashSet<&str> = case_reads.iter().map(|e| e.detail.as_str()).collect();
-    assert_eq!(vias, HashSet::from(["parties via GetCase", "parties via ListCases"]));
+    assert_eq!(vias, HashSet::from(["parties via GetCase", "parties via ListCases", "parties via OverrideGrade"]));
     let read = &case_reads[0];
     assert_eq!((read.actor_role.as_str(), read.peer.as_str()), ("STATION_ADMIN", "127.0.0.1"));
     let at = read.at.unwrap();

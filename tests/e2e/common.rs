@@ -437,3 +437,29 @@ impl TestApp {
         settings
     }
 }
+
+/// Lets the session's time come: moves its start to a minute ago (its length kept) straight in
+/// the database, as if the clock had run on to it, so that it may be checked in and completed
+/// (neither is allowed before its time, `TOO_EARLY`). Bookings are refused in the past, so a
+/// test that runs a booked session through comes here between booking and check-in.
+pub async fn session_time_has_come(app: &TestApp, appointment_id: &str) {
+    use diesel::prelude::*;
+    use mediation_store::schema::appointments;
+    let db = mediation_store::Db::connect(app.db_url(), &Default::default()).unwrap();
+    let id = appointment_id.to_owned();
+    db.write(move |conn| {
+        let (starts_at, ends_at): (chrono::NaiveDateTime, chrono::NaiveDateTime) = appointments::table
+            .find(&id)
+            .select((appointments::starts_at, appointments::ends_at))
+            .first(conn)
+            .map_err(mediation_store::Error::from)?;
+        let start = (chrono::Utc::now() - chrono::Duration::minutes(1)).naive_utc();
+        let start = chrono::Timelike::with_nanosecond(&start, 0).unwrap();
+        diesel::update(appointments::table.find(&id))
+            .set((appointments::starts_at.eq(start), appointments::ends_at.eq(start + (ends_at - starts_at))))
+            .execute(conn)
+            .map_err(mediation_store::Error::from)
+    })
+    .await
+    .unwrap();
+}

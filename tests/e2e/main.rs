@@ -16,6 +16,7 @@ mod identity;
 mod limits;
 mod matrix;
 mod metrics;
+mod participation;
 mod privacy;
 mod ratings;
 mod relay;

@@ -329,6 +329,7 @@ pub(crate) async fn world(app: &TestApp) -> World {
     let later = first + TimeDelta::hours(1);
     let booked = client.book_appointment(authed(booking(later), &resident)).await.expect("books").into_inner().id;
     let check_in = appointments::CheckInRequest { appointment_id: done.clone() };
+    session_time_has_come(app, &done).await;
     client.check_in(authed(check_in, &admin)).await.expect("checks in");
     let outcome = appointments::Outcome {
         result: appointments::OutcomeResult::Settled.into(),
@@ -337,6 +338,8 @@ pub(crate) async fn world(app: &TestApp) -> World {
     };
     let complete = appointments::CompleteAppointmentRequest { appointment_id: done.clone(), outcome: Some(outcome) };
     client.complete_appointment(authed(complete, &admin)).await.expect("completes");
+    // The kiosk checks the later session in below: its time has come too.
+    session_time_has_come(app, &booked).await;
     let rating = ratings::SubmitRatingRequest {
         appointment_id: done,
         scores: Some(ratings::Scores { overall: 5, fairness: 4, professionalism: 5, timeliness: 3 }),

@@ -167,6 +167,7 @@ async fn book(app: &TestApp, w: &World, case_id: &str, mediators: &[&str]) -> ap
 async fn complete(app: &TestApp, w: &World, appointment_id: &str, result: appointments::OutcomeResult) {
     let mut client = app.appointments().await;
     let check_in = appointments::CheckInRequest { appointment_id: appointment_id.into() };
+    session_time_has_come(app, appointment_id).await;
     client.check_in(authed(check_in, &w.admin)).await.expect("checks in");
     let outcome = appointments::Outcome {
         result: result.into(),
@@ -291,6 +292,7 @@ async fn only_a_party_to_a_completed_session_rates_it_and_only_once(backend: Bac
     let early = submit(&app, &resident, rating(&appointment.id, 5, "")).await;
     assert_status(early, Code::FailedPrecondition, "APPOINTMENT_BOOKED");
     let check_in = appointments::CheckInRequest { appointment_id: appointment.id.clone() };
+    session_time_has_come(&app, &appointment.id).await;
     app.appointments().await.check_in(authed(check_in, &w.admin)).await.expect("checks in");
     let early = submit(&app, &resident, rating(&appointment.id, 5, "")).await;
     assert_status(early, Code::FailedPrecondition, "APPOINTMENT_CHECKED_IN");

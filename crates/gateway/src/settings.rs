@@ -37,6 +37,7 @@
 //! | `appointments.buffer_minutes` | `0` | free time kept around each session |
 //! | `appointments.applicant_cancel_cutoff_minutes` | `120` | residents cancel up to this long before the start; staff any time |
 //! | `appointments.reminder_lead_minutes` | `1440` | how long before a session its reminder goes out |
+//! | `appointments.check_in_early_minutes` | `60` | a session is checked in from this long before its start (and completed from its start; earlier is `TOO_EARLY`) |
 //! | `appointments.outbox_poll_ms` | `1000` | how often the notice worker looks for due messages |
 //! | `appointments.major_parties` / `major_amount_yuan` | `10` / `1000000` | grading: MAJOR from this many parties or yuan |
 //! | `appointments.difficult_parties` / `difficult_amount_yuan` | `3` / `50000` | grading: DIFFICULT from this many parties or yuan |
@@ -108,6 +109,7 @@ pub struct Appointments {
     pub buffer_minutes: i64,
     pub applicant_cancel_cutoff_minutes: i64,
     pub reminder_lead_minutes: i64,
+    pub check_in_early_minutes: i64,
     pub outbox_poll_ms: u64,
     pub major_parties: i32,
     pub major_amount_yuan: i64,
@@ -270,6 +272,7 @@ horizon_days = 60
 buffer_minutes = 0
 applicant_cancel_cutoff_minutes = 120
 reminder_lead_minutes = 1440
+check_in_early_minutes = 60
 outbox_poll_ms = 1000
 major_parties = 10
 major_amount_yuan = 1000000
@@ -353,8 +356,12 @@ impl Settings {
         );
         let a = &self.appointments;
         anyhow::ensure!(
-            a.min_notice_minutes >= 0 && a.horizon_days > 0 && a.buffer_minutes >= 0 && a.reminder_lead_minutes >= 0,
-            "appointments: notice, buffer and reminder lead must not be negative, the horizon positive"
+            a.min_notice_minutes >= 0
+                && a.horizon_days > 0
+                && a.buffer_minutes >= 0
+                && a.reminder_lead_minutes >= 0
+                && a.check_in_early_minutes >= 0,
+            "appointments: notice, buffer, reminder lead and check-in lead must not be negative, the horizon positive"
         );
         anyhow::ensure!(a.outbox_poll_ms > 0, "appointments.outbox_poll_ms must be positive");
         let v = &self.video;

@@ -180,6 +180,7 @@ fn appointment_settings(settings: &Settings) -> AppointmentSettings {
         applicant_cancel_cutoff: chrono::Duration::minutes(a.applicant_cancel_cutoff_minutes),
         reminder_lead: chrono::Duration::minutes(a.reminder_lead_minutes),
         video_join_early: chrono::Duration::minutes(settings.video.join_early_minutes),
+        check_in_early: chrono::Duration::minutes(a.check_in_early_minutes),
         video_join_page: settings.video.join_page.clone(),
     }
 }

@@ -1,10 +1,13 @@
 //! Who may see and act on a case: its applicant, the residents whose verified phone is a
-//! party's, the staff of its station, centre-wide staff and mediators booked on it. A kiosk stands in a public place: it sees no case and may only check
+//! party's, the staff of its station, centre-wide staff and mediators who take part in it (a
+//! BOOKED, CHECKED_IN or COMPLETED session of theirs; a cancelled booking gives nothing). A
+//! session is run (checked in, marked missed, completed, extended) only by its own mediators
+//! and the staff of its case. A kiosk stands in a public place: it sees no case and may only check
 //! in the sessions held at its station (walk-in residents act through their own kiosk session).
 
 use mediation_auth::{Principal, Role};
 
-use super::Case;
+use super::{Appointment, Case};
 
 /// The caller, with what the rules need beyond the token.
 #[derive(Debug, Clone)]
@@ -57,13 +60,26 @@ impl Viewer {
         self.is_applicant(case) || self.party_position(case).is_some()
     }
 
+    /// Whether the caller acts at a kiosk: the kiosk itself, or a resident's session at one.
+    pub fn at_kiosk(&self) -> bool {
+        self.role() == Role::Kiosk || self.principal.kiosk_id.is_some()
+    }
+
+    /// Whether the caller may file a case with `site_id`: a kiosk, and a resident's session at
+    /// it, only with the kiosk's own station; staff of a station only with theirs; residents in
+    /// the app and centre-wide staff with any station or the centre.
+    pub fn may_file_at(&self, site_id: &str) -> bool {
+        let own = self.station.as_deref() == Some(site_id);
+        if self.at_kiosk() || (self.is_staff() && !self.is_centre_wide()) { own } else { true }
+    }
+
     /// A kiosk checks in the sessions held at its own station.
     pub fn is_kiosk_of(&self, site_id: &str) -> bool {
         self.role() == Role::Kiosk && self.station.as_deref() == Some(site_id)
     }
 
     /// Whether the case exists as far as this caller may know. `assigned`: the caller is a
-    /// mediator booked on it.
+    /// mediator who takes part in it (a live or completed session of theirs).
     pub fn can_see(&self, case: &Case, assigned: bool) -> bool {
         self.is_party(case) || self.works(case) || assigned
     }
@@ -74,9 +90,17 @@ impl Viewer {
         self.is_applicant(case) || self.works(case)
     }
 
-    /// Whether the caller may run the session (check in, no-show, complete).
-    pub fn may_run_session(&self, case: &Case, assigned: bool) -> bool {
-        self.works(case) || assigned
+    /// Whether the caller may run this session (check in, no-show, complete, extend): the staff
+    /// of its case, or one of the session's own mediators. Taking part in another session of
+    /// the case is not enough.
+    pub fn may_run_session(&self, case: &Case, appointment: &Appointment) -> bool {
+        self.works(case) || self.is_mediator_of(appointment)
+    }
+
+    /// Whether the caller is one of the session's mediators.
+    pub fn is_mediator_of(&self, appointment: &Appointment) -> bool {
+        self.role() == Role::Mediator
+            && self.mediator_id.as_ref().is_some_and(|m| appointment.mediator_ids.iter().any(|a| a == m))
     }
 
     /// Whether the caller may book, move or cancel sessions of the case.
@@ -114,6 +138,26 @@ mod tests {
         }
     }
 
+    fn appointment(mediator_ids: Vec<String>) -> Appointment {
+        use crate::domain::hours::Interval;
+        let start = Utc::now();
+        Appointment {
+            id: "a1".into(),
+            case_id: "c1".into(),
+            site_id: "s1".into(),
+            room_id: None,
+            mode: mediation_directory::domain::Mode::InPerson,
+            status: crate::domain::AppointmentStatus::Booked,
+            span: Interval::new(start, start + chrono::Duration::hours(1)).unwrap(),
+            mediator_ids,
+            join_url: String::new(),
+            cancel_reason: String::new(),
+            outcome: None,
+            created_by: "x".into(),
+            on_the_spot: false,
+        }
+    }
+
     fn viewer(role: Role, account: &str, site: Option<&str>, station: Option<&str>) -> Viewer {
         Viewer {
             principal: Principal { account_id: account.into(), role, site_id: site.map(Into::into), kiosk_id: None },
@@ -147,9 +191,33 @@ mod tests {
         let booked_elsewhere = viewer(Role::Mediator, "x", Some("centre"), Some("centre"));
         assert!(booked_elsewhere.can_see(&c, true));
         assert!(!booked_elsewhere.sees_personal_data(&c), "an expert booked from the centre sees masked phones");
-        assert!(booked_elsewhere.may_run_session(&c, true));
+        let mut session = appointment(vec!["m-other".into()]);
+        let mut expert = booked_elsewhere.clone();
+        expert.mediator_id = Some("m-expert".into());
+        assert!(!expert.may_run_session(&c, &session), "another session's mediator does not run this one");
+        session.mediator_ids.push("m-expert".into());
+        assert!(expert.may_run_session(&c, &session), "a session's own mediator runs it");
+        let staff = viewer(Role::StationAdmin, "x", Some("s1"), Some("s1"));
+        assert!(staff.may_run_session(&c, &session));
+        let other_staff = viewer(Role::StationAdmin, "x", Some("s2"), Some("s2"));
+        assert!(!other_staff.may_run_session(&c, &session));
         let kiosk = viewer(Role::Kiosk, "k", Some("k1"), Some("s1"));
         assert!(kiosk.is_kiosk_of("s1") && !kiosk.is_kiosk_of("s2"));
+    }
+
+    #[test]
+    fn kiosks_file_cases_only_with_their_own_station() {
+        let kiosk = viewer(Role::Kiosk, "k", Some("k1"), Some("s1"));
+        assert!(kiosk.may_file_at("s1"));
+        assert!(!kiosk.may_file_at("s2") && !kiosk.may_file_at("centre"));
+        let mut walk_in = viewer(Role::Resident, "r", Some("k1"), Some("s1"));
+        walk_in.principal.kiosk_id = Some("k1".into());
+        assert!(walk_in.may_file_at("s1") && !walk_in.may_file_at("s2") && !walk_in.may_file_at("centre"));
+        let in_the_app = viewer(Role::Resident, "r", None, None);
+        assert!(in_the_app.may_file_at("s2") && in_the_app.may_file_at("centre"));
+        let staff = viewer(Role::StationAdmin, "x", Some("s1"), Some("s1"));
+        assert!(staff.may_file_at("s1") && !staff.may_file_at("s2"));
+        assert!(viewer(Role::CentreAdmin, "x", None, None).may_file_at("s2"));
     }
 
     #[test]

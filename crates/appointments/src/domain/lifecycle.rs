@@ -1,4 +1,6 @@
-//! Which moves a session may make from which state.
+//! Which moves a session may make from which state, and from when.
+
+use chrono::{DateTime, Duration, Utc};
 
 use super::AppointmentStatus::{self, *};
 use super::EventKind;
@@ -41,9 +43,40 @@ pub fn holds_resources(status: AppointmentStatus) -> bool {
     matches!(status, Booked | CheckedIn | Completed)
 }
 
+/// Whether a mediator booked on a session in this state takes part in its case: a BOOKED,
+/// CHECKED_IN or COMPLETED session keeps them on it; a CANCELLED or NO_SHOW one does not.
+pub fn takes_part(status: AppointmentStatus) -> bool {
+    matches!(status, Booked | CheckedIn | Completed)
+}
+
+/// Whether `step` comes before the session's time: a check-in earlier than `check_in_early`
+/// before the start, a completion before the start. Other moves have no time of their own.
+pub fn too_early(step: Move, start: DateTime<Utc>, now: DateTime<Utc>, check_in_early: Duration) -> bool {
+    match step {
+        Move::CheckIn => now < start - check_in_early,
+        Move::Complete => now < start,
+        Move::Reschedule | Move::Cancel | Move::NoShow => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_session_is_checked_in_from_shortly_before_and_completed_from_its_start() {
+        let start = Utc::now();
+        let early = Duration::minutes(60);
+        let at = |minutes: i64| start + Duration::minutes(minutes);
+        assert!(too_early(Move::CheckIn, start, at(-61), early));
+        assert!(!too_early(Move::CheckIn, start, at(-60), early));
+        assert!(!too_early(Move::CheckIn, start, at(5), early));
+        assert!(too_early(Move::Complete, start, at(-1), early));
+        assert!(!too_early(Move::Complete, start, start, early));
+        assert!(!too_early(Move::Cancel, start, at(-600), early));
+        assert!(takes_part(Booked) && takes_part(CheckedIn) && takes_part(Completed));
+        assert!(!takes_part(Cancelled) && !takes_part(NoShow));
+    }
 
     #[test]
     fn moves() {

@@ -170,11 +170,18 @@ pub fn list_appointments(
     with_mediators(conn, rows)
 }
 
-/// The cases with a session booked on the mediator (for a mediator's view of cases).
+/// The cases the mediator takes part in: those with a BOOKED, CHECKED_IN or COMPLETED session
+/// of theirs (a cancelled or missed session gives no access to its case).
 pub fn case_ids_of_mediator(conn: &mut DbConnection, mediator_id: &str) -> QueryResult<Vec<String>> {
+    let live: Vec<&str> = [AppointmentStatus::Booked, AppointmentStatus::CheckedIn, AppointmentStatus::Completed]
+        .into_iter()
+        .filter(|s| crate::domain::lifecycle::takes_part(*s))
+        .map(AppointmentStatus::as_str)
+        .collect();
     appointments::table
         .inner_join(appointment_mediators::table)
         .filter(appointment_mediators::mediator_id.eq(mediator_id))
+        .filter(appointments::status.eq_any(live))
         .select(appointments::case_id)
         .distinct()
         .load(conn)

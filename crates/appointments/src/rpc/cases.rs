@@ -1,18 +1,22 @@
 //! Cases on the wire: CreateCase, AssessCase, OverrideGrade and ListCases parsed into plain
 //! values; cases and their history encoded, with phones masked unless the viewer may see them.
 
+use chrono::Utc;
 use mediation_api::Violations;
 use mediation_api::appointments::v1 as pb;
 use mediation_api::convert::timestamp;
 use mediation_api::paging::fingerprint;
+use mediation_audit::Actor;
 use mediation_auth::Principal;
 use mediation_identity::domain::PhoneNumber;
+use mediation_store::{Db, DbConnection};
 use tonic::Status;
 
 use super::fields::{Page, enum_filter};
 use crate::domain::grading::Assessment;
 use crate::domain::parties::Participation;
 use crate::domain::{CaseEvent, CaseStatus, Grade, Origin, Party, PartyRole};
+use crate::error::Error;
 use crate::service::{Handover, NewCase, ShownCase};
 
 const MAX_PARTIES: usize = 50;
@@ -167,7 +171,26 @@ impl TryFrom<(pb::ListCaseEventsRequest, &Principal)> for ListEvents {
 
 /// Phones in full for the applicant and the case's staff, and a party's own; masked for
 /// everyone else. The 110 incident number for staff only.
-pub(super) fn to_proto(shown: ShownCase) -> pb::Case {
+/// The only way a case reaches an answer (its encoder is private to this module): the audit
+/// record its showing owes (a staff member shown the parties' phones in clear) is appended to
+/// the chain on `conn` first, in the transaction the answer is made in. Write methods call this
+/// inside their transaction; reads call [`disclose_all`].
+pub(super) fn disclose(conn: &mut DbConnection, actor: &Actor, mut shown: ShownCase) -> Result<pb::Case, Error> {
+    if let Some(read) = shown.read.take() {
+        mediation_audit::repo::append(conn, actor, read, Utc::now())?;
+    }
+    Ok(to_proto(shown))
+}
+
+/// [`disclose`] for reads answered outside a transaction: the records owed are appended in one
+/// write transaction of their own before anything is encoded.
+pub(super) async fn disclose_all(db: &Db, actor: Actor, mut shown: Vec<ShownCase>) -> Result<Vec<pb::Case>, Status> {
+    let reads = shown.iter_mut().filter_map(|c| c.read.take()).collect();
+    mediation_audit::record(db, actor, reads).await.map_err(Error::from)?;
+    Ok(shown.into_iter().map(to_proto).collect())
+}
+
+fn to_proto(shown: ShownCase) -> pb::Case {
     let ShownCase { case, personal, own_party, sees_handover, .. } = shown;
     pb::Case {
         parties: case

@@ -20,7 +20,7 @@ use chrono::Utc;
 use mediation_api::appointments::v1 as pb;
 use mediation_api::appointments::v1::appointment_service_server::{AppointmentService, AppointmentServiceServer};
 use mediation_api::caller;
-use mediation_audit::{Actor, Event};
+use mediation_audit::Actor;
 use mediation_auth::Principal;
 use mediation_store::idempotency::Key;
 use mediation_store::{Db, DbConnection};
@@ -107,12 +107,6 @@ impl Appointments {
         .await
     }
 
-    /// Records a staff member's reads of personal data before they are answered, so that
-    /// nothing is shown without its audit record.
-    async fn audit_reads(&self, actor: Actor, reads: Vec<Event>) -> Result<(), Status> {
-        mediation_audit::record(&self.db, actor, reads).await.map_err(|err| Error::from(err).into())
-    }
-
     /// Check-in, no-show or completion of one session.
     async fn run_session(
         &self,
@@ -122,8 +116,9 @@ impl Appointments {
         outcome: Option<Outcome>,
     ) -> Result<Response<pb::Appointment>, Status> {
         let reply = self
-            .write(principal, move |conn, viewer, _| {
-                service::run_session(conn, viewer, &appointment_id, to, outcome, Utc::now()).map(appointments::to_proto)
+            .write(principal, move |conn, viewer, settings| {
+                service::run_session(conn, viewer, settings, &appointment_id, to, outcome, Utc::now())
+                    .map(appointments::to_proto)
             })
             .await?;
         Ok(Response::new(reply))
@@ -134,11 +129,13 @@ impl Appointments {
 impl AppointmentService for Appointments {
     async fn create_case(&self, request: Request<pb::CreateCaseRequest>) -> Result<Response<pb::Case>, Status> {
         let principal = caller(&request)?;
+        let actor = Actor::new(&principal, request.remote_addr());
         let bytes = request.get_ref().encode_to_vec();
         let cases::CreateCase { request_id, case } = request.into_inner().try_into()?;
         let reply = self
             .write_once(principal, CREATE_CASE, request_id, bytes, move |conn, viewer, settings| {
-                service::create_case(conn, viewer, settings, case, Utc::now()).map(cases::to_proto)
+                let shown = service::create_case(conn, viewer, settings, case, Utc::now())?;
+                cases::disclose(conn, &actor, shown)
             })
             .await?;
         Ok(Response::new(reply))
@@ -146,10 +143,12 @@ impl AppointmentService for Appointments {
 
     async fn assess_case(&self, request: Request<pb::AssessCaseRequest>) -> Result<Response<pb::Case>, Status> {
         let principal = caller(&request)?;
+        let actor = Actor::new(&principal, request.remote_addr());
         let cases::AssessCase { case_id, assessment } = request.into_inner().try_into()?;
         let reply = self
             .write(principal, move |conn, viewer, settings| {
-                service::assess_case(conn, viewer, settings, &case_id, assessment, Utc::now()).map(cases::to_proto)
+                let shown = service::assess_case(conn, viewer, settings, &case_id, assessment, Utc::now())?;
+                cases::disclose(conn, &actor, shown)
             })
             .await?;
         Ok(Response::new(reply))
@@ -161,7 +160,8 @@ impl AppointmentService for Appointments {
         let cases::OverrideGrade { case_id, grade, reason } = request.into_inner().try_into()?;
         let reply = self
             .write(principal, move |conn, viewer, _| {
-                service::override_grade(conn, viewer, &actor, &case_id, grade, &reason, Utc::now()).map(cases::to_proto)
+                let shown = service::override_grade(conn, viewer, &actor, &case_id, grade, &reason, Utc::now())?;
+                cases::disclose(conn, &actor, shown)
             })
             .await?;
         Ok(Response::new(reply))
@@ -171,9 +171,9 @@ impl AppointmentService for Appointments {
         let principal = caller(&request)?;
         let case_id = required_id("id", &request.get_ref().id)?;
         let actor = Actor::new(&principal, request.remote_addr());
-        let mut shown = self.read(principal, move |conn, viewer, _| service::get_case(conn, viewer, &case_id)).await?;
-        self.audit_reads(actor, shown.read.take().into_iter().collect()).await?;
-        Ok(Response::new(cases::to_proto(shown)))
+        let shown = self.read(principal, move |conn, viewer, _| service::get_case(conn, viewer, &case_id)).await?;
+        let case = cases::disclose_all(&self.db, actor, vec![shown]).await?.pop().expect("one case shown");
+        Ok(Response::new(case))
     }
 
     async fn list_cases(
@@ -191,9 +191,8 @@ impl AppointmentService for Appointments {
                 service::list_cases(conn, viewer, site_id, status, grade, police_incident_id, after.as_deref(), limit)
             })
             .await?;
-        let (mut shown, next_page_token) = page.split(fetched, |c| c.case.id.clone());
-        self.audit_reads(actor, shown.iter_mut().filter_map(|c| c.read.take()).collect()).await?;
-        let cases = shown.into_iter().map(cases::to_proto).collect();
+        let (shown, next_page_token) = page.split(fetched, |c| c.case.id.clone());
+        let cases = cases::disclose_all(&self.db, actor, shown).await?;
         Ok(Response::new(pb::ListCasesResponse { cases, next_page_token }))
     }
 
@@ -482,10 +481,12 @@ impl AppointmentService for Appointments {
 
     async fn respond_to_case(&self, request: Request<pb::RespondToCaseRequest>) -> Result<Response<pb::Case>, Status> {
         let principal = caller(&request)?;
+        let actor = Actor::new(&principal, request.remote_addr());
         let station::Respond { case_id, answer } = request.into_inner().try_into()?;
         let reply = self
             .write(principal, move |conn, viewer, _| {
-                service::respond_to_case(conn, viewer, &case_id, answer, Utc::now()).map(cases::to_proto)
+                let shown = service::respond_to_case(conn, viewer, &case_id, answer, Utc::now())?;
+                cases::disclose(conn, &actor, shown)
             })
             .await?;
         Ok(Response::new(reply))
@@ -496,10 +497,12 @@ impl AppointmentService for Appointments {
         request: Request<pb::ProceedWithCaseRequest>,
     ) -> Result<Response<pb::Case>, Status> {
         let principal = caller(&request)?;
+        let actor = Actor::new(&principal, request.remote_addr());
         let station::Proceed { case_id, reason } = request.into_inner().try_into()?;
         let reply = self
             .write(principal, move |conn, viewer, _| {
-                service::proceed_with_case(conn, viewer, &case_id, &reason, Utc::now()).map(cases::to_proto)
+                let shown = service::proceed_with_case(conn, viewer, &case_id, &reason, Utc::now())?;
+                cases::disclose(conn, &actor, shown)
             })
             .await?;
         Ok(Response::new(reply))

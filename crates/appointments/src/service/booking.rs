@@ -308,11 +308,12 @@ fn reopen_if_idle(conn: &mut DbConnection, case: &Case, now: DateTime<Utc>) -> R
     Ok(())
 }
 
-/// Check-in, no-show or completion, by the case's staff, a mediator booked on it, or a kiosk
-/// of its station (not completion).
+/// Check-in, no-show or completion, by the case's staff, one of the session's own mediators,
+/// or a kiosk of its station (check-in only); not before its time (`TOO_EARLY`).
 pub fn run_session(
     conn: &mut DbConnection,
     viewer: &Viewer,
+    settings: &AppointmentSettings,
     id: &str,
     to: Move,
     outcome: Option<Outcome>,
@@ -330,13 +331,24 @@ pub fn run_session(
         let case = repo::case(conn, &appointment.case_id)?.ok_or(Fault::NotFound("appointment"))?;
         (appointment, case)
     } else {
-        let (appointment, case, assigned) = visible_appointment(conn, viewer, id)?;
-        if !viewer.may_run_session(&case, assigned) {
-            return Err(Fault::Forbidden("only the case's staff or its mediators run its sessions").into());
+        let (appointment, case, _) = visible_appointment(conn, viewer, id)?;
+        if !viewer.may_run_session(&case, &appointment) {
+            return Err(Fault::Forbidden("only the case's staff or the session's own mediators run it").into());
         }
         (appointment, case)
     };
     step(&mut appointment, to)?;
+    if lifecycle::too_early(to, appointment.span.start, now, settings.check_in_early) {
+        return Err(Fault::state(
+            "TOO_EARLY",
+            format!(
+                "the session starts at {}: it is checked in from {} minutes before and completed from its start",
+                appointment.span.start.to_rfc3339(),
+                settings.check_in_early.num_minutes()
+            ),
+        )
+        .into());
+    }
     match to {
         Move::CheckIn => {}
         Move::NoShow => repo::release(conn, id)?,

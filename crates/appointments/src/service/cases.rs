@@ -47,30 +47,28 @@ pub struct ShownCase {
     pub own_party: Option<usize>,
     /// Whether the viewer sees the handover's incident number (staff only).
     pub sees_handover: bool,
-    /// The audit record owed for this showing, recorded before it is answered: a staff
-    /// member shown the parties in clear. None for the applicant reading their own case, or
-    /// for a masked view.
+    /// The audit record owed for this showing, recorded before it is answered (by
+    /// `rpc::cases::disclose`, the only encoder of a case): a staff member shown the parties in
+    /// clear. None for the applicant reading their own case, for a masked view, or for the
+    /// case as its filer just entered it.
     pub read: Option<Event>,
 }
 
 impl ShownCase {
-    fn to(viewer: &Viewer, case: Case) -> Self {
-        Self {
-            personal: viewer.sees_personal_data(&case),
-            own_party: viewer.party_position(&case),
-            sees_handover: viewer.is_staff(),
-            read: None,
-            case,
-        }
+    /// Shown by the method `via`, with the audit record owed for it: a staff member shown the
+    /// parties' phones in clear. The answer is encoded only through `rpc::cases::disclose`,
+    /// which appends that record first.
+    fn shown(viewer: &Viewer, case: Case, via: &str) -> Self {
+        let personal = viewer.sees_personal_data(&case);
+        let read = (personal && viewer.is_staff())
+            .then(|| Event::new(Action::PersonalDataRead, TargetKind::Case, &case.id, format!("parties via {via}")));
+        Self { personal, own_party: viewer.party_position(&case), sees_handover: viewer.is_staff(), read, case }
     }
 
-    /// Shown by the read method `via`, with the audit record that may be owed for it.
-    fn read_by(viewer: &Viewer, case: Case, via: &str) -> Self {
-        let mut shown = Self::to(viewer, case);
-        shown.read = (shown.personal && viewer.is_staff()).then(|| {
-            Event::new(Action::PersonalDataRead, TargetKind::Case, &shown.case.id, format!("parties via {via}"))
-        });
-        shown
+    /// A case just recorded, shown to the one who entered it: the phones are what they typed,
+    /// nothing is read.
+    fn entered(viewer: &Viewer, case: Case) -> Self {
+        Self { read: None, ..Self::shown(viewer, case, "CreateCase") }
     }
 }
 
@@ -105,8 +103,13 @@ pub fn create_case(
     if !matches!(site.kind, SiteKind::Station | SiteKind::Centre) {
         return Err(Fault::invalid("site_id", "cases are handled by a station or the centre").into());
     }
-    if viewer.is_staff() && !viewer.is_centre_wide() && viewer.station.as_deref() != Some(site_id.as_str()) {
-        return Err(Fault::Forbidden("staff record cases for their own station").into());
+    if !viewer.may_file_at(&site_id) {
+        let why = if viewer.at_kiosk() {
+            "a kiosk files cases with its own station only"
+        } else {
+            "staff record cases for their own station"
+        };
+        return Err(Fault::Forbidden(why).into());
     }
     if mediation_directory::repo::known_specialties(conn, std::slice::from_ref(&new.category))?.is_empty() {
         return Err(Fault::invalid("category", "is not a speciality code (see ListSpecialties)").into());
@@ -155,7 +158,7 @@ pub fn create_case(
     repo::add_event(conn, &case.id, Some(&actor), EventKind::Created, &rationale, now)?;
     let filer = filed_by(conn, viewer, &case)?;
     notices::invitations(conn, &case, &filer, now)?;
-    Ok(ShownCase::to(viewer, case))
+    Ok(ShownCase::entered(viewer, case))
 }
 
 /// Who the invitation says filed the case: the applicant party's surname for a resident's case
@@ -208,7 +211,7 @@ pub fn respond_to_case(
     let kind = if answer.accept { EventKind::PartyAccepted } else { EventKind::PartyDeclined };
     let detail = format!("party {position} ({}): {}", party.role.as_str(), answer.reason);
     repo::add_event(conn, case_id, Some(&viewer.principal.account_id), kind, &detail, now)?;
-    Ok(ShownCase::to(viewer, case))
+    Ok(ShownCase::shown(viewer, case, "RespondToCase"))
 }
 
 /// A party's answer to the invitation.
@@ -235,7 +238,7 @@ pub fn proceed_with_case(
     repo::set_proceed_reason(conn, case_id, reason, now)?;
     repo::add_event(conn, case_id, Some(&viewer.principal.account_id), EventKind::Proceeding, reason, now)?;
     case.proceed_reason = reason.to_owned();
-    Ok(ShownCase::to(viewer, case))
+    Ok(ShownCase::shown(viewer, case, "ProceedWithCase"))
 }
 
 fn worked_case(conn: &mut DbConnection, viewer: &Viewer, case_id: &str) -> Result<Case> {
@@ -262,7 +265,7 @@ pub fn assess_case(
     case.grade = grade;
     case.grade_rationale = rationale;
     case.assessment = assessment;
-    Ok(ShownCase::to(viewer, case))
+    Ok(ShownCase::shown(viewer, case, "AssessCase"))
 }
 
 /// Sets the grade by hand; the case history keeps the reason, the audit trail only the grade
@@ -285,13 +288,13 @@ pub fn override_grade(
     mediation_audit::repo::append(conn, actor, event, now)?;
     case.grade = grade;
     case.grade_rationale = rationale;
-    Ok(ShownCase::to(viewer, case))
+    Ok(ShownCase::shown(viewer, case, "OverrideGrade"))
 }
 
 /// The case, if the viewer may know of it.
 pub fn get_case(conn: &mut DbConnection, viewer: &Viewer, case_id: &str) -> Result<ShownCase> {
     let (case, _) = visible_case(conn, viewer, case_id)?;
-    Ok(ShownCase::read_by(viewer, case, "GetCase"))
+    Ok(ShownCase::shown(viewer, case, "GetCase"))
 }
 
 /// The cases the viewer may list, narrowed by `site_id` when given.
@@ -323,7 +326,7 @@ pub fn list_cases(
         filter.site_ids = Some(vec![station]);
     }
     let cases = repo::list_cases(conn, &filter, after_id, limit)?;
-    Ok(cases.into_iter().map(|case| ShownCase::read_by(viewer, case, "ListCases")).collect())
+    Ok(cases.into_iter().map(|case| ShownCase::shown(viewer, case, "ListCases")).collect())
 }
 
 /// The case's history after `after_id`, oldest first, with the events' ids for paging.

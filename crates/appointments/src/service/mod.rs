@@ -42,6 +42,8 @@ pub struct AppointmentSettings {
     pub reminder_lead: Duration,
     /// How long before the start a VIDEO session's join links admit.
     pub video_join_early: Duration,
+    /// How long before the start a session may be checked in (it is completed from its start).
+    pub check_in_early: Duration,
     /// The video system's join page; a VIDEO session's `join_url` is this page of its room,
     /// without a token (see [`join_url`]).
     pub video_join_page: String,
@@ -55,6 +57,7 @@ impl Default for AppointmentSettings {
             applicant_cancel_cutoff: Duration::hours(2),
             reminder_lead: Duration::hours(24),
             video_join_early: Duration::minutes(10),
+            check_in_early: Duration::minutes(60),
             video_join_page: "https://meet.mediation.example/custom".into(),
         }
     }
@@ -82,7 +85,8 @@ pub fn viewer(conn: &mut DbConnection, principal: Principal) -> Result<Viewer> {
     Ok(Viewer { principal, station, mediator_id, verified_phone })
 }
 
-/// Whether the viewer is a mediator booked on one of the case's sessions.
+/// Whether the viewer is a mediator who takes part in the case: one of its BOOKED, CHECKED_IN or
+/// COMPLETED sessions is theirs.
 fn assigned(conn: &mut DbConnection, viewer: &Viewer, case_id: &str) -> Result<bool> {
     Ok(match &viewer.mediator_id {
         Some(mediator_id) => repo::case_ids_of_mediator(conn, mediator_id)?.iter().any(|c| c == case_id),

@@ -122,8 +122,8 @@ pub fn extend_session(
     extra: Duration,
     now: DateTime<Utc>,
 ) -> Result<Appointment> {
-    let (mut appointment, case, assigned) = visible_appointment(conn, viewer, appointment_id)?;
-    if !(viewer.works(&case) || assigned) || viewer.role() == Role::Kiosk {
+    let (mut appointment, case, _) = visible_appointment(conn, viewer, appointment_id)?;
+    if !viewer.may_run_session(&case, &appointment) || viewer.role() == Role::Kiosk {
         return Err(Fault::Forbidden("only the session's mediators and its station's staff extend it").into());
     }
     if appointment.status != AppointmentStatus::CheckedIn {

@@ -105,7 +105,7 @@ pub(super) fn update_to_proto(u: VisitUpdate) -> pb::VisitUpdate {
 pub(super) fn board_to_proto(update: BoardUpdate) -> pb::BoardEvent {
     use pb::board_event::Event;
     let event = match update {
-        BoardUpdate::Visit(visit) => Event::Visit(visits::to_proto(*visit, true)),
+        BoardUpdate::Visit(visit) => Event::Visit(visits::to_proto(crate::service::ShownVisit::on_board(*visit))),
         BoardUpdate::VanPosition { van_id, location, at } => {
             Event::VanPosition(pb::VanPosition { van_id, location: Some(point_to(location)), at: Some(timestamp(at)) })
         }

@@ -96,7 +96,8 @@ impl DispatchService for Dispatch {
         let limits = self.core.settings().resident_limits;
         let reply = self
             .create_once(principal, REQUEST_VISIT, request_id, encoded, move |conn, viewer| {
-                Ok(visits::to_proto(service::request_visit(conn, viewer, visit, limits, Utc::now())?, true))
+                let visit = service::request_visit(conn, viewer, visit, limits, Utc::now())?;
+                Ok(visits::to_proto(service::ShownVisit::entered(visit)))
             })
             .await?;
         self.core.visit_requested(&reply.id, account).await;
@@ -108,9 +109,10 @@ impl DispatchService for Dispatch {
         request: Request<pb::CancelHomeVisitRequest>,
     ) -> Result<Response<pb::HomeVisit>, Status> {
         let principal = caller(&request)?;
+        let actor = Actor::new(&principal, request.remote_addr());
         let visits::CancelVisit { visit_id, reason } = request.into_inner().try_into()?;
-        let (visit, full) = self.core.cancel_visit(principal, visit_id, reason).await?;
-        Ok(Response::new(visits::to_proto(visit, full)))
+        let shown = self.core.cancel_visit(principal, actor, visit_id, reason).await?;
+        Ok(Response::new(visits::to_proto(shown)))
     }
 
     async fn get_home_visit(
@@ -120,8 +122,8 @@ impl DispatchService for Dispatch {
         let principal = caller(&request)?;
         let actor = Actor::new(&principal, request.remote_addr());
         let id = id_of("id", &request.get_ref().id)?;
-        let (visit, full) = self.core.get_visit(principal, actor, id).await?;
-        Ok(Response::new(visits::to_proto(visit, full)))
+        let shown = self.core.get_visit(principal, actor, id).await?;
+        Ok(Response::new(visits::to_proto(shown)))
     }
 
     async fn list_home_visits(
@@ -132,7 +134,7 @@ impl DispatchService for Dispatch {
         let actor = Actor::new(&principal, request.remote_addr());
         let visits::ListVisits { filter, page } = (request.into_inner(), &principal).try_into()?;
         let (items, next_page_token) = self.core.list_visits(principal, actor, filter, page).await?;
-        let home_visits = items.into_iter().map(|(visit, full)| visits::to_proto(visit, full)).collect();
+        let home_visits = items.into_iter().map(visits::to_proto).collect();
         Ok(Response::new(pb::ListHomeVisitsResponse { home_visits, next_page_token }))
     }
 
@@ -207,7 +209,7 @@ impl DispatchService for Dispatch {
         let actor = Actor::new(&principal, request.remote_addr());
         let plans::AssignVisit { visit_id, van_id, position } = request.into_inner().try_into()?;
         let visit = self.core.assign_visit(principal, actor, visit_id, van_id, position).await?;
-        Ok(Response::new(visits::to_proto(visit, true)))
+        Ok(Response::new(visits::to_proto(visit)))
     }
 
     async fn report_position(
@@ -215,10 +217,11 @@ impl DispatchService for Dispatch {
         request: Request<pb::ReportPositionRequest>,
     ) -> Result<Response<pb::ReportPositionResponse>, Status> {
         let principal = caller(&request)?;
+        let actor = Actor::new(&principal, request.remote_addr());
         let live::ReportPosition { van_id, at } = request.into_inner().try_into()?;
-        let ahead = self.core.report_position(principal, van_id, at).await?;
-        // The crew sees the addresses of its own van's visits.
-        let home_visits = ahead.into_iter().map(|visit| visits::to_proto(visit, true)).collect();
+        // The crew sees the addresses of its own van's visits, each read audited.
+        let ahead = self.core.report_position(principal, actor, van_id, at).await?;
+        let home_visits = ahead.into_iter().map(visits::to_proto).collect();
         Ok(Response::new(pb::ReportPositionResponse { home_visits }))
     }
 
@@ -227,9 +230,10 @@ impl DispatchService for Dispatch {
         request: Request<pb::UpdateVisitStatusRequest>,
     ) -> Result<Response<pb::HomeVisit>, Status> {
         let principal = caller(&request)?;
+        let actor = Actor::new(&principal, request.remote_addr());
         let live::UpdateStatus { visit_id, to, note } = request.into_inner().try_into()?;
-        let (visit, full) = self.core.update_visit_status(principal, visit_id, to, note).await?;
-        Ok(Response::new(visits::to_proto(visit, full)))
+        let shown = self.core.update_visit_status(principal, actor, visit_id, to, note).await?;
+        Ok(Response::new(visits::to_proto(shown)))
     }
 
     type WatchVisitStream = UpdateStream<pb::VisitUpdate>;

@@ -10,9 +10,9 @@ use mediation_auth::Principal;
 use tonic::Status;
 
 use crate::domain::travel::Point;
-use crate::domain::{HomeVisit, VisitReason, VisitStatus, coarsen, mask_address};
+use crate::domain::{VisitReason, VisitStatus, coarsen, mask_address};
 use crate::repo::VisitFilter;
-use crate::service::{NewVisit, PageRequest};
+use crate::service::{NewVisit, PageRequest, ShownVisit};
 
 pub(super) struct RequestVisit {
     pub request_id: String,
@@ -131,8 +131,10 @@ impl TryFrom<(pb::ListHomeVisitsRequest, &Principal)> for ListVisits {
     }
 }
 
-/// The visit as this caller may see it: the address and exact location only when `full`.
-pub(super) fn to_proto(v: HomeVisit, full: bool) -> pb::HomeVisit {
+/// The visit as this caller may see it: the address and exact location only when `full`, which
+/// only a [`ShownVisit`] that recorded its audit record can carry.
+pub(super) fn to_proto(shown: ShownVisit) -> pb::HomeVisit {
+    let (v, full) = shown.into_parts();
     pb::HomeVisit {
         address: if full { v.address.clone() } else { mask_address(&v.address) },
         location: Some(point_to(if full { v.location } else { coarsen(v.location) })),

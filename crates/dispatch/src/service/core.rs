@@ -102,6 +102,23 @@ impl Core {
         Ok(mediation_audit::record(&self.db, actor, reads).await?)
     }
 
+    /// [`disclose_in`] for reads answered outside a transaction: the records the showings owe
+    /// are appended in one write transaction of their own, then the visits may be answered.
+    pub(super) async fn disclose(
+        &self,
+        actor: Actor,
+        owed: Vec<(HomeVisit, bool, Option<AuditEvent>)>,
+    ) -> Result<Vec<ShownVisit>> {
+        let mut reads = Vec::new();
+        let mut shown = Vec::with_capacity(owed.len());
+        for (visit, full, read) in owed {
+            reads.extend(read);
+            shown.push(ShownVisit { visit, full });
+        }
+        self.audit_reads(actor, reads).await?;
+        Ok(shown)
+    }
+
     pub(super) fn publish_visits(&self, visits: impl IntoIterator<Item = HomeVisit>) {
         for visit in visits {
             self.bus.publish(Event::Visit(Box::new(visit)));
@@ -112,6 +129,54 @@ impl Core {
     pub(super) fn stream_slot(&self, principal: &Principal) -> Result<Slot> {
         self.streams.take(&principal.account_id).ok_or(Error::TooManyStreams(self.streams.max()))
     }
+}
+
+/// A visit as one caller is shown it: the only thing the gRPC face encodes a visit from. Its
+/// address is in clear (`full`) only when it was built by [`disclose_in`] or [`Core::disclose`],
+/// which append the audit record a staff member's read of it owes, or for what cannot be a read:
+/// the address its requester just typed ([`ShownVisit::entered`]) and the board's live
+/// updates, whose watcher's reads are recorded when the board is opened ([`ShownVisit::on_board`]).
+#[derive(Debug, Clone)]
+pub struct ShownVisit {
+    visit: HomeVisit,
+    full: bool,
+}
+
+impl ShownVisit {
+    /// The visit as its requester just entered it.
+    pub fn entered(visit: HomeVisit) -> Self {
+        Self { visit, full: true }
+    }
+
+    /// A live update on a board whose opening recorded the watcher's reads (WatchBoard).
+    pub fn on_board(visit: HomeVisit) -> Self {
+        Self { visit, full: true }
+    }
+
+    pub fn visit(&self) -> &HomeVisit {
+        &self.visit
+    }
+
+    /// The visit and whether its address shows in clear.
+    pub fn into_parts(self) -> (HomeVisit, bool) {
+        (self.visit, self.full)
+    }
+}
+
+/// The visit as `viewer` is shown it by the method `via`, after appending on `conn` (in the
+/// caller's transaction) the audit record owed when a staff member sees its address in clear.
+pub fn disclose_in(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    viewer: &Viewer,
+    visit: HomeVisit,
+    full: bool,
+    via: &str,
+) -> Result<ShownVisit> {
+    if let Some(read) = address_read(viewer, full, &visit.id, via) {
+        mediation_audit::repo::append(conn, actor, read, chrono::Utc::now())?;
+    }
+    Ok(ShownVisit { visit, full })
 }
 
 /// The audit record owed when a staff member is shown a home address in clear; none for the

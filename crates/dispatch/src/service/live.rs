@@ -4,10 +4,13 @@
 use chrono::{DateTime, Utc};
 use mediation_api::Fault;
 use mediation_appointments::domain::access::Viewer;
+use mediation_audit::Actor;
 use mediation_auth::Principal;
 use mediation_store::DbConnection;
 
-use super::{Core, DispatchSettings, crew_vans, crews, shift_of, station, visible_visit, visit_state};
+use super::{
+    Core, DispatchSettings, ShownVisit, crew_vans, crews, disclose_in, shift_of, station, visible_visit, visit_state,
+};
 use crate::domain::travel::Point;
 use crate::domain::{HomeVisit, Van, VisitStatus, access, crew_may_move, etas, local_day};
 use crate::error::Result;
@@ -16,30 +19,48 @@ use crate::repo;
 
 impl Core {
     /// [`report_position`], then tells watchers where the van is and when it is expected.
-    pub async fn report_position(&self, principal: Principal, van_id: String, at: Point) -> Result<Vec<HomeVisit>> {
+    /// The visits ahead are answered in full to the crew and dispatchers, each read audited.
+    pub async fn report_position(
+        &self,
+        principal: Principal,
+        actor: Actor,
+        van_id: String,
+        at: Point,
+    ) -> Result<Vec<ShownVisit>> {
         let settings = self.settings.clone();
         let now = Utc::now();
-        let (van, visits) = self
-            .write(principal, move |conn, viewer| report_position(conn, viewer, &settings, &van_id, at, now))
+        let (van, shown) = self
+            .write(principal, move |conn, viewer| {
+                let (van, visits) = report_position(conn, viewer, &settings, &van_id, at, now)?;
+                let shown = visits
+                    .into_iter()
+                    .map(|visit| disclose_in(conn, &actor, viewer, visit, true, "ReportPosition"))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok((van, shown))
+            })
             .await?;
         self.bus.publish(Event::VanPosition { van_id: van.id, station_id: van.depot_site_id, location: at, at: now });
-        self.publish_visits(visits.clone());
-        Ok(visits)
+        self.publish_visits(shown.iter().map(|s| s.visit().clone()));
+        Ok(shown)
     }
 
     /// [`update_status`], then tells watchers.
     pub async fn update_visit_status(
         &self,
         principal: Principal,
+        actor: Actor,
         visit_id: String,
         to: VisitStatus,
         note: String,
-    ) -> Result<(HomeVisit, bool)> {
-        let (visit, full) = self
-            .write(principal, move |conn, viewer| update_status(conn, viewer, &visit_id, to, note, Utc::now()))
+    ) -> Result<ShownVisit> {
+        let shown = self
+            .write(principal, move |conn, viewer| {
+                let (visit, full) = update_status(conn, viewer, &visit_id, to, note, Utc::now())?;
+                disclose_in(conn, &actor, viewer, visit, full, "UpdateVisitStatus")
+            })
             .await?;
-        self.publish_visits([visit.clone()]);
-        Ok((visit, full))
+        self.publish_visits([shown.visit().clone()]);
+        Ok(shown)
     }
 }
 

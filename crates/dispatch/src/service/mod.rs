@@ -22,7 +22,7 @@ mod watch;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use self::core::{Core, PageRequest};
+pub use self::core::{Core, PageRequest, ShownVisit, disclose_in};
 pub use live::*;
 pub use planning::*;
 pub use plans::*;

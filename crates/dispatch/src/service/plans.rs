@@ -8,6 +8,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use mediation_api::Fault;
 use mediation_appointments::domain::access::Viewer;
 use mediation_audit::{Action, Actor, Event as AuditEvent, TargetKind};
+
+use super::ShownVisit;
 use mediation_auth::Principal;
 use mediation_store::{DbConnection, run_blocking};
 
@@ -83,7 +85,7 @@ impl Core {
         visit_id: String,
         van_id: String,
         position: usize,
-    ) -> Result<HomeVisit> {
+    ) -> Result<ShownVisit> {
         let settings = self.settings.clone();
         let (visit, route) = self
             .write(principal, move |conn, viewer| {
@@ -92,7 +94,8 @@ impl Core {
                 let detail = format!("van {van_id} position {position}");
                 let event = AuditEvent::new(Action::VisitAssigned, TargetKind::HomeVisit, &visit_id, detail);
                 mediation_audit::repo::append(conn, &actor, event, now)?;
-                Ok(assigned)
+                let (visit, route) = assigned;
+                Ok((super::disclose_in(conn, &actor, viewer, visit, true, "AssignVisit")?, route))
             })
             .await?;
         self.publish_visits(route);

@@ -8,7 +8,7 @@ use mediation_auth::{Principal, Role};
 use mediation_store::DbConnection;
 
 use super::core::address_read;
-use super::{Core, PageRequest, crew_vans, station, visible_visit, visit_state};
+use super::{Core, PageRequest, ShownVisit, crew_vans, disclose_in, station, visible_visit, visit_state};
 use crate::domain::limits::{self, Refusal, ResidentLimits};
 use crate::domain::travel::Point;
 use crate::domain::{self, HomeVisit, VisitReason, VisitStatus, access, local_day};
@@ -30,27 +30,38 @@ pub struct NewVisit {
 }
 
 impl Core {
-    /// [`cancel_visit`], then tells watchers and re-plans the visit's date.
-    pub async fn cancel_visit(&self, principal: Principal, id: String, reason: String) -> Result<(HomeVisit, bool)> {
+    /// [`cancel_visit`], disclosed (a dispatcher's read of the address audited), then tells
+    /// watchers and re-plans the visit's date.
+    pub async fn cancel_visit(
+        &self,
+        principal: Principal,
+        actor: Actor,
+        id: String,
+        reason: String,
+    ) -> Result<ShownVisit> {
         let account = principal.account_id.clone();
-        let (visit, full) =
-            self.write(principal, move |conn, viewer| cancel_visit(conn, viewer, &id, reason, Utc::now())).await?;
+        let shown = self
+            .write(principal, move |conn, viewer| {
+                let (visit, full) = cancel_visit(conn, viewer, &id, reason, Utc::now())?;
+                disclose_in(conn, &actor, viewer, visit, full, "CancelHomeVisit")
+            })
+            .await?;
+        let visit = shown.visit().clone();
         self.publish_visits([visit.clone()]);
-        self.replan(visit.station_id.clone(), visit.day, account);
-        Ok((visit, full))
+        self.replan(visit.station_id, visit.day, account);
+        Ok(shown)
     }
 
     /// [`get_visit`], recording a staff member's read of the address.
-    pub async fn get_visit(&self, principal: Principal, actor: Actor, id: String) -> Result<(HomeVisit, bool)> {
-        let (visit, full, read) = self
+    pub async fn get_visit(&self, principal: Principal, actor: Actor, id: String) -> Result<ShownVisit> {
+        let owed = self
             .read(principal, move |conn, viewer| {
                 let (visit, full) = get_visit(conn, viewer, &id)?;
                 let read = address_read(viewer, full, &visit.id, "GetHomeVisit");
-                Ok((visit, full, read))
+                Ok(vec![(visit, full, read)])
             })
             .await?;
-        self.audit_reads(actor, read.into_iter().collect()).await?;
-        Ok((visit, full))
+        Ok(self.disclose(actor, owed).await?.pop().expect("one visit shown"))
     }
 
     /// A page of [`list_visits`] and the next page's token, recording a staff member's reads of
@@ -61,20 +72,22 @@ impl Core {
         actor: Actor,
         filter: VisitFilter,
         page: PageRequest,
-    ) -> Result<(Vec<(HomeVisit, bool)>, String)> {
-        let (items, next_page_token, reads) = self
+    ) -> Result<(Vec<ShownVisit>, String)> {
+        let (owed, next_page_token) = self
             .read(principal, move |conn, viewer| {
                 let items = list_visits(conn, viewer, filter, page.after.as_deref(), page.limit())?;
                 let (items, next_page_token) = page.cut(items, |(visit, _)| &visit.id);
-                let reads = items
-                    .iter()
-                    .filter_map(|(visit, full)| address_read(viewer, *full, &visit.id, "ListHomeVisits"))
+                let owed = items
+                    .into_iter()
+                    .map(|(visit, full)| {
+                        let read = address_read(viewer, full, &visit.id, "ListHomeVisits");
+                        (visit, full, read)
+                    })
                     .collect();
-                Ok((items, next_page_token, reads))
+                Ok((owed, next_page_token))
             })
             .await?;
-        self.audit_reads(actor, reads).await?;
-        Ok((items, next_page_token))
+        Ok((self.disclose(actor, owed).await?, next_page_token))
     }
 }
 
