@@ -235,7 +235,13 @@ pub(super) fn duration(
     Some(Some(Duration::minutes(minutes)))
 }
 
+/// The most weekly rules one mediator keeps at one site: a week has few working periods.
+const MAX_RULES: usize = 50;
+
 fn rules(v: &mut Violations, rules: &[pb::WeeklyRule]) -> Option<Vec<WeeklyRule>> {
+    if !v.at_most("rules", rules, MAX_RULES) {
+        return None;
+    }
     let mut out = Vec::new();
     for (i, rule) in rules.iter().enumerate() {
         let day = weekday(rule.day_of_week);
@@ -302,6 +308,20 @@ fn time_to(minute: u32) -> TimeOfDay {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn millions_of_rules_are_refused_before_any_is_read() {
+        let request = pb::SetWorkingHoursRequest {
+            mediator_id: "m1".into(),
+            site_id: "s1".into(),
+            rules: vec![pb::WeeklyRule::default(); 2_000_000],
+            ..Default::default()
+        };
+        let status = SetHours::try_from(request).err().expect("refused");
+        assert_eq!(status.code(), tonic::Code::InvalidArgument);
+        assert!(status.message().starts_with("rules: must have at most 50 entries"), "{}", status.message());
+        assert!(status.message().len() + status.details().len() < 2048);
+    }
 
     #[test]
     fn times_of_day() {

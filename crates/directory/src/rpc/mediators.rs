@@ -51,8 +51,14 @@ pub fn mode_to(mode: Mode) -> pb::MediationMode {
     }
 }
 
+/// The most languages one mediator lists.
+const MAX_LANGUAGES: usize = 16;
+
 /// At least one mode, sorted, without repeats.
 fn modes(v: &mut Violations, field: &str, values: &[i32]) -> Option<Vec<Mode>> {
+    if !v.at_most(field, values, Mode::ALL.len()) {
+        return None;
+    }
     let mut out = Vec::new();
     for value in values {
         match mode_from(*value) {
@@ -113,7 +119,10 @@ impl TryFrom<pb::CreateMediatorRequest> for CreateMediator {
         let kind = kind(&mut v, m.kind);
         let level = v.check("mediator.level", check_level(m.level));
         let codes = specialties::codes(&mut v, "mediator.specialty_codes", &m.specialty_codes);
-        let languages = v.check("mediator.languages", parse_languages(&m.languages));
+        let languages = v
+            .at_most("mediator.languages", &m.languages, MAX_LANGUAGES)
+            .then(|| v.check("mediator.languages", parse_languages(&m.languages)))
+            .flatten();
         let modes = modes(&mut v, "mediator.modes", &m.modes);
         let home = v.id("mediator.home_site_id", &m.home_site_id);
         let account = v.id("mediator.account_id", &m.account_id);
@@ -162,7 +171,12 @@ impl TryFrom<pb::UpdateMediatorRequest> for UpdateMediator {
                 "specialty_codes" => {
                     patch.specialty_codes = specialties::codes(&mut v, "mediator.specialty_codes", &m.specialty_codes)
                 }
-                "languages" => patch.languages = v.check("mediator.languages", parse_languages(&m.languages)),
+                "languages" => {
+                    patch.languages = v
+                        .at_most("mediator.languages", &m.languages, MAX_LANGUAGES)
+                        .then(|| v.check("mediator.languages", parse_languages(&m.languages)))
+                        .flatten()
+                }
                 "modes" => patch.modes = modes(&mut v, "mediator.modes", &m.modes),
                 "home_site_id" => patch.home_site_id = v.id("mediator.home_site_id", &m.home_site_id),
                 "bio" => patch.bio = v.text("mediator.bio", &m.bio, BIO_CHARS, false),

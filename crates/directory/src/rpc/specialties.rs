@@ -9,6 +9,10 @@ use crate::service::Specialty;
 /// Trimmed codes of 1 to 64 characters, sorted, without repeats; whether each exists is the
 /// flow's question.
 pub fn codes(v: &mut Violations, field: &str, values: &[String]) -> Option<Vec<String>> {
+    // The taxonomy has a few dozen codes; a longer list is not a list of them.
+    if !v.at_most(field, values, 64) {
+        return None;
+    }
     let mut out: Vec<String> = values.iter().map(|c| c.trim().to_owned()).collect();
     if out.iter().any(|c| c.is_empty() || c.len() > 64) {
         v.add(field, "codes must be 1 to 64 characters");
