@@ -73,9 +73,10 @@ impl Viewer {
         if self.at_kiosk() || (self.is_staff() && !self.is_centre_wide()) { own } else { true }
     }
 
-    /// A kiosk checks in the sessions held at its own station.
+    /// A kiosk checks in the sessions held at its own station, or in its own room at the kiosk.
     pub fn is_kiosk_of(&self, site_id: &str) -> bool {
-        self.role() == Role::Kiosk && self.station.as_deref() == Some(site_id)
+        self.role() == Role::Kiosk
+            && (self.station.as_deref() == Some(site_id) || self.principal.site_id.as_deref() == Some(site_id))
     }
 
     /// Whether the case exists as far as this caller may know. `assigned`: the caller is a
@@ -203,6 +204,7 @@ mod tests {
         assert!(!other_staff.may_run_session(&c, &session));
         let kiosk = viewer(Role::Kiosk, "k", Some("k1"), Some("s1"));
         assert!(kiosk.is_kiosk_of("s1") && !kiosk.is_kiosk_of("s2"));
+        assert!(kiosk.is_kiosk_of("k1"), "a session in the kiosk's own video room");
     }
 
     #[test]
