@@ -186,7 +186,16 @@ async fn main() -> anyhow::Result<()> {
         .map(|r| server.token(&r.account_id, Role::Resident))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let admin_token = scenario::bearer(&server.token(&district.admin_account_id, Role::CentreAdmin)?)?;
-    let shared = Arc::new(Shared::new(Arc::new(district), tokens)?);
+    let mediator_tokens = if cli.scenarios.contains(&Scenario::StartNow) {
+        district
+            .bookable
+            .iter()
+            .map(|b| server.token_at(&b.account_id, Role::Mediator, Some(&b.site_id)))
+            .collect::<anyhow::Result<Vec<_>>>()?
+    } else {
+        Vec::new()
+    };
+    let shared = Arc::new(Shared::new(Arc::new(district), tokens, mediator_tokens)?);
 
     let channels = load::connect(&server.url(), cli.connections).await?;
     let mut points = Vec::new();

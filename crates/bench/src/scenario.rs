@@ -40,6 +40,9 @@ pub enum Scenario {
     SearchAvailability,
     /// AppointmentService/BookAppointment, every call a distinct slot, so every call writes.
     Book,
+    /// AppointmentService/StartSessionNow of the station's walk-in case by one of its mediators
+    /// in their room, then CancelAppointment to free them for the next call: two writes a call.
+    StartNow,
     /// A realistic day: mostly searches, some bookings, cancellations and ratings.
     Mixed,
     /// Many open DispatchService/WatchVisit streams with van positions flowing.
@@ -54,6 +57,7 @@ impl Scenario {
             Scenario::SearchMediators => "search-mediators",
             Scenario::SearchAvailability => "search-availability",
             Scenario::Book => "book",
+            Scenario::StartNow => "start-now",
             Scenario::Mixed => "mixed",
             Scenario::Streams => "streams",
         }
@@ -69,6 +73,7 @@ impl Scenario {
                 &["ordinary-at-station", "difficult-district", "major-joint", "one-mediator"]
             }
             Scenario::Book => &["in-person"],
+            Scenario::StartNow => &["walk-in"],
             Scenario::Mixed => &MIXED_NAMES,
             Scenario::Streams => &["watch-visit"],
         }
@@ -76,7 +81,7 @@ impl Scenario {
 
     /// Whether the scenario needs mediators' hours, rooms and residents' cases.
     pub fn needs_appointments(self) -> bool {
-        matches!(self, Scenario::SearchAvailability | Scenario::Book | Scenario::Mixed)
+        matches!(self, Scenario::SearchAvailability | Scenario::Book | Scenario::StartNow | Scenario::Mixed)
     }
 }
 
@@ -115,14 +120,27 @@ pub type Outcome = (usize, Result<usize, Status>);
 pub struct Shared {
     pub district: Arc<District>,
     pub resident_tokens: Vec<MetadataValue<Ascii>>,
+    /// Tokens of the bookable mediators, in the district's order (for `start-now`).
+    pub mediator_tokens: Vec<MetadataValue<Ascii>>,
     next_slot: AtomicUsize,
     next_rating: AtomicUsize,
 }
 
 impl Shared {
-    pub fn new(district: Arc<District>, resident_tokens: Vec<String>) -> anyhow::Result<Self> {
+    pub fn new(
+        district: Arc<District>,
+        resident_tokens: Vec<String>,
+        mediator_tokens: Vec<String>,
+    ) -> anyhow::Result<Self> {
         let resident_tokens = resident_tokens.iter().map(|t| bearer(t)).collect::<anyhow::Result<_>>()?;
-        Ok(Self { district, resident_tokens, next_slot: AtomicUsize::new(0), next_rating: AtomicUsize::new(0) })
+        let mediator_tokens = mediator_tokens.iter().map(|t| bearer(t)).collect::<anyhow::Result<_>>()?;
+        Ok(Self {
+            district,
+            resident_tokens,
+            mediator_tokens,
+            next_slot: AtomicUsize::new(0),
+            next_rating: AtomicUsize::new(0),
+        })
     }
 
     /// Takes the next unbooked slot index, shared with the raw database ceiling.
@@ -151,6 +169,8 @@ pub struct Caller {
     calls: usize,
     /// The seeded resident this worker acts as.
     resident: usize,
+    /// This worker's index, which picks its own mediator for `start-now`.
+    worker: usize,
     /// Appointments this worker booked and has not cancelled, for `mixed` to cancel.
     booked: Vec<String>,
 }
@@ -168,6 +188,7 @@ impl Caller {
             rng,
             calls: 0,
             resident: worker % residents,
+            worker,
             booked: Vec::new(),
         }
     }
@@ -196,6 +217,7 @@ impl Caller {
                 (variant, self.search_availability(variant).await)
             }
             Scenario::Book => (0, self.book().await),
+            Scenario::StartNow => (0, self.start_now().await),
             Scenario::Mixed => self.mixed().await,
             Scenario::Streams => unreachable!("streams are driven by streams::run"),
         }
@@ -318,6 +340,35 @@ impl Caller {
         let appointment = self.appointments.book_appointment(request).await?.into_inner();
         self.booked.push(appointment.id);
         Ok(1)
+    }
+
+    /// Starts this worker's mediator's session now on their station's walk-in case, in their
+    /// room, then cancels it so that the next call finds them free; each worker has a mediator
+    /// of its own.
+    async fn start_now(&mut self) -> Result<usize, Status> {
+        let district = &self.shared.district;
+        if district.bookable.is_empty() || self.shared.mediator_tokens.is_empty() {
+            return Err(Status::failed_precondition("start-now needs bookable mediators"));
+        }
+        let index = self.worker % district.bookable.len();
+        let mediator = &district.bookable[index];
+        let case_id = district.walk_ins.get(&mediator.site_id).cloned().unwrap_or_default();
+        let token = self.shared.mediator_tokens[index].clone();
+        let start = appointments::StartSessionNowRequest {
+            request_id: uuid::Uuid::new_v4().to_string(),
+            case_id,
+            mediator_ids: vec![mediator.mediator_id.clone()],
+            room_id: mediator.room_id.clone(),
+            duration: Some(prost_types::Duration { seconds: 30 * 60, nanos: 0 }),
+        };
+        let mut request = tonic::Request::new(start);
+        request.metadata_mut().insert("authorization", token.clone());
+        let session = self.appointments.start_session_now(request).await?.into_inner();
+        let cancel =
+            appointments::CancelAppointmentRequest { appointment_id: session.id, reason: "基准测试".into() };
+        let mut request = tonic::Request::new(cancel);
+        request.metadata_mut().insert("authorization", token);
+        self.appointments.cancel_appointment(request).await.map(|_| 1)
     }
 
     async fn cancel(&mut self) -> Result<usize, Status> {

@@ -89,7 +89,13 @@ impl Server {
 
     /// A bearer token for `account_id` in `role`, signed with the server's key.
     pub fn token(&self, account_id: &str, role: Role) -> anyhow::Result<String> {
-        let principal = Principal { account_id: account_id.to_owned(), role, site_id: None, kiosk_id: None };
+        self.token_at(account_id, role, None)
+    }
+
+    /// A bearer token for a staff account of `site_id`.
+    pub fn token_at(&self, account_id: &str, role: Role, site_id: Option<&str>) -> anyhow::Result<String> {
+        let principal =
+            Principal { account_id: account_id.to_owned(), role, site_id: site_id.map(str::to_owned), kiosk_id: None };
         Ok(self.tokens.issue(&principal, chrono::Utc::now(), TOKEN_TTL)?.0)
     }
 

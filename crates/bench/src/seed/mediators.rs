@@ -134,6 +134,7 @@ pub(super) fn bookable(seeded: &[Seeded], stations: usize) -> (Vec<Bookable>, Ve
             bookable_by_station[i % stations].push(bookable.len());
             bookable.push(Bookable {
                 mediator_id: seeded.mediator.id.clone(),
+                account_id: seeded.mediator.account_id.clone(),
                 room_id: room.id.clone(),
                 site_id: room.site_id.clone(),
             });

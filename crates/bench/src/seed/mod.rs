@@ -13,6 +13,7 @@ mod hours;
 mod mediators;
 mod residents;
 mod visits;
+mod walk_ins;
 
 use std::time::Instant;
 
@@ -66,6 +67,8 @@ pub struct Resident {
 #[derive(Debug, Clone)]
 pub struct Bookable {
     pub mediator_id: String,
+    /// The mediator's MEDIATOR account.
+    pub account_id: String,
     pub room_id: String,
     /// Their station, where their hours and their room are.
     pub site_id: String,
@@ -91,6 +94,8 @@ pub struct District {
     /// (resident index, visit id) of today's planned home visits, one per resident.
     pub visits: Vec<(usize, String)>,
     pub van_ids: Vec<String>,
+    /// A walk-in case waiting at each station, by station id (for `start-now`).
+    pub walk_ins: std::collections::HashMap<String, String>,
     /// A centre administrator's account, who stands in for the van crews.
     pub admin_account_id: String,
     pub seconds: f64,
@@ -167,6 +172,7 @@ pub async fn seed(db: &Db, options: &SeedOptions) -> anyhow::Result<District> {
         options.completed_per_resident,
     );
     residents::write_sessions(db, sessions).await?;
+    let walk_ins = walk_ins::write(db, &stations, &admin_account_id, &taxonomy[0].0).await?;
 
     let (van_ids, visits) = if options.visits {
         visits::write(db, &mut rng, &residents, &stations).await?
@@ -185,6 +191,7 @@ pub async fn seed(db: &Db, options: &SeedOptions) -> anyhow::Result<District> {
         completed,
         visits,
         van_ids,
+        walk_ins,
         admin_account_id,
         seconds: started.elapsed().as_secs_f64(),
     })
@@ -232,13 +239,19 @@ mod tests {
             names: vec![],
             residents: vec![],
             bookable: (0..3)
-                .map(|i| Bookable { mediator_id: format!("m{i}"), room_id: format!("r{i}"), site_id: "s".into() })
+                .map(|i| Bookable {
+                    mediator_id: format!("m{i}"),
+                    account_id: format!("a{i}"),
+                    room_id: format!("r{i}"),
+                    site_id: "s".into(),
+                })
                 .collect(),
             bookable_by_station: vec![],
             slot_starts: vec![now, now + Duration::hours(1)],
             completed: vec![],
             visits: vec![],
             van_ids: vec![],
+            walk_ins: Default::default(),
             admin_account_id: String::new(),
             seconds: 0.0,
         };
