@@ -330,12 +330,19 @@ pub fn active_profiles(conn: &mut DbConnection) -> QueryResult<Vec<Mediator>> {
 
 /// The active mediators based at one site, by id.
 pub fn active_mediator_ids_at(conn: &mut DbConnection, site_id: &str) -> QueryResult<Vec<String>> {
-    mediators::table
+    Ok(active_mediators_at(conn, site_id)?.into_iter().map(|(id, _)| id).collect())
+}
+
+/// The active mediators based at one site with their kinds, by id.
+pub fn active_mediators_at(conn: &mut DbConnection, site_id: &str) -> QueryResult<Vec<(String, MediatorKind)>> {
+    let rows: Vec<(String, String)> = mediators::table
         .filter(mediators::active.eq(true))
         .filter(mediators::home_site_id.eq(site_id))
-        .select(mediators::id)
+        .select((mediators::id, mediators::kind))
         .order(mediators::id)
-        .load(conn)
+        .load(conn)?;
+    // Only this module writes kinds, always from `MediatorKind::as_str`.
+    Ok(rows.into_iter().map(|(id, kind)| (id, kind.parse().expect("stored mediator kind is valid"))).collect())
 }
 
 pub fn site_ref(conn: &mut DbConnection, id: &str) -> QueryResult<Option<mediation_identity::SiteRef>> {

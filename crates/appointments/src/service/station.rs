@@ -11,7 +11,6 @@ use mediation_store::DbConnection;
 use super::{AppointmentSettings, ensure_free, visible_appointment, visible_case};
 use crate::domain::access::Viewer;
 use crate::domain::hours::Interval;
-use crate::domain::lifecycle::holds_resources;
 use crate::domain::parties::blocked_by_decline;
 use crate::domain::station::{self, WaitingCase, waits_at_station};
 use crate::domain::{
@@ -123,7 +122,7 @@ pub fn extend_session(
     now: DateTime<Utc>,
 ) -> Result<Appointment> {
     let (mut appointment, case, _) = visible_appointment(conn, viewer, appointment_id)?;
-    if !viewer.may_run_session(&case, &appointment) || viewer.role() == Role::Kiosk {
+    if !viewer.may_run_session(&case, &appointment) {
         return Err(Fault::Forbidden("only the session's mediators and its station's staff extend it").into());
     }
     if appointment.status != AppointmentStatus::CheckedIn {
@@ -184,10 +183,8 @@ pub fn station_now(
         to: Some(now + Duration::seconds(1)),
         ..AppointmentFilter::default()
     };
-    let in_session: Vec<Appointment> = repo::list_appointments(conn, &filter, None, 200)?
-        .into_iter()
-        .filter(|a| holds_resources(a.status) && a.span.start <= now)
-        .collect();
+    // CHECKED_IN and overlapping this second: under way now.
+    let in_session = repo::list_appointments(conn, &filter, None, 200)?;
     let free = free_mediators(conn, &site.id, this_minute)?;
     let open = repo::open_cases_at(conn, &site.id, &[Origin::Police110, Origin::WalkIn])?;
     let line = station::waiting_line(
@@ -222,14 +219,13 @@ pub fn station_now(
 
 /// The station's active mediators who hold nothing during `window` and are not on leave.
 fn free_mediators(conn: &mut DbConnection, site_id: &str, window: Interval) -> Result<Vec<(String, MediatorKind)>> {
-    let ids = mediation_directory::repo::active_mediator_ids_at(conn, site_id)?;
-    let profiles = mediation_directory::repo::mediators_by_ids(conn, &ids)?;
+    let mediators = mediation_directory::repo::active_mediators_at(conn, site_id)?;
+    let ids: Vec<String> = mediators.iter().map(|(id, _)| id.clone()).collect();
     let busy = repo::held(conn, &resources(&ids, None), window, None)?;
     let leave = repo::exceptions(conn, &ids, window)?;
-    Ok(profiles
+    Ok(mediators
         .into_iter()
-        .filter(|m| !busy.contains(&format!("mediator:{}", m.id)))
-        .filter(|m| !leave.iter().any(|e| e.mediator_id == m.id && e.kind == ExceptionKind::Leave))
-        .map(|m| (m.id, m.kind))
+        .filter(|(id, _)| !busy.contains(&format!("mediator:{id}")))
+        .filter(|(id, _)| !leave.iter().any(|e| e.mediator_id == *id && e.kind == ExceptionKind::Leave))
         .collect())
 }
