@@ -8,7 +8,7 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use mediation_api::appointments::v1 as pb;
@@ -169,23 +169,6 @@ async fn book(app: &TestApp, token: &str, request: pb::BookAppointmentRequest) -
 async fn book_at(app: &TestApp, token: &str, d: &District, case_id: &str, local_hour: u32) -> pb::Appointment {
     let request = booking(case_id, local(d.day, local_hour), &[&d.station_mediators[0]], &d.room);
     book(app, token, request).await
-}
-
-/// Polls the notification file every 50 ms until `predicate` holds; panics at the deadline.
-async fn wait_for(
-    app: &TestApp,
-    predicate: impl Fn(&[serde_json::Value]) -> bool,
-    deadline: Duration,
-) -> Vec<serde_json::Value> {
-    let until = Instant::now() + deadline;
-    loop {
-        let notifications = app.notifications();
-        if predicate(&notifications) {
-            return notifications;
-        }
-        assert!(Instant::now() < until, "not within {deadline:?}; notifications so far: {notifications:#?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 fn count(notifications: &[serde_json::Value], to: &str, kind: &str) -> usize {

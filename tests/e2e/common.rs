@@ -463,3 +463,21 @@ pub async fn session_time_has_come(app: &TestApp, appointment_id: &str) {
     .await
     .unwrap();
 }
+
+/// The notifications once `predicate` holds for them; panics, showing them, if it does not hold
+/// within `deadline` (the outbox worker delivers on its own schedule).
+pub async fn wait_for(
+    app: &TestApp,
+    predicate: impl Fn(&[serde_json::Value]) -> bool,
+    deadline: std::time::Duration,
+) -> Vec<serde_json::Value> {
+    let until = std::time::Instant::now() + deadline;
+    loop {
+        let notifications = app.notifications();
+        if predicate(&notifications) {
+            return notifications;
+        }
+        assert!(std::time::Instant::now() < until, "not within {deadline:?}; notifications so far: {notifications:#?}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

@@ -14,18 +14,6 @@ use crate::common::*;
 
 both_backends!(a_110_handover_is_mediated_on_the_spot, the_respondent_is_invited_and_may_decline);
 
-/// The notices of `kind` once the outbox worker has delivered at least one.
-async fn delivered(app: &TestApp, kind: &str) -> Vec<serde_json::Value> {
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let found: Vec<_> = app.notifications().into_iter().filter(|n| n["kind"] == kind).collect();
-        if !found.is_empty() || tokio::time::Instant::now() > deadline {
-            return found;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-}
-
 fn minutes(m: i64) -> Option<Duration> {
     Some(Duration { seconds: m * 60, nanos: 0 })
 }
@@ -189,7 +177,12 @@ async fn the_respondent_is_invited_and_may_decline(backend: Backend) {
     assert_eq!(case.parties[1].participation(), pb::Participation::Invited);
 
     // The respondent's phone gets an invitation that tells nothing of the dispute.
-    let invitations = delivered(&app, "CASE_INVITATION").await;
+    let invitations: Vec<_> =
+        wait_for(&app, |n| n.iter().any(|n| n["kind"] == "CASE_INVITATION"), std::time::Duration::from_secs(10))
+            .await
+            .into_iter()
+            .filter(|n| n["kind"] == "CASE_INVITATION")
+            .collect();
     assert_eq!(invitations.len(), 1, "{invitations:?}");
     assert_eq!(invitations[0]["to"], format!("+86{RESPONDENT_PHONE}"));
     let text = invitations[0]["text"].as_str().unwrap();
