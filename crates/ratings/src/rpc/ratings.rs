@@ -15,7 +15,7 @@ use tonic::Status;
 use crate::domain::summary::Scores;
 use crate::error::Error;
 use crate::repo::Rating;
-use crate::service::{self, HideRating, ListRatings, RatingPage, SubmitRating, UpdateRating};
+use crate::service::{self, HideRating, ListRatings, Rated, RatingPage, SubmitRating, UpdateRating};
 
 const COMMENT_CHARS: usize = 1000;
 const REASON_CHARS: usize = 500;
@@ -43,14 +43,21 @@ impl TryFrom<pb::SubmitRatingRequest> for SubmitRating {
 
     fn try_from(req: pb::SubmitRatingRequest) -> Result<Self, Status> {
         let mut v = Violations::new();
-        let appointment_id = v.id("appointment_id", &req.appointment_id);
+        let rated = match (req.appointment_id.is_empty(), req.home_visit_id.is_empty()) {
+            (false, true) | (true, true) => v.id("appointment_id", &req.appointment_id).map(Rated::Appointment),
+            (true, false) => v.id("home_visit_id", &req.home_visit_id).map(Rated::HomeVisit),
+            (false, false) => {
+                v.add("appointment_id", "name either the session or the home visit, not both");
+                None
+            }
+        };
         let scores = scores(&mut v, req.scores);
         let comment = comment(&mut v, &req.comment);
         let mediator_id = v.optional_id("mediator_id", &req.mediator_id);
         let request_id = if req.request_id.is_empty() { Some(None) } else { v.request_id(&req.request_id).map(Some) };
         v.finish(|| {
             Some(Self {
-                appointment_id: appointment_id?,
+                rated: rated?,
                 mediator_id: mediator_id?,
                 scores: scores?,
                 comment: comment?,
