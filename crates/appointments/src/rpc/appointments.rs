@@ -111,7 +111,7 @@ pub fn outcome_from(v: &mut Violations, field: &str, outcome: pb::Outcome) -> Op
         Ok(pb::OutcomeResult::NotSettled) => Some(OutcomeResult::NotSettled),
         Ok(pb::OutcomeResult::Referred) => Some(OutcomeResult::Referred),
         _ => {
-            v.add(&format!("{field}.result"), "must be SETTLED, NOT_SETTLED or REFERRED");
+            v.add(format!("{field}.result"), "must be SETTLED, NOT_SETTLED or REFERRED");
             None
         }
     };
