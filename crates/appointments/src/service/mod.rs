@@ -1,6 +1,7 @@
 //! The appointment flows. Each runs inside the caller's transaction, reads what it needs,
 //! checks the caller against the case, applies the rules and writes through the repo.
 
+mod agreements;
 mod availability;
 mod booking;
 mod cases;
@@ -10,6 +11,7 @@ mod station;
 mod statistics;
 mod video;
 
+pub use agreements::*;
 pub use availability::*;
 pub use booking::*;
 pub use cases::*;
@@ -47,6 +49,12 @@ pub struct AppointmentSettings {
     /// The video system's join page; a VIDEO session's `join_url` is this page of its room,
     /// without a token (see [`join_url`]).
     pub video_join_page: String,
+    /// How long after an agreement is SIGNED each party gets the FOLLOW_UP notice.
+    pub follow_up_after: Duration,
+    /// How many tries a SIGN_AGREEMENT code allows (identity's code rules).
+    pub code_max_attempts: i32,
+    /// What the agreement flows and the notice worker take as now.
+    pub clock: crate::Clock,
 }
 
 impl Default for AppointmentSettings {
@@ -59,6 +67,9 @@ impl Default for AppointmentSettings {
             video_join_early: Duration::minutes(10),
             check_in_early: Duration::minutes(60),
             video_join_page: "https://meet.mediation.example/custom".into(),
+            follow_up_after: Duration::days(30),
+            code_max_attempts: 5,
+            clock: crate::Clock::system(),
         }
     }
 }

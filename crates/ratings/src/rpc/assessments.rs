@@ -98,6 +98,9 @@ pub fn to_proto(a: Assessment) -> pb::Assessment {
             hidden_ratings: i.hidden_ratings as i32,
             complaints: i.complaints as i32,
             current_level: i.current_level,
+            agreements_followed_up: i.agreements_followed_up as i32,
+            agreements_kept: i.agreements_kept as i32,
+            agreement_kept_rate: i.agreement_kept_rate(),
         }),
         explanation: a.outcome.explanation,
     }
