@@ -114,15 +114,20 @@ struct Placed {
     size: f32,
 }
 
-/// Breaks `glyphs` into lines no wider than `width` at `size`. Chinese breaks anywhere; a
-/// run of Latin letters or digits is carried to the next line whole when a line is full.
+/// Marks that must not start a line (Chinese typesetting hangs them at the end of the line
+/// before, a little past the margin).
+const NO_LINE_START: &str = "，。、；：！？）」』》〉】,.;:!?)";
+
+/// Breaks `glyphs` into lines no wider than `width` at `size`. Chinese breaks anywhere but
+/// before a closing mark; a run of Latin letters or digits is carried to the next line whole
+/// when a line is full.
 fn wrap(glyphs: &[Glyph], size: f32, width: f32) -> Vec<Vec<Glyph>> {
     let mut lines = Vec::new();
     let mut line: Vec<Glyph> = Vec::new();
     let mut used = 0.0;
     for glyph in glyphs {
         let advance = glyph.advance * size;
-        if used + advance > width && !line.is_empty() {
+        if used + advance > width && !line.is_empty() && !NO_LINE_START.contains(glyph.ch) {
             let word_start = line.iter().rposition(|g| !g.ch.is_ascii_alphanumeric()).map_or(0, |p| p + 1);
             let carried: Vec<Glyph> = if glyph.ch.is_ascii_alphanumeric() && word_start > 0 {
                 line.split_off(word_start)
@@ -350,6 +355,16 @@ mod tests {
         assert!(widest.fold(0.0, f32::max) <= PAGE_WIDTH - 2.0 * MARGIN + 0.01);
         let text = text_of(&render_pdf(&doc(&lines, None)).unwrap());
         assert_eq!(text.matches("调解").count(), 2400 + 1, "every character once, and the title's");
+    }
+
+    #[test]
+    fn a_closing_mark_never_starts_a_line() {
+        let fonts = Fonts::new().unwrap();
+        let glyphs = fonts.glyphs("调解调解，调解");
+        let width = glyphs.iter().take(4).map(|g| g.advance * BODY_SIZE).sum::<f32>();
+        let lines = wrap(&glyphs, BODY_SIZE, width);
+        let texts: Vec<String> = lines.iter().map(|l| l.iter().map(|g| g.ch).collect()).collect();
+        assert_eq!(texts, ["调解调解，", "调解"]);
     }
 
     #[test]
