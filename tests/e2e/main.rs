@@ -27,3 +27,4 @@ mod station;
 mod tls;
 mod upstream;
 mod video;
+mod whistle;

@@ -1,9 +1,11 @@
 //! Appointments: cases graded by pre-assessment, mediators' working hours, availability,
-//! conflict-free booking, the session lifecycle, the written consultation, statistics, and the
-//! notices (booked, moved, cancelled, reminder) delivered from an outbox.
+//! conflict-free booking, the session lifecycle, the written consultation, statistics, the
+//! notices (booked, moved, cancelled, reminder, the police desk's feedback, a late task)
+//! delivered from an outbox, and the whistle: cases escalated to the centre and tasks
+//! dispatched to partner bodies, acknowledged and reported.
 //!
 //! It owns the `cases`, `case_parties`, `case_events`, `working_hours`, `schedule_exceptions`,
-//! `appointments`, `appointment_mediators`, `resource_holds`, `case_messages` and `outbox`
+//! `appointments`, `appointment_mediators`, `resource_holds`, `case_messages`, `case_tasks` and `outbox`
 //! tables; it reads sites, rooms and mediators through the directory crate and accounts through
 //! the identity crate.
 //!

@@ -116,6 +116,26 @@ diesel::table! {
 }
 
 diesel::table! {
+    case_tasks (id) {
+        id -> Text,
+        case_id -> Text,
+        assignee_site_id -> Text,
+        dispatched_by -> Text,
+        instructions -> Text,
+        due_at -> Timestamp,
+        status -> Text,
+        result -> Nullable<Text>,
+        note -> Text,
+        acknowledged_at -> Nullable<Timestamp>,
+        acknowledged_by -> Nullable<Text>,
+        reported_at -> Nullable<Timestamp>,
+        reported_by -> Nullable<Text>,
+        overdue_noticed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     cases (id) {
         id -> Text,
         site_id -> Text,
@@ -139,6 +159,8 @@ diesel::table! {
         police_incident_id -> Nullable<Text>,
         handed_over_by -> Text,
         proceed_reason -> Text,
+        escalated_at -> Nullable<Timestamp>,
+        escalation_reason -> Text,
     }
 }
 
@@ -238,6 +260,8 @@ diesel::table! {
         delivered_at -> Nullable<Timestamp>,
         cancelled_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        channel -> Text,
+        dedup_key -> Nullable<Text>,
     }
 }
 
@@ -375,6 +399,8 @@ diesel::table! {
         longitude -> Nullable<Double>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        police_desk_phone -> Text,
+        police_desk_webhook_url -> Text,
     }
 }
 
@@ -445,6 +471,9 @@ diesel::joinable!(case_events -> cases (case_id));
 diesel::joinable!(case_messages -> accounts (author_id));
 diesel::joinable!(case_messages -> cases (case_id));
 diesel::joinable!(case_parties -> cases (case_id));
+diesel::joinable!(case_tasks -> accounts (dispatched_by));
+diesel::joinable!(case_tasks -> cases (case_id));
+diesel::joinable!(case_tasks -> sites (assignee_site_id));
 diesel::joinable!(cases -> sites (site_id));
 diesel::joinable!(cases -> specialties (category));
 diesel::joinable!(dispatch_plans -> sites (station_id));
@@ -482,6 +511,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     case_events,
     case_messages,
     case_parties,
+    case_tasks,
     cases,
     dispatch_days,
     dispatch_plans,

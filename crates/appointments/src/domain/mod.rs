@@ -9,6 +9,7 @@ pub mod parties;
 pub mod slots;
 pub mod station;
 pub mod video;
+pub mod whistle;
 
 use mediation_directory::domain::MediatorKind;
 use mediation_directory::named_enum;
@@ -27,7 +28,9 @@ named_enum!(AppointmentStatus {
 });
 named_enum!(OutcomeResult { Settled => "SETTLED", NotSettled => "NOT_SETTLED", Referred => "REFERRED" });
 named_enum!(
-    /// What a line of a case's history records.
+    /// What a line of a case's history records. POLICE_NOTIFIED: the outcome went to the
+    /// station's police desk; ESCALATED: on the centre's list; TASK_OVERDUE: a task ran late
+    /// and its dispatcher was told.
     EventKind {
         Created => "CREATED",
         Assessed => "ASSESSED",
@@ -43,16 +46,25 @@ named_enum!(
         PartyAccepted => "PARTY_ACCEPTED",
         PartyDeclined => "PARTY_DECLINED",
         Proceeding => "PROCEEDING",
+        PoliceNotified => "POLICE_NOTIFIED",
+        Escalated => "ESCALATED",
+        TaskDispatched => "TASK_DISPATCHED",
+        TaskAcknowledged => "TASK_ACKNOWLEDGED",
+        TaskReported => "TASK_REPORTED",
+        TaskOverdue => "TASK_OVERDUE",
     }
 );
 named_enum!(
-    /// What a notice in the outbox announces.
+    /// What a notice in the outbox announces. POLICE_FEEDBACK: a POLICE_110 case's outcome to
+    /// the station's police desk; TASK_OVERDUE: to the admin who dispatched a late task.
     NoticeKind {
         Booked => "APPOINTMENT_BOOKED",
         Rescheduled => "APPOINTMENT_RESCHEDULED",
         Cancelled => "APPOINTMENT_CANCELLED",
         Reminder => "APPOINTMENT_REMINDER",
         CaseInvitation => "CASE_INVITATION",
+        PoliceFeedback => "POLICE_FEEDBACK",
+        TaskOverdue => "TASK_OVERDUE",
     }
 );
 
@@ -119,6 +131,8 @@ pub struct Case {
     pub handed_over_by: String,
     /// Why staff let the case proceed although a party declined; empty when nobody did.
     pub proceed_reason: String,
+    /// When and why its station put it on the centre's list; `None` until then.
+    pub escalation: Option<whistle::Escalation>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

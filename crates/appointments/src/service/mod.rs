@@ -9,6 +9,7 @@ mod schedule;
 mod station;
 mod statistics;
 mod video;
+mod whistle;
 
 pub use availability::*;
 pub use booking::*;
@@ -18,6 +19,7 @@ pub use schedule::*;
 pub use station::*;
 pub use statistics::*;
 pub use video::{IssuedLink, join_link, join_url};
+pub use whistle::*;
 
 use chrono::Duration;
 use mediation_api::Fault;
