@@ -227,8 +227,7 @@ pub async fn deliver_until(
         }
     };
     loop {
-        let swept = db.write::<_, crate::Error, _>(|conn| crate::service::sweep_overdue(conn, Utc::now())).await;
-        if let Err(err) = swept {
+        if let Err(err) = sweep_overdue(&db).await {
             tracing::error!(error = %err, "overdue task sweep failed; will retry");
         }
         if let Err(err) = deliver_due(&db, &notifier, &webhooks).await {
@@ -239,6 +238,16 @@ pub async fn deliver_until(
             () = tokio::time::sleep(poll) => {}
         }
     }
+}
+
+/// Tells the dispatchers of newly overdue tasks; a read first, so that a round with nothing
+/// overdue takes no write lock.
+async fn sweep_overdue(db: &Db) -> Result<usize> {
+    let any = db.read::<_, crate::Error, _>(|conn| Ok(repo::overdue_unnoticed(conn, Utc::now(), 1)?)).await?;
+    if any.is_empty() {
+        return Ok(0);
+    }
+    db.write::<_, crate::Error, _>(|conn| crate::service::sweep_overdue(conn, Utc::now())).await
 }
 
 /// One round: claim what is due, send it (an SMS through the sink, a webhook notice to its
