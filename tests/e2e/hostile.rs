@@ -362,6 +362,7 @@ const BUILDERS: &[Build] = &[
             time_zone: v.s(1),
             address: v.s(2),
             location: v.location(),
+            police_desk: Some(directory::PoliceDesk { phone: v.s(2), webhook_url: v.s(0) }),
         };
         let m = directory::CreateSiteRequest { request_id: v.request_id(), site: Some(site) };
         call(DIRECTORY, "CreateSite", Who::CentreAdmin, m)
@@ -375,8 +376,9 @@ const BUILDERS: &[Build] = &[
             time_zone: v.s(1),
             address: v.s(2),
             location: v.location(),
+            police_desk: Some(directory::PoliceDesk { phone: v.s(0), webhook_url: v.s(1) }),
         };
-        let update_mask = v.mask(&["name", "address", "location", "time_zone"]);
+        let update_mask = v.mask(&["name", "address", "location", "time_zone", "police_desk"]);
         call(DIRECTORY, "UpdateSite", Who::StationAdmin, directory::UpdateSiteRequest { site: Some(site), update_mask })
     },
     |v, w| {
@@ -566,6 +568,30 @@ const BUILDERS: &[Build] = &[
             ..Default::default()
         };
         call(APPOINTMENTS, "ListCases", Who::Dispatcher, m)
+    },
+    |v, w| {
+        let m = appointments::EscalateCaseRequest { case_id: v.id(&w.case, 0), reason: v.s(1) };
+        call(APPOINTMENTS, "EscalateCase", Who::StationAdmin, m)
+    },
+    |v, w| {
+        let m = appointments::DispatchTaskRequest {
+            request_id: v.request_id(),
+            case_id: v.id(&w.case, 0),
+            assignee_site_id: v.id(&w.partner, 1),
+            due_at: v.ts(0),
+            instructions: v.s(2),
+        };
+        call(APPOINTMENTS, "DispatchTask", Who::CentreAdmin, m)
+    },
+    |v, w| {
+        let m = appointments::ReportTaskRequest { task_id: v.id(&w.task, 0), result: v.int[0], note: v.s(1) };
+        call(APPOINTMENTS, "ReportTask", Who::PartnerStaff, m)
+    },
+    |v, w| {
+        let filter =
+            appointments::TaskFilter { site_id: v.id(&w.partner, 0), status: v.int[0], overdue: v.int[1] % 2 == 0 };
+        let m = appointments::ListTasksRequest { filter: Some(filter), page_size: v.int[2], page_token: v.s(1) };
+        call(APPOINTMENTS, "ListTasks", Who::PartnerStaff, m)
     },
     |v, w| {
         let m = appointments::PostMessageRequest { case_id: v.id(&w.case, 0), body: v.s(1) };
@@ -879,6 +905,10 @@ fn decodes(method: &str, bytes: &[u8]) -> bool {
         "CreateMediator" => directory::CreateMediatorRequest,
         "UpdateMediator" => directory::UpdateMediatorRequest,
         "CreateCase" => appointments::CreateCaseRequest,
+        "EscalateCase" => appointments::EscalateCaseRequest,
+        "DispatchTask" => appointments::DispatchTaskRequest,
+        "ReportTask" => appointments::ReportTaskRequest,
+        "ListTasks" => appointments::ListTasksRequest,
         "AssessCase" => appointments::AssessCaseRequest,
         "OverrideGrade" => appointments::OverrideGradeRequest,
         "SearchAvailability" => appointments::SearchAvailabilityRequest,

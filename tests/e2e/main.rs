@@ -29,3 +29,4 @@ mod tls;
 mod upstream;
 mod video;
 mod visits;
+mod whistle;

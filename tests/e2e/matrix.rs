@@ -177,13 +177,15 @@ pub(crate) enum Who {
     StationAdmin,
     OtherStationAdmin,
     CentreAdmin,
+    /// Staff of the partner body (a PARTNER site) the world's task was sent to.
+    PartnerStaff,
     /// Only in the own/foreign part: the kiosk of station 2.
     OtherKiosk,
 }
 
 impl Who {
     /// The columns of the role matrix.
-    const MATRIX: [Who; 10] = [
+    const MATRIX: [Who; 11] = [
         Who::Anonymous,
         Who::Resident,
         Who::OtherResident,
@@ -194,6 +196,7 @@ impl Who {
         Who::StationAdmin,
         Who::OtherStationAdmin,
         Who::CentreAdmin,
+        Who::PartnerStaff,
     ];
 
     pub(crate) fn role(self) -> Option<Role> {
@@ -205,6 +208,7 @@ impl Who {
             Who::Dispatcher => Some(Role::Dispatcher),
             Who::StationAdmin | Who::OtherStationAdmin => Some(Role::StationAdmin),
             Who::CentreAdmin => Some(Role::CentreAdmin),
+            Who::PartnerStaff => Some(Role::PartnerStaff),
         }
     }
 
@@ -220,6 +224,7 @@ impl Who {
             Who::StationAdmin => "sadm",
             Who::OtherStationAdmin => "sadm2",
             Who::CentreAdmin => "cadm",
+            Who::PartnerStaff => "partnr",
             Who::OtherKiosk => "kiosk2",
         }
     }
@@ -251,6 +256,10 @@ pub(crate) struct World {
     pub(crate) period: ratings::Period,
     /// The account of station 1's dispatcher.
     pub(crate) dispatcher_account: String,
+    /// The partner body (a PARTNER site) and a task sent to it for an escalated case of
+    /// station 1.
+    pub(crate) partner: String,
+    pub(crate) task: String,
 }
 
 impl World {
@@ -292,10 +301,12 @@ pub(crate) async fn world(app: &TestApp) -> World {
         kiosk(app, &admin, &k1),
         kiosk(app, &admin, &k2),
     );
-    let (dispatcher, station_admin, other_station_admin) = tokio::join!(
+    let partner = app.site(&admin, directory::SiteKind::Partner, &centre, "鄞州区人民法院").await;
+    let (dispatcher, station_admin, other_station_admin, partner_staff) = tokio::join!(
         staff(app, &admin, identity::Role::Dispatcher, &s1),
         staff(app, &admin, identity::Role::StationAdmin, &s1),
         staff(app, &admin, identity::Role::StationAdmin, &s2),
+        staff(app, &admin, identity::Role::PartnerStaff, &partner),
     );
     let mut tokens = HashMap::from([
         (Who::Resident, resident.access_token),
@@ -307,6 +318,7 @@ pub(crate) async fn world(app: &TestApp) -> World {
         (Who::Dispatcher, dispatcher),
         (Who::StationAdmin, station_admin),
         (Who::OtherStationAdmin, other_station_admin),
+        (Who::PartnerStaff, partner_staff),
     ]);
     tokens.insert(Who::CentreAdmin, admin.clone());
 
@@ -375,6 +387,21 @@ pub(crate) async fn world(app: &TestApp) -> World {
         dispatch_client.request_home_visit(authed(spare, &resident)).await.expect("requests").into_inner().id;
     let van = register_van(app, &tokens[&Who::Dispatcher], "浙B·M0001", &s1).await;
 
+    // A walk-in case of station 1 escalated to the centre, and a task for it at the partner.
+    let station_admin = &tokens[&Who::StationAdmin];
+    let escalated = new_case(&s1, appointments::CaseOrigin::WalkIn, "13800000803", ordinary());
+    let escalated = create_case(app, station_admin, escalated).await.id;
+    let escalate = appointments::EscalateCaseRequest { case_id: escalated.clone(), reason: "需法院协助".into() };
+    client.escalate_case(authed(escalate, station_admin)).await.expect("escalates");
+    let dispatch = appointments::DispatchTaskRequest {
+        request_id: new_request_id(),
+        case_id: escalated,
+        assignee_site_id: partner.clone(),
+        due_at: Some(ts(Utc::now() + TimeDelta::days(3))),
+        instructions: "请出具法律意见。".into(),
+    };
+    let task = client.dispatch_task(authed(dispatch, &admin)).await.expect("dispatches").into_inner().id;
+
     let now = Utc::now().with_timezone(&shanghai());
     let dispatcher_account = account_id(app, &tokens[&Who::Dispatcher]).await;
     World {
@@ -394,6 +421,8 @@ pub(crate) async fn world(app: &TestApp) -> World {
         day,
         period: ratings::Period { year: now.year(), month: now.month() as i32, quarter: 0 },
         dispatcher_account,
+        partner,
+        task,
     }
 }
 
@@ -751,6 +780,43 @@ fn own_and_foreign(w: &World) -> Vec<Check> {
                 to: Some(ts(Utc::now() + TimeDelta::days(30))),
             },
             &[(OtherStationAdmin, REFUSED), (OtherMediator, REFUSED), (StationAdmin, Allowed), (CentreAdmin, Allowed)],
+        ),
+        // The whistle: a station escalates its own cases; a task is answered by its assignee
+        // only, and unknown to other sites; a partner lists only its own site's tasks.
+        check(
+            "A's case",
+            APPOINTMENTS,
+            "EscalateCase",
+            appointments::EscalateCaseRequest { case_id: case(), reason: "需要律师协助".into() },
+            &[(OtherStationAdmin, HIDDEN), (OtherMediator, HIDDEN), (StationAdmin, Allowed)],
+        ),
+        check(
+            "the partner's task",
+            APPOINTMENTS,
+            "AcknowledgeTask",
+            appointments::AcknowledgeTaskRequest { task_id: w.task.clone() },
+            &[(StationAdmin, HIDDEN), (OtherMediator, HIDDEN), (PartnerStaff, Allowed)],
+        ),
+        check(
+            "the partner's task",
+            APPOINTMENTS,
+            "ReportTask",
+            appointments::ReportTaskRequest {
+                task_id: w.task.clone(),
+                result: appointments::TaskResult::Done.into(),
+                note: String::new(),
+            },
+            &[(OtherStationAdmin, HIDDEN), (Mediator, HIDDEN), (PartnerStaff, Allowed)],
+        ),
+        check(
+            "the partner's tasks",
+            APPOINTMENTS,
+            "ListTasks",
+            appointments::ListTasksRequest {
+                filter: Some(appointments::TaskFilter { site_id: w.partner.clone(), ..Default::default() }),
+                ..Default::default()
+            },
+            &[(StationAdmin, REFUSED), (Mediator, REFUSED), (PartnerStaff, Allowed), (CentreAdmin, Allowed)],
         ),
         check(
             "A's appointment",

@@ -1,12 +1,15 @@
 //! Appointments: cases graded by pre-assessment, mediators' working hours, availability,
 //! conflict-free booking, the session lifecycle, the written consultation, statistics, the
 //! mediation agreement a settled session ends in (drafted, signed by every party with a phone
-//! code, exported as a PDF, followed up), and the notices (booked, moved, cancelled, reminder,
-//! agreement to sign, follow-up) delivered from an outbox.
+//! code, exported as a PDF, followed up), the notices (booked, moved, cancelled, reminder,
+//! agreement to sign, follow-up, the police desk's feedback, a late task) delivered from an
+//! outbox, and the whistle: cases escalated to the centre and tasks dispatched to partner
+//! bodies, acknowledged and reported.
 //!
 //! It owns the `cases`, `case_parties`, `case_events`, `working_hours`, `schedule_exceptions`,
 //! `appointments`, `appointment_mediators`, `resource_holds`, `case_messages`, `agreements`,
-//! `agreement_signatures`, `follow_ups` and `outbox` tables; it reads sites, rooms and mediators through the directory crate and accounts through
+//! `agreement_signatures`, `follow_ups`, `case_tasks` and `outbox` tables; it reads sites, rooms
+//! and mediators through the directory crate and accounts through
 //! the identity crate.
 //!
 //! It is built in layers, each depending only on those below it: `rpc/` is the gRPC face (one

@@ -1,6 +1,10 @@
 //! Notices to the people of a case, written to the outbox in the same transaction as the
 //! change they announce, and the worker that delivers them through the notification sink.
 //!
+//! Notices to the police desk and to a task's dispatcher are here too (`police_feedback`, and
+//! the overdue sweep the worker runs, `service::sweep_overdue`); both are written under a
+//! dedup key, so each is written once.
+//!
 //! Delivery is at least once: a message is marked delivered after the sink accepted it, so a
 //! crash in between sends it again; a restart never resends what was marked. Replicas on one
 //! PostgreSQL claim disjoint messages (`FOR UPDATE SKIP LOCKED` plus a lease).
@@ -9,13 +13,14 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
-use mediation_notify::{Notification, Notifier};
+use mediation_notify::{Notification, Notifier, Webhooks};
 use mediation_store::{Db, DbConnection};
 
 use crate::Clock;
 use crate::domain::agreement::{Agreement, broken_text, follow_up_text, to_sign_text};
 use crate::domain::parties::{Participation, invitation_text};
-use crate::domain::{Appointment, Case, NoticeKind};
+use crate::domain::whistle::{Channel, PoliceFeedback};
+use crate::domain::{Appointment, Case, EventKind, NoticeKind, Origin};
 use crate::error::Result;
 use crate::repo::{self, OutboxMessage};
 use crate::service::{AppointmentSettings, stored_zone};
@@ -59,14 +64,7 @@ pub fn enqueue_now(
     body: String,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let message = OutboxMessage {
-        id: uuid::Uuid::now_v7().to_string(),
-        kind,
-        recipient: to.to_owned(),
-        body,
-        appointment_id: None,
-        deliver_after: now,
-    };
+    let message = OutboxMessage::sms(kind, to, body, now);
     Ok(repo::enqueue(conn, &message, now)?)
 }
 
@@ -76,14 +74,8 @@ pub fn invitations(conn: &mut DbConnection, case: &Case, filed_by: &str, now: Da
     let station =
         mediation_directory::repo::site(conn, &case.site_id)?.map_or_else(|| case.site_id.clone(), |s| s.name);
     for party in case.parties.iter().filter(|p| p.participation == Participation::Invited) {
-        let message = OutboxMessage {
-            id: uuid::Uuid::now_v7().to_string(),
-            kind: NoticeKind::CaseInvitation,
-            recipient: party.phone.clone(),
-            body: invitation_text(filed_by, &station),
-            appointment_id: None,
-            deliver_after: now,
-        };
+        let message =
+            OutboxMessage::sms(NoticeKind::CaseInvitation, &party.phone, invitation_text(filed_by, &station), now);
         repo::enqueue(conn, &message, now)?;
     }
     Ok(())
@@ -114,6 +106,7 @@ fn enqueue(
         body,
         appointment_id: Some(a.id.clone()),
         deliver_after: at,
+        channel: Channel::Sms,
     };
     Ok(repo::enqueue(conn, &message, now)?)
 }
@@ -203,14 +196,7 @@ fn enqueue_agreement_notice(
     at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let message = OutboxMessage {
-        id: uuid::Uuid::now_v7().to_string(),
-        kind,
-        recipient: to.to_owned(),
-        body,
-        appointment_id: None,
-        deliver_after: at,
-    };
+    let message = OutboxMessage { deliver_after: at, ..OutboxMessage::sms(kind, to, body, now) };
     Ok(repo::enqueue_for_agreement(conn, &message, &agreement.id, now)?)
 }
 
@@ -280,12 +266,59 @@ pub fn agreement_broken(conn: &mut DbConnection, case: &Case, agreement: &Agreem
     Ok(())
 }
 
+/// Tells the station's police desk how a completed session of a POLICE_110 case ended: a
+/// POLICE_FEEDBACK notice by SMS to the desk's phone and/or POSTed to its webhook, written in
+/// the completion's transaction under a key per session and channel, so that it is written
+/// once whatever retries; and a POLICE_NOTIFIED case event saying where it went (or that the
+/// station has no desk on record).
+pub fn police_feedback(conn: &mut DbConnection, case: &Case, a: &Appointment, now: DateTime<Utc>) -> Result<()> {
+    let Some(outcome) = a.outcome.as_ref().filter(|_| case.origin == Origin::Police110) else {
+        return Ok(());
+    };
+    let desk = mediation_directory::repo::police_desk(conn, &case.site_id)?;
+    let station =
+        mediation_directory::repo::site(conn, &case.site_id)?.map_or_else(|| case.site_id.clone(), |s| s.name);
+    let feedback = PoliceFeedback {
+        station,
+        incident: case.police_incident_id.clone(),
+        handed_over_by: case.handed_over_by.clone(),
+        result: outcome.result,
+        agreement_summary: outcome.agreement_summary.clone(),
+        referred_to: outcome.referred_to.clone(),
+        // At completion the agreement is usually still to be drafted; a reopened case may have one.
+        agreement_status: repo::live_agreement_of_case(conn, &case.id)?.map(|a| a.status.as_str().to_owned()),
+    };
+    let text = feedback.text();
+    let mut sent = Vec::new();
+    for (channel, to) in [(Channel::Sms, &desk.phone), (Channel::Webhook, &desk.webhook_url)] {
+        let Some(to) = to else { continue };
+        let message =
+            OutboxMessage { channel, ..OutboxMessage::sms(NoticeKind::PoliceFeedback, to, text.clone(), now) };
+        let key = format!("police-feedback:{}:{}", a.id, channel.as_str());
+        if repo::enqueue_once(conn, &message, &key, now)? {
+            sent.push(channel.as_str());
+        }
+    }
+    let detail = if desk.is_empty() {
+        "not sent: the station has no police desk on record".to_owned()
+    } else if sent.is_empty() {
+        return Ok(());
+    } else {
+        format!("{} by {}", outcome.result.as_str(), sent.join(" and "))
+    };
+    repo::add_event(conn, &case.id, None, EventKind::PoliceNotified, &detail, now)?;
+    Ok(())
+}
+
 /// How long a claimed message is reserved for the worker that claimed it.
 const LEASE: Duration = Duration::seconds(60);
 const BATCH: i64 = 50;
 
-/// Delivers due messages until `shutdown` resolves, polling every `poll`; `clock` says what
-/// is due.
+/// How long a police desk's webhook may take to answer.
+const WEBHOOK_TIMEOUT: StdDuration = StdDuration::from_secs(5);
+
+/// Every `poll` until `shutdown` resolves: tells the dispatchers of tasks that ran late
+/// (writing their notices), then delivers due messages; `clock` says what is due and late.
 pub async fn deliver_until(
     db: Db,
     notifier: Arc<Notifier>,
@@ -294,8 +327,18 @@ pub async fn deliver_until(
     shutdown: impl std::future::Future<Output = ()>,
 ) {
     tokio::pin!(shutdown);
+    let webhooks = match Webhooks::new(WEBHOOK_TIMEOUT) {
+        Ok(webhooks) => webhooks,
+        Err(err) => {
+            tracing::error!(error = %err, "no HTTP client for webhooks; the notice worker does not run");
+            return;
+        }
+    };
     loop {
-        if let Err(err) = deliver_due(&db, &notifier, &clock).await {
+        if let Err(err) = sweep_overdue(&db, &clock).await {
+            tracing::error!(error = %err, "overdue task sweep failed; will retry");
+        }
+        if let Err(err) = deliver_due(&db, &notifier, &webhooks, &clock).await {
             tracing::error!(error = %err, "outbox delivery failed; will retry");
         }
         tokio::select! {
@@ -305,8 +348,20 @@ pub async fn deliver_until(
     }
 }
 
-/// One round: claim what is due, send it, mark what the sink accepted. Returns how many went.
-pub async fn deliver_due(db: &Db, notifier: &Notifier, clock: &Clock) -> Result<usize> {
+/// Tells the dispatchers of newly overdue tasks; a read first, so that a round with nothing
+/// overdue takes no write lock.
+async fn sweep_overdue(db: &Db, clock: &Clock) -> Result<usize> {
+    let now = clock.now();
+    let any = db.read::<_, crate::Error, _>(move |conn| Ok(repo::overdue_unnoticed(conn, now, 1)?)).await?;
+    if any.is_empty() {
+        return Ok(0);
+    }
+    db.write::<_, crate::Error, _>(move |conn| crate::service::sweep_overdue(conn, now)).await
+}
+
+/// One round: claim what is due, send it (an SMS through the sink, a webhook notice to its
+/// URL), mark what was accepted. Returns how many went.
+pub async fn deliver_due(db: &Db, notifier: &Notifier, webhooks: &Webhooks, clock: &Clock) -> Result<usize> {
     let now = clock.now();
     let claimed = db.write::<_, crate::Error, _>(move |conn| Ok(repo::claim_due(conn, now, LEASE, BATCH)?)).await?;
     let mut sent = 0;
@@ -317,7 +372,11 @@ pub async fn deliver_due(db: &Db, notifier: &Notifier, clock: &Clock) -> Result<
             text: message.body.clone(),
             code: None,
         };
-        match notifier.send(&notification).await {
+        let outcome = match message.channel {
+            Channel::Sms => notifier.send(&notification).await,
+            Channel::Webhook => webhooks.post(&message.recipient, &notification).await,
+        };
+        match outcome {
             Ok(()) => {
                 let (id, now) = (message.id.clone(), clock.now());
                 db.write::<_, crate::Error, _>(move |conn| Ok(repo::mark_delivered(conn, &id, now)?)).await?;

@@ -1,6 +1,6 @@
 use mediation_auth::{Access, MethodPolicy, Role};
 
-const EVERYONE: Access = Access::Roles(&Role::ALL);
+const EVERYONE: Access = Access::Roles(&Role::DISTRICT);
 const STAFF: Access = Access::Roles(Role::STAFF);
 const STAFF_AND_KIOSKS: Access =
     Access::Roles(&[Role::Kiosk, Role::Mediator, Role::Dispatcher, Role::StationAdmin, Role::CentreAdmin]);
@@ -16,9 +16,15 @@ const DRAFTERS: Access = Access::Roles(&[Role::Mediator, Role::StationAdmin]);
 /// Voiding a signed document is the station admin's (or the centre's), not a mediator's.
 const VOIDERS: Access = Access::Roles(&[Role::StationAdmin, Role::CentreAdmin]);
 const SESSION_RUNNERS: Access = Access::Roles(&[Role::Mediator, Role::StationAdmin, Role::CentreAdmin]);
+/// Those who answer the centre's tasks: a partner body's staff, and a station's mediators and
+/// admins when a task is sent to their station.
+const TASK_ANSWERERS: Access = Access::Roles(&[Role::PartnerStaff, Role::Mediator, Role::StationAdmin]);
+const TASK_READERS: Access =
+    Access::Roles(&[Role::PartnerStaff, Role::Mediator, Role::StationAdmin, Role::CentreAdmin]);
 
-/// Who may call each AppointmentService method; which case or appointment they may touch is
-/// checked next to each method.
+/// Who may call each AppointmentService method; which case, appointment or task they may touch
+/// is checked next to each method. PARTNER_STAFF appear only in the task methods: a partner
+/// body knows a case only through the tasks sent to it.
 pub const POLICY: MethodPolicy = &[
     ("/mediation.appointments.v1.AppointmentService/CreateCase", EVERYONE),
     ("/mediation.appointments.v1.AppointmentService/AssessCase", STAFF),
@@ -55,4 +61,9 @@ pub const POLICY: MethodPolicy = &[
     ("/mediation.appointments.v1.AppointmentService/RecordFollowUp", IN_THE_CASE),
     ("/mediation.appointments.v1.AppointmentService/ProceedWithCase", SESSION_RUNNERS),
     ("/mediation.appointments.v1.AppointmentService/GetJoinLink", EVERYONE),
+    ("/mediation.appointments.v1.AppointmentService/EscalateCase", ON_THE_SPOT),
+    ("/mediation.appointments.v1.AppointmentService/DispatchTask", Access::Roles(&[Role::CentreAdmin])),
+    ("/mediation.appointments.v1.AppointmentService/AcknowledgeTask", TASK_ANSWERERS),
+    ("/mediation.appointments.v1.AppointmentService/ReportTask", TASK_ANSWERERS),
+    ("/mediation.appointments.v1.AppointmentService/ListTasks", TASK_READERS),
 ];

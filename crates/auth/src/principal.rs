@@ -1,7 +1,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// The six roles of API.md. Stored and carried in tokens by [`Role::as_str`].
+/// The six roles of API.md and the staff of partner bodies. Stored and carried in tokens by
+/// [`Role::as_str`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Role {
     Resident,
@@ -10,10 +11,25 @@ pub enum Role {
     Dispatcher,
     StationAdmin,
     CentreAdmin,
+    /// Staff of a PARTNER site (the court, the lawyers' association, civil affairs, a
+    /// community): they see and answer only the tasks the centre sends to their site, with the
+    /// few case fields a task needs, and nothing else of the district.
+    PartnerStaff,
 }
 
 impl Role {
-    pub const ALL: [Role; 6] =
+    pub const ALL: [Role; 7] = [
+        Role::Resident,
+        Role::Kiosk,
+        Role::Mediator,
+        Role::Dispatcher,
+        Role::StationAdmin,
+        Role::CentreAdmin,
+        Role::PartnerStaff,
+    ];
+    /// The district's own people and devices: every role but a partner body's staff, who are
+    /// outsiders to cases and bookings and are let into named methods only.
+    pub const DISTRICT: [Role; 6] =
         [Role::Resident, Role::Kiosk, Role::Mediator, Role::Dispatcher, Role::StationAdmin, Role::CentreAdmin];
     /// Roles of people who work for the centre or a station (not residents, not devices).
     pub const STAFF: &'static [Role] = &[Role::Mediator, Role::Dispatcher, Role::StationAdmin, Role::CentreAdmin];
@@ -27,6 +43,7 @@ impl Role {
             Role::Dispatcher => "DISPATCHER",
             Role::StationAdmin => "STATION_ADMIN",
             Role::CentreAdmin => "CENTRE_ADMIN",
+            Role::PartnerStaff => "PARTNER_STAFF",
         }
     }
 }

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use mediation_store::DbConnection;
 use mediation_store::schema::{mediator_specialties, mediators, rooms, search_generation, sites, specialties};
 
-use crate::domain::{LatLng, Mediator, MediatorKind, Room, Site, SiteKind, join_list, split_list};
+use crate::domain::{LatLng, Mediator, MediatorKind, PoliceDesk, Room, Site, SiteKind, join_list, split_list};
 
 pub type QueryResult<T> = Result<T, diesel::result::Error>;
 
@@ -71,6 +71,31 @@ pub fn update_site(conn: &mut DbConnection, site: &Site, now: DateTime<Utc>) -> 
             sites::latitude.eq(site.location.map(|l| l.latitude)),
             sites::longitude.eq(site.location.map(|l| l.longitude)),
             sites::updated_at.eq(naive(now)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The site's police desk; the default (none) for an unknown site or one without.
+pub fn police_desk(conn: &mut DbConnection, site_id: &str) -> QueryResult<PoliceDesk> {
+    let found: Option<(String, String)> = sites::table
+        .find(site_id)
+        .select((sites::police_desk_phone, sites::police_desk_webhook_url))
+        .first(conn)
+        .optional()?;
+    let present = |value: String| Some(value).filter(|v| !v.is_empty());
+    Ok(found.map_or_else(PoliceDesk::default, |(phone, webhook_url)| PoliceDesk {
+        phone: present(phone),
+        webhook_url: present(webhook_url),
+    }))
+}
+
+/// Replaces the site's police desk (the default clears it).
+pub fn set_police_desk(conn: &mut DbConnection, site_id: &str, desk: &PoliceDesk) -> QueryResult<()> {
+    diesel::update(sites::table.find(site_id))
+        .set((
+            sites::police_desk_phone.eq(desk.phone.as_deref().unwrap_or_default()),
+            sites::police_desk_webhook_url.eq(desk.webhook_url.as_deref().unwrap_or_default()),
         ))
         .execute(conn)?;
     Ok(())

@@ -10,7 +10,8 @@ use mediation_store::{Db, DbConnection, is_unique_violation};
 
 use crate::domain::search::{Cursor, RatingSummary, SearchFilter};
 use crate::domain::{
-    LatLng, Mediator, MediatorKind, Mode, Room, RoomKind, Site, SiteKind, check_capacity, check_parent, manages,
+    LatLng, Mediator, MediatorKind, Mode, PoliceDesk, Room, RoomKind, Site, SiteKind, check_capacity, check_parent,
+    check_police_desk, manages,
 };
 use crate::error::{Error, Result, invalid};
 use crate::index::IndexCache;
@@ -23,6 +24,8 @@ pub struct SitePatch {
     pub address: Option<String>,
     pub location: Option<Option<LatLng>>,
     pub time_zone: Option<String>,
+    /// The whole police desk, replacing the stored one.
+    pub police_desk: Option<PoliceDesk>,
 }
 
 #[derive(Debug, Default)]
@@ -119,9 +122,45 @@ pub fn create_site(conn: &mut DbConnection, principal: &Principal, site: Site) -
     Ok(site)
 }
 
-pub fn update_site(conn: &mut DbConnection, principal: &Principal, id: &str, patch: SitePatch) -> Result<Site> {
+/// [`create_site`] with its police desk (a station's; any other kind must have none).
+pub fn create_site_with_desk(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    site: Site,
+    desk: PoliceDesk,
+) -> Result<(Site, PoliceDesk)> {
+    check_police_desk(site.kind, &desk).map_err(|e| invalid("site.police_desk", e))?;
+    let site = create_site(conn, principal, site)?;
+    repo::set_police_desk(conn, &site.id, &desk)?;
+    Ok((site, desk))
+}
+
+/// The site, with its police desk when `principal` administers it (the desk is not published).
+pub fn site_as_seen_by(
+    conn: &mut DbConnection,
+    principal: Option<&Principal>,
+    id: &str,
+) -> Result<(Site, Option<PoliceDesk>)> {
+    let site = site(conn, id)?;
+    let desk = match principal {
+        Some(principal) if manages(principal, &site) => Some(repo::police_desk(conn, id)?),
+        _ => None,
+    };
+    Ok((site, desk))
+}
+/// Applies `patch` to the site the principal administers; answers it with its police desk.
+pub fn update_site(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    id: &str,
+    patch: SitePatch,
+) -> Result<(Site, PoliceDesk)> {
     let mut site = repo::site(conn, id)?.ok_or(Fault::NotFound("site"))?;
     require_manages(principal, &site)?;
+    if let Some(desk) = patch.police_desk {
+        check_police_desk(site.kind, &desk).map_err(|e| invalid("site.police_desk", e))?;
+        repo::set_police_desk(conn, id, &desk)?;
+    }
     if let Some(name) = patch.name {
         site.name = name;
     }
@@ -135,7 +174,8 @@ pub fn update_site(conn: &mut DbConnection, principal: &Principal, id: &str, pat
         site.time_zone = time_zone;
     }
     repo::update_site(conn, &site, Utc::now())?;
-    Ok(site)
+    let desk = repo::police_desk(conn, id)?;
+    Ok((site, desk))
 }
 
 fn managed_site(conn: &mut DbConnection, principal: &Principal, field: &str, site_id: &str) -> Result<Site> {

@@ -1,6 +1,6 @@
 use mediation_auth::{Access, MethodPolicy, Role};
 
-const EVERYONE: Access = Access::Roles(&Role::ALL);
+const EVERYONE: Access = Access::Roles(&Role::DISTRICT);
 const STAFF: Access = Access::Roles(Role::STAFF);
 const DISPATCHERS: Access = Access::Roles(&[Role::Dispatcher, Role::StationAdmin, Role::CentreAdmin]);
 /// Van crews are mediators; dispatchers may report for them.

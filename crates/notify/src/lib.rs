@@ -3,6 +3,9 @@
 //! `file` (one JSON object a line, for tests and for a relay process), or `webhook` (an HTTP
 //! POST of the same JSON to an SMS gateway).
 //!
+//! Besides the sink, [`Webhooks`] POSTs a message to a URL that comes with the message itself
+//! (a police station's desk), not from the settings.
+//!
 //! It knows nothing of accounts or phones beyond the address it is given.
 
 use std::path::PathBuf;
@@ -91,6 +94,27 @@ impl Notifier {
     }
 }
 
+/// POSTs messages as JSON (the same object the `webhook` sink sends) to URLs that come with
+/// each message, each POST bounded by a timeout. A failure is returned, not retried: the outbox
+/// that called it tries the message again later.
+#[derive(Debug, Clone)]
+pub struct Webhooks {
+    client: reqwest::Client,
+}
+
+impl Webhooks {
+    pub fn new(timeout: Duration) -> Result<Self, Error> {
+        Ok(Self { client: reqwest::Client::builder().timeout(timeout).build()? })
+    }
+
+    /// Delivered when the URL answers a 2xx status within the timeout. The error leaves the URL
+    /// out, since a desk's URL may carry its access token and errors are logged.
+    pub async fn post(&self, url: &str, message: &Notification) -> Result<(), Error> {
+        let sent = self.client.post(url).json(message).send().await.and_then(reqwest::Response::error_for_status);
+        sent.map(drop).map_err(|err| Error::Webhook(err.without_url()))
+    }
+}
+
 /// All but the first three and last four characters hidden.
 fn mask(address: &str) -> String {
     let chars: Vec<char> = address.chars().collect();
@@ -131,6 +155,64 @@ mod tests {
         assert_eq!(lines[0]["to"], "+8613800000001");
         assert_eq!(lines[0]["code"], "123456");
         assert!(lines[1].get("code").is_none());
+    }
+
+    /// One HTTP/1.1 exchange on `listener`: the request's bytes, answered with `status`.
+    async fn answer_once(listener: tokio::net::TcpListener, status: &'static str) -> String {
+        use tokio::io::AsyncReadExt;
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut request = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = socket.read(&mut buf).await.unwrap();
+            request.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&request).to_string();
+            if let Some(end) = text.find("\r\n\r\n") {
+                let length = text[..end]
+                    .lines()
+                    .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_owned()))
+                    .and_then(|v| v.parse::<usize>().ok())
+                    .unwrap_or(0);
+                if request.len() >= end + 4 + length || n == 0 {
+                    break;
+                }
+            }
+        }
+        let reply = format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        socket.write_all(reply.as_bytes()).await.unwrap();
+        String::from_utf8_lossy(&request).to_string()
+    }
+
+    #[tokio::test]
+    async fn webhooks_post_the_json_and_fail_on_an_error_status() {
+        let message =
+            Notification { to: "desk".into(), kind: "POLICE_FEEDBACK".into(), text: "结果".into(), code: None };
+        let webhooks = Webhooks::new(Duration::from_secs(5)).unwrap();
+        for (status, delivered) in [("200 OK", true), ("503 Service Unavailable", false)] {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = format!("http://{}/hook", listener.local_addr().unwrap());
+            let server = tokio::spawn(answer_once(listener, status));
+            let result = webhooks.post(&url, &message).await;
+            let request = server.await.unwrap();
+            assert_eq!(result.is_ok(), delivered, "{status}: {result:?}");
+            if let Err(err) = &result {
+                assert!(!err.to_string().contains("/hook"), "the URL stays out of errors: {err}");
+            }
+            assert!(request.starts_with("POST /hook"), "{request}");
+            assert!(request.contains(r#""kind":"POLICE_FEEDBACK""#), "{request}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_silent_webhook_times_out() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let webhooks = Webhooks::new(Duration::from_millis(200)).unwrap();
+        let message = Notification { to: "desk".into(), kind: "POLICE_FEEDBACK".into(), text: "x".into(), code: None };
+        // The listener accepts (the kernel's backlog) but never answers.
+        let result = webhooks.post(&url, &message).await;
+        assert!(matches!(result, Err(Error::Webhook(ref e)) if e.is_timeout()), "{result:?}");
+        drop(listener);
     }
 
     #[test]

@@ -146,6 +146,26 @@ diesel::table! {
 }
 
 diesel::table! {
+    case_tasks (id) {
+        id -> Text,
+        case_id -> Text,
+        assignee_site_id -> Text,
+        dispatched_by -> Text,
+        instructions -> Text,
+        due_at -> Timestamp,
+        status -> Text,
+        result -> Nullable<Text>,
+        note -> Text,
+        acknowledged_at -> Nullable<Timestamp>,
+        acknowledged_by -> Nullable<Text>,
+        reported_at -> Nullable<Timestamp>,
+        reported_by -> Nullable<Text>,
+        overdue_noticed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     cases (id) {
         id -> Text,
         site_id -> Text,
@@ -169,6 +189,8 @@ diesel::table! {
         police_incident_id -> Nullable<Text>,
         handed_over_by -> Text,
         proceed_reason -> Text,
+        escalated_at -> Nullable<Timestamp>,
+        escalation_reason -> Text,
     }
 }
 
@@ -285,6 +307,8 @@ diesel::table! {
         cancelled_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         agreement_id -> Nullable<Text>,
+        channel -> Text,
+        dedup_key -> Nullable<Text>,
     }
 }
 
@@ -422,6 +446,8 @@ diesel::table! {
         longitude -> Nullable<Double>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        police_desk_phone -> Text,
+        police_desk_webhook_url -> Text,
     }
 }
 
@@ -503,6 +529,9 @@ diesel::joinable!(case_events -> cases (case_id));
 diesel::joinable!(case_messages -> accounts (author_id));
 diesel::joinable!(case_messages -> cases (case_id));
 diesel::joinable!(case_parties -> cases (case_id));
+diesel::joinable!(case_tasks -> accounts (dispatched_by));
+diesel::joinable!(case_tasks -> cases (case_id));
+diesel::joinable!(case_tasks -> sites (assignee_site_id));
 diesel::joinable!(cases -> sites (site_id));
 diesel::joinable!(cases -> specialties (category));
 diesel::joinable!(dispatch_plans -> sites (station_id));
@@ -545,6 +574,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     case_events,
     case_messages,
     case_parties,
+    case_tasks,
     cases,
     dispatch_days,
     dispatch_plans,

@@ -10,6 +10,7 @@ pub mod parties;
 pub mod slots;
 pub mod station;
 pub mod video;
+pub mod whistle;
 
 use mediation_directory::domain::MediatorKind;
 use mediation_directory::named_enum;
@@ -28,7 +29,9 @@ named_enum!(AppointmentStatus {
 });
 named_enum!(OutcomeResult { Settled => "SETTLED", NotSettled => "NOT_SETTLED", Referred => "REFERRED" });
 named_enum!(
-    /// What a line of a case's history records.
+    /// What a line of a case's history records. POLICE_NOTIFIED: the outcome went to the
+    /// station's police desk; ESCALATED: on the centre's list; TASK_OVERDUE: a task ran late
+    /// and its dispatcher was told.
     EventKind {
         Created => "CREATED",
         Assessed => "ASSESSED",
@@ -49,10 +52,17 @@ named_enum!(
         AgreementVoided => "AGREEMENT_VOIDED",
         FollowUpRecorded => "FOLLOW_UP_RECORDED",
         Reopened => "REOPENED",
+        PoliceNotified => "POLICE_NOTIFIED",
+        Escalated => "ESCALATED",
+        TaskDispatched => "TASK_DISPATCHED",
+        TaskAcknowledged => "TASK_ACKNOWLEDGED",
+        TaskReported => "TASK_REPORTED",
+        TaskOverdue => "TASK_OVERDUE",
     }
 );
 named_enum!(
-    /// What a notice in the outbox announces.
+    /// What a notice in the outbox announces. POLICE_FEEDBACK: a POLICE_110 case's outcome to
+    /// the station's police desk; TASK_OVERDUE: to the admin who dispatched a late task.
     NoticeKind {
         Booked => "APPOINTMENT_BOOKED",
         Rescheduled => "APPOINTMENT_RESCHEDULED",
@@ -65,6 +75,8 @@ named_enum!(
         AgreementToSign => "AGREEMENT_TO_SIGN",
         FollowUp => "FOLLOW_UP",
         AgreementBroken => "AGREEMENT_BROKEN",
+        PoliceFeedback => "POLICE_FEEDBACK",
+        TaskOverdue => "TASK_OVERDUE",
     }
 );
 
@@ -139,6 +151,8 @@ pub struct Case {
     pub handed_over_by: String,
     /// Why staff let the case proceed although a party declined; empty when nobody did.
     pub proceed_reason: String,
+    /// When and why its station put it on the centre's list; `None` until then.
+    pub escalation: Option<whistle::Escalation>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -81,6 +81,7 @@ mod tests {
             police_incident_id: Some("110-1".into()),
             handed_over_by: "officer".into(),
             proceed_reason: String::new(),
+            escalation: None,
         }
     }
 

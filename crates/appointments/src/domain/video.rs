@@ -140,6 +140,7 @@ mod tests {
             police_incident_id: None,
             handed_over_by: String::new(),
             proceed_reason: String::new(),
+            escalation: None,
         }
     }
 

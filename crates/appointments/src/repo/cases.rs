@@ -9,6 +9,7 @@ use mediation_store::schema::{case_events, case_parties, cases};
 use super::{QueryResult, naive, parse};
 use crate::domain::grading::Assessment;
 use crate::domain::parties::Participation;
+use crate::domain::whistle::Escalation;
 use crate::domain::{Case, CaseEvent, CaseStatus, EventKind, Grade, Origin, Party};
 
 /// The sealed columns' purposes, bound into their values as associated data.
@@ -39,6 +40,8 @@ struct CaseRow {
     police_incident_id: Option<String>,
     handed_over_by: String,
     proceed_reason: String,
+    escalated_at: Option<NaiveDateTime>,
+    escalation_reason: String,
 }
 
 impl CaseRow {
@@ -68,6 +71,7 @@ impl CaseRow {
             police_incident_id: self.police_incident_id,
             handed_over_by: self.handed_over_by,
             proceed_reason: self.proceed_reason,
+            escalation: self.escalated_at.map(|at| Escalation { at: at.and_utc(), reason: self.escalation_reason }),
         })
     }
 }
@@ -141,6 +145,18 @@ pub fn set_participation(
         .execute(conn)?;
     diesel::update(cases::table.find(case_id)).set(cases::updated_at.eq(naive(now))).execute(conn)?;
     Ok(())
+}
+
+/// Puts the case on the centre's list, unless it is there already; whether it was put now.
+pub fn escalate(conn: &mut DbConnection, case_id: &str, reason: &str, now: DateTime<Utc>) -> QueryResult<bool> {
+    let changed = diesel::update(cases::table.find(case_id).filter(cases::escalated_at.is_null()))
+        .set((
+            cases::escalated_at.eq(naive(now)),
+            cases::escalation_reason.eq(reason),
+            cases::updated_at.eq(naive(now)),
+        ))
+        .execute(conn)?;
+    Ok(changed == 1)
 }
 
 /// Records why the case proceeds although a party declined.
@@ -221,6 +237,8 @@ pub struct CaseFilter {
     pub site_ids: Option<Vec<String>>,
     pub status: Option<CaseStatus>,
     pub grade: Option<Grade>,
+    /// Only cases on the centre's list (escalated by their station).
+    pub escalated_only: bool,
 }
 
 /// Cases after `after_id` in id order (ids are time-ordered UUIDv7, so this is creation order).
@@ -252,6 +270,9 @@ pub fn list_cases(
     }
     if let Some(grade) = filter.grade {
         query = query.filter(cases::grade.eq(grade.as_str()));
+    }
+    if filter.escalated_only {
+        query = query.filter(cases::escalated_at.is_not_null());
     }
     if let Some(after_id) = after_id {
         query = query.filter(cases::id.gt(after_id));

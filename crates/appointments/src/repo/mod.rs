@@ -1,6 +1,8 @@
 //! The appointment tables, one file per group: cases with their parties and history
-//! (`cases`), mediation agreements with their signatures and follow-ups (`agreements`), working hours and exceptions (`schedule`), appointments (`appointments`) and the
-//! resources they hold (`holds`), the consultation thread (`messages`), and the outbox.
+//! (`cases`), mediation agreements with their signatures and follow-ups (`agreements`), working
+//! hours and exceptions (`schedule`), appointments (`appointments`) and the resources they hold
+//! (`holds`), the consultation thread (`messages`), the tasks dispatched for escalated cases
+//! (`tasks`), and the outbox.
 //!
 //! Parties' names and phones and the outbox's recipients are personal data: they are sealed
 //! on the way in and opened on the way out (`mediation_store::personal`), so the columns hold
@@ -14,6 +16,7 @@ mod holds;
 mod messages;
 mod outbox;
 mod schedule;
+mod tasks;
 
 pub use agreements::*;
 pub use appointments::*;
@@ -22,6 +25,7 @@ pub use holds::*;
 pub use messages::*;
 pub use outbox::*;
 pub use schedule::*;
+pub use tasks::*;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::result::Error as DieselError;

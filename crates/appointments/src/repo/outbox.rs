@@ -9,6 +9,7 @@ use mediation_store::schema::outbox;
 
 use super::{QueryResult, naive, parse};
 use crate::domain::NoticeKind;
+use crate::domain::whistle::Channel;
 
 /// The sealed column's purpose, bound into its values as associated data.
 const RECIPIENT: &str = "outbox.recipient";
@@ -22,6 +23,23 @@ pub struct OutboxMessage {
     pub body: String,
     pub appointment_id: Option<String>,
     pub deliver_after: DateTime<Utc>,
+    /// SMS through the notification sink, or a POST to the webhook URL in `recipient`.
+    pub channel: Channel,
+}
+
+impl OutboxMessage {
+    /// A message of `kind` to `recipient` by SMS, due now.
+    pub fn sms(kind: NoticeKind, recipient: &str, body: String, now: DateTime<Utc>) -> Self {
+        OutboxMessage {
+            id: uuid::Uuid::now_v7().to_string(),
+            kind,
+            recipient: recipient.to_owned(),
+            body,
+            appointment_id: None,
+            deliver_after: now,
+            channel: Channel::Sms,
+        }
+    }
 }
 
 pub fn enqueue(conn: &mut DbConnection, m: &OutboxMessage, now: DateTime<Utc>) -> QueryResult<()> {
@@ -34,6 +52,7 @@ pub fn enqueue(conn: &mut DbConnection, m: &OutboxMessage, now: DateTime<Utc>) -
             outbox::appointment_id.eq(&m.appointment_id),
             outbox::deliver_after.eq(naive(m.deliver_after)),
             outbox::created_at.eq(naive(now)),
+            outbox::channel.eq(m.channel.as_str()),
         ))
         .execute(conn)?;
     Ok(())
@@ -68,6 +87,35 @@ pub fn withdraw_for_agreement(
     )
     .set(outbox::cancelled_at.eq(naive(now)))
     .execute(conn)
+}
+
+/// Enqueues `m` unless a message with `dedup_key` was ever enqueued (delivered or not), which
+/// the unique index decides even against another process; whether it was enqueued now.
+pub fn enqueue_once(
+    conn: &mut DbConnection,
+    m: &OutboxMessage,
+    dedup_key: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<bool> {
+    let insert = diesel::insert_into(outbox::table)
+        .values((
+            outbox::id.eq(&m.id),
+            outbox::kind.eq(m.kind.as_str()),
+            outbox::recipient.eq(seal(RECIPIENT, &m.recipient)?),
+            outbox::body.eq(&m.body),
+            outbox::appointment_id.eq(&m.appointment_id),
+            outbox::deliver_after.eq(naive(m.deliver_after)),
+            outbox::created_at.eq(naive(now)),
+            outbox::channel.eq(m.channel.as_str()),
+            outbox::dedup_key.eq(dedup_key),
+        ))
+        .on_conflict_do_nothing();
+    // diesel's multi-backend layer has no ON CONFLICT, though both backends do.
+    let inserted = match conn {
+        DbConnection::Pg(pg) => insert.execute(pg)?,
+        DbConnection::Sqlite(sqlite) => insert.execute(sqlite)?,
+    };
+    Ok(inserted == 1)
 }
 
 /// Withdraws undelivered messages of `kind` about an appointment (a reminder for a session
@@ -112,8 +160,9 @@ pub fn claim_due(
             outbox::body,
             outbox::appointment_id,
             outbox::deliver_after,
+            outbox::channel,
         ));
-    type Row = (String, String, String, String, Option<String>, NaiveDateTime);
+    type Row = (String, String, String, String, Option<String>, NaiveDateTime, String);
     let rows: Vec<Row> = match conn {
         // SKIP LOCKED lets replicas claim different rows instead of queueing on the same ones.
         DbConnection::Pg(pg) => due.for_update().skip_locked().load(pg)?,
@@ -124,7 +173,7 @@ pub fn claim_due(
         .set((outbox::claimed_until.eq(naive(now + lease)), outbox::attempts.eq(outbox::attempts + 1)))
         .execute(conn)?;
     rows.into_iter()
-        .map(|(id, kind, recipient, body, appointment_id, after)| {
+        .map(|(id, kind, recipient, body, appointment_id, after, channel)| {
             Ok(OutboxMessage {
                 id,
                 kind: parse("outbox.kind", &kind)?,
@@ -132,6 +181,7 @@ pub fn claim_due(
                 body,
                 appointment_id,
                 deliver_after: after.and_utc(),
+                channel: parse("outbox.channel", &channel)?,
             })
         })
         .collect()

@@ -123,6 +123,8 @@ pub(super) struct ListCases {
     pub status: Option<CaseStatus>,
     pub grade: Option<Grade>,
     pub police_incident_id: Option<String>,
+    /// Only cases on the centre's list.
+    pub escalated_only: bool,
     pub page: Page,
 }
 
@@ -142,11 +144,25 @@ impl TryFrom<(pb::ListCasesRequest, &Principal)> for ListCases {
         let grade =
             enum_filter(&mut v, "grade", req.grade, grade_from(req.grade), "must be ORDINARY, DIFFICULT or MAJOR");
         let police_incident_id = v.optional_id("police_incident_id", &req.police_incident_id);
-        let query =
-            fingerprint(&("cases", &caller.account_id, &req.site_id, req.status, req.grade, &req.police_incident_id));
+        let query = fingerprint(&(
+            "cases",
+            &caller.account_id,
+            &req.site_id,
+            req.status,
+            req.grade,
+            &req.police_incident_id,
+            req.escalated,
+        ));
         let page = Page::parse(&mut v, req.page_size, &req.page_token, query);
         v.finish(|| {
-            Some(ListCases { site_id: site_id?, status, grade, police_incident_id: police_incident_id?, page: page? })
+            Some(ListCases {
+                site_id: site_id?,
+                status,
+                grade,
+                police_incident_id: police_incident_id?,
+                escalated_only: req.escalated,
+                page: page?,
+            })
         })
     }
 }
@@ -212,6 +228,8 @@ fn to_proto(shown: ShownCase) -> pb::Case {
         police_incident_id: if sees_handover { case.police_incident_id.unwrap_or_default() } else { String::new() },
         handed_over_by: if sees_handover { case.handed_over_by } else { String::new() },
         proceed_reason: case.proceed_reason,
+        escalated_at: case.escalation.as_ref().map(|e| timestamp(e.at)),
+        escalation_reason: case.escalation.map(|e| e.reason).unwrap_or_default(),
         origin: origin_to(case.origin).into(),
         grade: grade_to(case.grade).into(),
         status: case_status_to(case.status).into(),

@@ -13,6 +13,7 @@ mod messages;
 mod schedule;
 mod station;
 mod statistics;
+mod tasks;
 mod video;
 
 use std::sync::Arc;
@@ -43,6 +44,7 @@ const BOOK: &str = "/mediation.appointments.v1.AppointmentService/BookAppointmen
 const RESCHEDULE: &str = "/mediation.appointments.v1.AppointmentService/RescheduleAppointment";
 const START_NOW: &str = "/mediation.appointments.v1.AppointmentService/StartSessionNow";
 const DRAFT_AGREEMENT: &str = "/mediation.appointments.v1.AppointmentService/DraftAgreement";
+const DISPATCH_TASK: &str = "/mediation.appointments.v1.AppointmentService/DispatchTask";
 
 /// The appointment service over one database, issuing VIDEO sessions' join links through one
 /// video system.
@@ -185,13 +187,14 @@ impl AppointmentService for Appointments {
     ) -> Result<Response<pb::ListCasesResponse>, Status> {
         let principal = caller(&request)?;
         let actor = Actor::new(&principal, request.remote_addr());
-        let cases::ListCases { site_id, status, grade, police_incident_id, page } =
+        let cases::ListCases { site_id, status, grade, police_incident_id, escalated_only, page } =
             (request.into_inner(), &principal).try_into()?;
         let limit = page.limit();
         let after = page.after.clone();
         let fetched = self
             .read(principal, move |conn, viewer, _| {
-                service::list_cases(conn, viewer, site_id, status, grade, police_incident_id, after.as_deref(), limit)
+                let (incident, after) = (police_incident_id, after.as_deref());
+                service::list_cases(conn, viewer, site_id, status, grade, incident, escalated_only, after, limit)
             })
             .await?;
         let (shown, next_page_token) = page.split(fetched, |c| c.case.id.clone());
@@ -619,5 +622,79 @@ impl AppointmentService for Appointments {
             })
             .await?;
         Ok(Response::new(video::to_proto(link)))
+    }
+
+    async fn escalate_case(&self, request: Request<pb::EscalateCaseRequest>) -> Result<Response<pb::Case>, Status> {
+        let principal = caller(&request)?;
+        let actor = Actor::new(&principal, request.remote_addr());
+        let tasks::Escalate { case_id, reason } = request.into_inner().try_into()?;
+        let reply = self
+            .write(principal, move |conn, viewer, _| {
+                let shown = service::escalate_case(conn, viewer, &case_id, &reason, Utc::now())?;
+                cases::disclose(conn, &actor, shown)
+            })
+            .await?;
+        Ok(Response::new(reply))
+    }
+
+    async fn dispatch_task(&self, request: Request<pb::DispatchTaskRequest>) -> Result<Response<pb::Task>, Status> {
+        let principal = caller(&request)?;
+        let bytes = request.get_ref().encode_to_vec();
+        let tasks::Dispatch { request_id, task } = request.into_inner().try_into()?;
+        let reply = self
+            .write_once(principal, DISPATCH_TASK, request_id, bytes, move |conn, viewer, _| {
+                let now = Utc::now();
+                let (task, case) = service::dispatch_task(conn, viewer, task, now)?;
+                Ok(tasks::to_proto(task, case, now))
+            })
+            .await?;
+        Ok(Response::new(reply))
+    }
+
+    async fn acknowledge_task(
+        &self,
+        request: Request<pb::AcknowledgeTaskRequest>,
+    ) -> Result<Response<pb::Task>, Status> {
+        let principal = caller(&request)?;
+        let task_id = required_id("task_id", &request.get_ref().task_id)?;
+        let reply = self
+            .write(principal, move |conn, viewer, _| {
+                let now = Utc::now();
+                let (task, case) = service::acknowledge_task(conn, viewer, &task_id, now)?;
+                Ok(tasks::to_proto(task, case, now))
+            })
+            .await?;
+        Ok(Response::new(reply))
+    }
+
+    async fn report_task(&self, request: Request<pb::ReportTaskRequest>) -> Result<Response<pb::Task>, Status> {
+        let principal = caller(&request)?;
+        let tasks::Report { task_id, result, note } = request.into_inner().try_into()?;
+        let reply = self
+            .write(principal, move |conn, viewer, _| {
+                let now = Utc::now();
+                let (task, case) = service::report_task(conn, viewer, &task_id, result, &note, now)?;
+                Ok(tasks::to_proto(task, case, now))
+            })
+            .await?;
+        Ok(Response::new(reply))
+    }
+
+    async fn list_tasks(
+        &self,
+        request: Request<pb::ListTasksRequest>,
+    ) -> Result<Response<pb::ListTasksResponse>, Status> {
+        let principal = caller(&request)?;
+        let tasks::List { query, page } = (request.into_inner(), &principal).try_into()?;
+        let (limit, after) = (page.limit(), page.after.clone());
+        let now = Utc::now();
+        let fetched = self
+            .read(principal, move |conn, viewer, _| {
+                service::list_tasks(conn, viewer, query, now, after.as_deref(), limit)
+            })
+            .await?;
+        let (items, next_page_token) = page.split(fetched, |(task, _)| task.id.clone());
+        let tasks = items.into_iter().map(|(task, case)| tasks::to_proto(task, case, now)).collect();
+        Ok(Response::new(pb::ListTasksResponse { tasks, next_page_token }))
     }
 }

@@ -360,6 +360,10 @@ pub fn run_session(
         }
         _ => {}
     }
+    if to == Move::Complete {
+        // In the completion's transaction: the police hear of it exactly when it happened.
+        notices::police_feedback(conn, &case, &appointment, now)?;
+    }
     Ok(appointment)
 }
 

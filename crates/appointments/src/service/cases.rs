@@ -58,7 +58,7 @@ impl ShownCase {
     /// Shown by the method `via`, with the audit record owed for it: a staff member shown the
     /// parties' phones in clear. The answer is encoded only through `rpc::cases::disclose`,
     /// which appends that record first.
-    fn shown(viewer: &Viewer, case: Case, via: &str) -> Self {
+    pub(super) fn shown(viewer: &Viewer, case: Case, via: &str) -> Self {
         let personal = viewer.sees_personal_data(&case);
         let read = (personal && viewer.is_staff())
             .then(|| Event::new(Action::PersonalDataRead, TargetKind::Case, &case.id, format!("parties via {via}")));
@@ -152,6 +152,7 @@ pub fn create_case(
         police_incident_id,
         handed_over_by,
         proceed_reason: String::new(),
+        escalation: None,
     };
     repo::insert_case(conn, &case)
         .map_err(|err| if mediation_store::is_unique_violation(&err) { Error::IncidentTaken } else { err.into() })?;
@@ -305,10 +306,11 @@ pub fn list_cases(
     status: Option<CaseStatus>,
     grade: Option<Grade>,
     police_incident_id: Option<String>,
+    escalated_only: bool,
     after_id: Option<&str>,
     limit: i64,
 ) -> Result<Vec<ShownCase>> {
-    let mut filter = CaseFilter { status, grade, police_incident_id, ..CaseFilter::default() };
+    let mut filter = CaseFilter { status, grade, police_incident_id, escalated_only, ..CaseFilter::default() };
     if viewer.role() == Role::Kiosk {
         return Err(Fault::Forbidden("a kiosk lists no cases; residents sign in at it to see theirs").into());
     }

@@ -11,6 +11,7 @@ mod schedule;
 mod station;
 mod statistics;
 mod video;
+mod whistle;
 
 pub use agreements::*;
 pub use availability::*;
@@ -22,6 +23,7 @@ pub use schedule::*;
 pub use station::*;
 pub use statistics::*;
 pub use video::{IssuedLink, join_link, join_url};
+pub use whistle::*;
 
 use chrono::Duration;
 use mediation_api::Fault;

@@ -85,7 +85,7 @@ fn room_place(conn: &mut DbConnection, room_id: &str) -> Result<Option<(RoomPlac
     let station = site.as_ref().and_then(|s| match s.kind {
         SiteKind::Station => Some(s.id.clone()),
         SiteKind::Kiosk => s.parent_id.clone(),
-        SiteKind::Centre => None,
+        SiteKind::Centre | SiteKind::Partner => None,
     });
     let shown = match &site {
         Some(site) => format!("{} {}", site.name, room.name),

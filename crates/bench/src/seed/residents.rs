@@ -130,6 +130,7 @@ fn write_batch(
                 police_incident_id: None,
                 handed_over_by: String::new(),
                 proceed_reason: String::new(),
+                escalation: None,
             };
             mediation_appointments::repo::insert_case(conn, &case)?;
         }

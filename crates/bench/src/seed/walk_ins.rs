@@ -51,6 +51,7 @@ pub(super) async fn write(
             police_incident_id: None,
             handed_over_by: String::new(),
             proceed_reason: String::new(),
+            escalation: None,
         })
         .collect();
     let by_station = cases.iter().map(|c| (c.site_id.clone(), c.id.clone())).collect();

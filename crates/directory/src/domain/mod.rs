@@ -39,7 +39,7 @@ macro_rules! named_enum {
     };
 }
 
-named_enum!(SiteKind { Centre => "CENTRE", Station => "STATION", Kiosk => "KIOSK" });
+named_enum!(SiteKind { Centre => "CENTRE", Station => "STATION", Kiosk => "KIOSK", Partner => "PARTNER" });
 named_enum!(RoomKind { Mediation => "MEDIATION", Triage => "TRIAGE", Video => "VIDEO", Advisory => "ADVISORY" });
 named_enum!(MediatorKind {
     StationMediator => "STATION_MEDIATOR",
@@ -142,15 +142,62 @@ pub fn check_location(location: LatLng) -> Result<LatLng, Invalid> {
     if ok { Ok(location) } else { Err(Invalid("latitude must be within ±90 and longitude within ±180".into())) }
 }
 
-/// A centre has no parent; a station's parent is a centre; a kiosk's a station.
+/// A centre has no parent; a station's and a partner body's parent is a centre; a kiosk's a
+/// station.
 pub fn check_parent(kind: SiteKind, parent: Option<SiteKind>) -> Result<(), Invalid> {
     match (kind, parent) {
         (SiteKind::Centre, None)
-        | (SiteKind::Station, Some(SiteKind::Centre))
+        | (SiteKind::Station | SiteKind::Partner, Some(SiteKind::Centre))
         | (SiteKind::Kiosk, Some(SiteKind::Station)) => Ok(()),
         (SiteKind::Centre, Some(_)) => Err(Invalid("a centre has no parent".into())),
         (SiteKind::Station, _) => Err(Invalid("a station's parent must be a centre".into())),
+        (SiteKind::Partner, _) => Err(Invalid("a partner body's parent must be a centre".into())),
         (SiteKind::Kiosk, _) => Err(Invalid("a kiosk's parent must be a station".into())),
+    }
+}
+
+/// A station's police desk, where the outcome of its POLICE_110 cases is sent: a phone for SMS
+/// (E.164) and/or a webhook URL. The default has neither, and nothing is sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PoliceDesk {
+    pub phone: Option<String>,
+    pub webhook_url: Option<String>,
+}
+
+impl PoliceDesk {
+    pub fn is_empty(&self) -> bool {
+        self.phone.is_none() && self.webhook_url.is_none()
+    }
+}
+
+/// The longest webhook URL a police desk may have.
+pub const MAX_WEBHOOK_URL: usize = 500;
+
+/// An `https://` or `http://` URL with a host, without spaces or control characters; empty is
+/// none.
+pub fn parse_webhook_url(value: &str) -> Result<Option<String>, Invalid> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    if value.chars().count() > MAX_WEBHOOK_URL {
+        return Err(Invalid(format!("must be at most {MAX_WEBHOOK_URL} characters")));
+    }
+    let rest = value.strip_prefix("https://").or_else(|| value.strip_prefix("http://"));
+    let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or_default());
+    let clean = !value.chars().any(|c| c.is_whitespace() || c.is_control());
+    match host {
+        Some(host) if clean && !host.is_empty() && !host.starts_with(':') => Ok(Some(value.to_owned())),
+        _ => Err(Invalid("must be an https:// or http:// URL with a host, such as https://desk.example/110".into())),
+    }
+}
+
+/// Only a station has a police desk; any site may have none.
+pub fn check_police_desk(kind: SiteKind, desk: &PoliceDesk) -> Result<(), Invalid> {
+    if desk.is_empty() || kind == SiteKind::Station {
+        Ok(())
+    } else {
+        Err(Invalid("only a STATION has a police desk".into()))
     }
 }
 
@@ -240,6 +287,9 @@ mod tests {
             (Kiosk, Some(Station), true),
             (Kiosk, Some(Centre), false),
             (Kiosk, None, false),
+            (Partner, Some(Centre), true),
+            (Partner, Some(Station), false),
+            (Partner, None, false),
         ];
         for (kind, parent, ok) in cases {
             assert_eq!(check_parent(kind, parent).is_ok(), ok, "{kind:?} under {parent:?}");
@@ -337,6 +387,34 @@ pub fn manages(principal: &mediation_auth::Principal, site: &Site) -> bool {
             principal.site_id.as_deref().is_some_and(|own| site.id == own || site.parent_id.as_deref() == Some(own))
         }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod police_desk_tests {
+    use super::*;
+
+    #[test]
+    fn webhook_urls_are_http_with_a_host() {
+        assert_eq!(parse_webhook_url(""), Ok(None));
+        assert_eq!(parse_webhook_url(" https://desk.example/110 "), Ok(Some("https://desk.example/110".into())));
+        assert_eq!(parse_webhook_url("http://127.0.0.1:8080/hook"), Ok(Some("http://127.0.0.1:8080/hook".into())));
+        for bad in
+            ["ftp://desk.example", "desk.example/110", "https://", "https:///path", "https://a b", "http://:80/x"]
+        {
+            assert!(parse_webhook_url(bad).is_err(), "{bad}");
+        }
+        assert!(parse_webhook_url(&format!("https://a.example/{}", "x".repeat(MAX_WEBHOOK_URL))).is_err());
+    }
+
+    #[test]
+    fn only_stations_have_a_police_desk() {
+        let desk = PoliceDesk { phone: Some("+8613800000001".into()), webhook_url: None };
+        assert!(check_police_desk(SiteKind::Station, &desk).is_ok());
+        for kind in [SiteKind::Centre, SiteKind::Kiosk, SiteKind::Partner] {
+            assert!(check_police_desk(kind, &desk).is_err(), "{kind:?}");
+            assert!(check_police_desk(kind, &PoliceDesk::default()).is_ok(), "{kind:?}");
+        }
     }
 }
 

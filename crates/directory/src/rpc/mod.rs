@@ -116,20 +116,25 @@ impl DirectoryService for Directory {
     }
 
     async fn get_site(&self, request: Request<pb::GetSiteRequest>) -> Result<Response<pb::Site>, Status> {
+        // Public, but the site's own admins also see its police desk.
+        let principal = request.extensions().get::<mediation_auth::Principal>().cloned();
         let id = id("id", &request.get_ref().id)?;
-        let site = self.db.read(move |conn| service::site(conn, &id)).await?;
-        Ok(Response::new(sites::to_proto(site)))
+        let (site, desk) = self.db.read(move |conn| service::site_as_seen_by(conn, principal.as_ref(), &id)).await?;
+        Ok(Response::new(sites::to_proto_with_desk(site, desk)))
     }
 
     async fn create_site(&self, request: Request<pb::CreateSiteRequest>) -> Result<Response<pb::Site>, Status> {
         let principal = caller(&request)?;
         let encoded = request.get_ref().encode_to_vec();
-        let sites::CreateSite { request_id, site } = request.into_inner().try_into()?;
+        let sites::CreateSite { request_id, site, police_desk } = request.into_inner().try_into()?;
         let reply = self
             .db
             .write(move |conn| {
                 let key = Key { principal: &principal.account_id, method: CREATE_SITE, request_id: &request_id };
-                once(conn, key, &encoded, |conn| service::create_site(conn, &principal, site).map(sites::to_proto))
+                once(conn, key, &encoded, |conn| {
+                    let (site, desk) = service::create_site_with_desk(conn, &principal, site, police_desk)?;
+                    Ok::<_, crate::error::Error>(sites::to_proto_with_desk(site, Some(desk)))
+                })
             })
             .await?;
         Ok(Response::new(reply))
@@ -138,8 +143,8 @@ impl DirectoryService for Directory {
     async fn update_site(&self, request: Request<pb::UpdateSiteRequest>) -> Result<Response<pb::Site>, Status> {
         let principal = caller(&request)?;
         let sites::UpdateSite { id, patch } = request.into_inner().try_into()?;
-        let site = self.db.write(move |conn| service::update_site(conn, &principal, &id, patch)).await?;
-        Ok(Response::new(sites::to_proto(site)))
+        let (site, desk) = self.db.write(move |conn| service::update_site(conn, &principal, &id, patch)).await?;
+        Ok(Response::new(sites::to_proto_with_desk(site, Some(desk))))
     }
 
     async fn list_rooms(

@@ -8,18 +8,19 @@ use mediation_api::paging;
 use tonic::Status;
 
 use super::Page;
-use crate::domain::{LatLng, Site, SiteKind, check_location, parse_time_zone};
+use crate::domain::{LatLng, PoliceDesk, Site, SiteKind, check_location, parse_time_zone, parse_webhook_url};
 use crate::service::SitePatch;
 
 const NAME_CHARS: usize = 100;
 const ADDRESS_CHARS: usize = 200;
-const KIND_RULE: &str = "must be CENTRE, STATION or KIOSK";
+const KIND_RULE: &str = "must be CENTRE, STATION, KIOSK or PARTNER";
 
 fn kind_from(value: i32) -> Option<SiteKind> {
     match pb::SiteKind::try_from(value).ok()? {
         pb::SiteKind::Centre => Some(SiteKind::Centre),
         pb::SiteKind::Station => Some(SiteKind::Station),
         pb::SiteKind::Kiosk => Some(SiteKind::Kiosk),
+        pb::SiteKind::Partner => Some(SiteKind::Partner),
         pb::SiteKind::Unspecified => None,
     }
 }
@@ -29,7 +30,30 @@ fn kind_to(kind: SiteKind) -> pb::SiteKind {
         SiteKind::Centre => pb::SiteKind::Centre,
         SiteKind::Station => pb::SiteKind::Station,
         SiteKind::Kiosk => pb::SiteKind::Kiosk,
+        SiteKind::Partner => pb::SiteKind::Partner,
     }
+}
+
+/// A police desk as given: its phone parsed to E.164, its URL checked; absent is none.
+fn police_desk(v: &mut Violations, value: Option<pb::PoliceDesk>) -> Option<PoliceDesk> {
+    let desk = value.unwrap_or_default();
+    let phone = if desk.phone.trim().is_empty() {
+        Some(None)
+    } else {
+        v.check("site.police_desk.phone", mediation_identity::domain::PhoneNumber::parse(&desk.phone))
+            .map(|p| Some(p.as_str().to_owned()))
+    };
+    let webhook_url = v.check("site.police_desk.webhook_url", parse_webhook_url(&desk.webhook_url));
+    Some(PoliceDesk { phone: phone?, webhook_url: webhook_url? })
+}
+
+fn desk_to_proto(desk: PoliceDesk) -> pb::PoliceDesk {
+    pb::PoliceDesk { phone: desk.phone.unwrap_or_default(), webhook_url: desk.webhook_url.unwrap_or_default() }
+}
+
+/// A site with its police desk, for those who administer it.
+pub fn to_proto_with_desk(site: Site, desk: Option<PoliceDesk>) -> pb::Site {
+    pb::Site { police_desk: desk.map(desk_to_proto), ..to_proto(site) }
 }
 
 /// An optional location: absent is `Some(None)`.
@@ -49,6 +73,7 @@ pub fn to_proto(site: Site) -> pb::Site {
         time_zone: site.time_zone,
         address: site.address,
         location: site.location.map(|l| PbLatLng { latitude: l.latitude, longitude: l.longitude }),
+        police_desk: None,
     }
 }
 
@@ -84,6 +109,7 @@ pub struct CreateSite {
     pub request_id: String,
     /// With a new id.
     pub site: Site,
+    pub police_desk: PoliceDesk,
 }
 
 impl TryFrom<pb::CreateSiteRequest> for CreateSite {
@@ -102,6 +128,7 @@ impl TryFrom<pb::CreateSiteRequest> for CreateSite {
         let time_zone = v.check("site.time_zone", parse_time_zone(&site.time_zone));
         let address = v.text("site.address", &site.address, ADDRESS_CHARS, false);
         let location = location(&mut v, "site.location", site.location);
+        let police_desk = police_desk(&mut v, site.police_desk);
         v.finish(|| {
             let site = Site {
                 id: uuid::Uuid::now_v7().to_string(),
@@ -112,7 +139,7 @@ impl TryFrom<pb::CreateSiteRequest> for CreateSite {
                 address: address?,
                 location: location?,
             };
-            Some(CreateSite { request_id: request_id?, site })
+            Some(CreateSite { request_id: request_id?, site, police_desk: police_desk? })
         })
     }
 }
@@ -131,12 +158,13 @@ impl TryFrom<pb::UpdateSiteRequest> for UpdateSite {
         let mut v = Violations::new();
         let id = v.id("site.id", &site.id);
         let mut patch = SitePatch::default();
-        for path in v.update_mask(req.update_mask, &["name", "address", "location", "time_zone"]) {
+        for path in v.update_mask(req.update_mask, &["name", "address", "location", "time_zone", "police_desk"]) {
             match path.as_str() {
                 "name" => patch.name = v.text("site.name", &site.name, NAME_CHARS, true),
                 "address" => patch.address = v.text("site.address", &site.address, ADDRESS_CHARS, false),
                 "location" => patch.location = location(&mut v, "site.location", site.location),
                 "time_zone" => patch.time_zone = v.check("site.time_zone", parse_time_zone(&site.time_zone)),
+                "police_desk" => patch.police_desk = police_desk(&mut v, site.police_desk.clone()),
                 _ => {}
             }
         }

@@ -36,6 +36,7 @@ pub(super) fn upsert_site(conn: &mut DbConnection, principal: &Principal, site: 
                 address: Some(address),
                 location: Some(location),
                 time_zone: Some(time_zone),
+                police_desk: None,
             };
             directory::update_site(conn, principal, &site.id, patch)?;
             Ok(false)

@@ -9,6 +9,8 @@ pub enum SiteKind {
     Centre,
     Station,
     Kiosk,
+    /// A partner body (court, lawyers' association, civil affairs, a community).
+    Partner,
 }
 
 impl SiteKind {
@@ -19,6 +21,7 @@ impl SiteKind {
             "CENTRE" => Some(SiteKind::Centre),
             "STATION" => Some(SiteKind::Station),
             "KIOSK" => Some(SiteKind::Kiosk),
+            "PARTNER" => Some(SiteKind::Partner),
             _ => None,
         }
     }
@@ -38,10 +41,12 @@ pub fn admin_site(principal: &Principal, requested: Option<String>) -> Result<Op
     }
 }
 
-/// Staff belong to a centre or a station; station admins to a station.
+/// Staff belong to a centre or a station; station admins to a station; partner staff to a
+/// PARTNER site, the only role such a site takes.
 pub fn staff_site_fits(role: Role, kind: Option<SiteKind>) -> bool {
     match role {
         Role::StationAdmin => kind == Some(SiteKind::Station),
+        Role::PartnerStaff => kind == Some(SiteKind::Partner),
         _ => matches!(kind, Some(SiteKind::Centre | SiteKind::Station)),
     }
 }
@@ -81,6 +86,11 @@ mod tests {
         assert!(!staff_site_fits(Role::StationAdmin, Some(SiteKind::Centre)));
         assert!(staff_site_fits(Role::StationAdmin, Some(SiteKind::Station)));
         assert!(!staff_site_fits(Role::Mediator, SiteKind::parse("VAN")));
+        assert!(staff_site_fits(Role::PartnerStaff, SiteKind::parse("PARTNER")));
+        assert!(!staff_site_fits(Role::PartnerStaff, Some(SiteKind::Station)));
+        assert!(!staff_site_fits(Role::PartnerStaff, None));
+        assert!(!staff_site_fits(Role::Mediator, Some(SiteKind::Partner)));
+        assert!(!staff_site_fits(Role::StationAdmin, Some(SiteKind::Partner)));
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub(super) fn role_to_proto(role: Role) -> pb::Role {
         Role::Dispatcher => pb::Role::Dispatcher,
         Role::StationAdmin => pb::Role::StationAdmin,
         Role::CentreAdmin => pb::Role::CentreAdmin,
+        Role::PartnerStaff => pb::Role::PartnerStaff,
     }
 }
 
@@ -31,8 +32,9 @@ fn staff_role(v: &mut Violations, value: i32) -> Option<Role> {
         Ok(pb::Role::Dispatcher) => Role::Dispatcher,
         Ok(pb::Role::StationAdmin) => Role::StationAdmin,
         Ok(pb::Role::CentreAdmin) => Role::CentreAdmin,
+        Ok(pb::Role::PartnerStaff) => Role::PartnerStaff,
         _ => {
-            v.add("role", "must be MEDIATOR, DISPATCHER, STATION_ADMIN or CENTRE_ADMIN");
+            v.add("role", "must be MEDIATOR, DISPATCHER, STATION_ADMIN, CENTRE_ADMIN or PARTNER_STAFF");
             return None;
         }
     };

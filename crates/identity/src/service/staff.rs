@@ -108,13 +108,17 @@ impl Identity {
         if role == Role::StationAdmin && site.is_none() {
             return Err(Fault::invalid("site_id", "a station admin needs the station's site_id").into());
         }
+        if role == Role::PartnerStaff && site.is_none() {
+            return Err(Fault::invalid("site_id", "partner staff need their PARTNER site's site_id").into());
+        }
         let hash = self.hash_password(password).await?;
         let sites = self.sites;
         let create: Create<Account> = Box::new(move |conn| {
             if let Some(site_id) = &site {
                 let found = sites(conn, site_id)?.ok_or_else(|| Fault::invalid("site_id", "no such site"))?;
                 if !staff_site_fits(role, found.site_kind()) {
-                    let why = "staff belong to a centre or a station (station admins to a station)";
+                    let why = "staff belong to a centre or a station (station admins to a station), partner staff to a \
+                               PARTNER site";
                     return Err(Fault::invalid("site_id", why).into());
                 }
             }
