@@ -9,7 +9,7 @@
 //! planner's are; travel is the planner's [`TravelMatrix`].
 
 use super::feasibility;
-use super::planner::{Depot, Job, Problem, Route, Solution, Stop, Vehicle, Window};
+use super::planner::{Depot, EPSILON, Job, Problem, Route, Solution, Stop, Vehicle, Window};
 use super::travel::{Matrix, Point, TravelMatrix};
 
 /// A committed stop of the van's route: its place, when its service may start, and how long it
@@ -67,7 +67,7 @@ pub fn open_places(day: &VanDay, at: Point, service: f64, travel: &dyn TravelMat
     let (mut here, mut time) = (depot, day.shift.start);
     for (k, stop) in day.stops.iter().enumerate() {
         let start = (time + m.duration(here, k + 1)).max(stop.window.start);
-        if start > stop.window.end + feasibility_slack() {
+        if start > stop.window.end + EPSILON {
             return vec![];
         }
         time = start + stop.service;
@@ -97,10 +97,6 @@ pub fn open_places(day: &VanDay, at: Point, service: f64, travel: &dyn TravelMat
         }
     }
     out
-}
-
-fn feasibility_slack() -> f64 {
-    super::planner::EPSILON
 }
 
 /// The windows offered on one van, best first (the least added driving, then the earliest):
