@@ -17,7 +17,8 @@ both_backends!(
     output_only_fields_are_ignored,
     access_options_are_served_through_reflection,
     transitions_and_messages_replay_by_request_id,
-    a_retried_proposal_is_the_first_one
+    a_retried_proposal_is_the_first_one,
+    shifts_read_back
 );
 
 /// Every unary method a centre admin, a resident or anyone may call, sent an empty request,
@@ -202,4 +203,29 @@ async fn a_retried_proposal_is_the_first_one(backend: Backend) {
     assert_eq!(first.id, retry.id);
     let fresh = client.propose_plan(authed(propose(""), &admin)).await.unwrap().into_inner();
     assert_ne!(fresh.id, first.id);
+}
+
+/// A shift written by SetVanShift reads back through ListShifts, by date range.
+async fn shifts_read_back(backend: Backend) {
+    use mediation_api::directory::v1::{MediationMode, MediatorKind};
+    let app = TestApp::spawn(backend).await;
+    let admin = app.centre_admin().await.access_token;
+    let (_, station) = app.located_station(&admin).await;
+    let profile = mediator_profile("张卫国", MediatorKind::StationMediator, &station, &[MediationMode::HomeVisit]);
+    let crew = mediator_with_account(&app, &admin, profile).await;
+    let van = register_van(&app, &admin, "浙B00002", &station).await;
+    let day = days_ahead(3);
+    let mut client = app.dispatch().await;
+    let set = client.set_van_shift(authed(day_shift(&van, day, vec![crew.id.clone()]), &admin)).await.unwrap();
+    let list = |from: chrono::NaiveDate, days: i64| dispatch::ListShiftsRequest {
+        van_id: van.clone(),
+        date_from: Some(date(from)),
+        date_to: Some(date(from + chrono::TimeDelta::days(days))),
+    };
+    let listed = client.list_shifts(authed(list(day - chrono::TimeDelta::days(1), 7), &admin)).await.unwrap();
+    assert_eq!(listed.into_inner().shifts, [set.into_inner()]);
+    let after = client.list_shifts(authed(list(day + chrono::TimeDelta::days(1), 7), &admin)).await.unwrap();
+    assert!(after.into_inner().shifts.is_empty());
+    let too_long = client.list_shifts(authed(list(day, 63), &admin)).await;
+    assert_eq!(violated_fields(&assert_status(too_long, Code::InvalidArgument, "VALIDATION")), ["date_to"]);
 }

@@ -857,6 +857,17 @@ fn own_and_foreign(w: &World) -> Vec<Check> {
         check(
             "station 1's van",
             DISPATCH,
+            "ListShifts",
+            dispatch::ListShiftsRequest {
+                van_id: w.van.clone(),
+                date_from: Some(date(w.day)),
+                date_to: Some(date(w.day + TimeDelta::days(1))),
+            },
+            &[(OtherStationAdmin, REFUSED), (OtherMediator, REFUSED), (Mediator, Allowed), (Dispatcher, Allowed)],
+        ),
+        check(
+            "station 1's van",
+            DISPATCH,
             "SetVanStatus",
             dispatch::SetVanStatusRequest { van_id: w.van.clone(), status: dispatch::VanStatus::Available.into() },
             &[(OtherStationAdmin, REFUSED), (Dispatcher, Allowed)],

@@ -231,6 +231,16 @@ impl DispatchService for Dispatch {
         Ok(Response::new(vans::shift_to_proto(shift)))
     }
 
+    async fn list_shifts(
+        &self,
+        request: Request<pb::ListShiftsRequest>,
+    ) -> Result<Response<pb::ListShiftsResponse>, Status> {
+        let principal = caller(&request)?;
+        let vans::ListShifts { van_id, from, to } = request.into_inner().try_into()?;
+        let shifts = self.core.list_shifts(principal, van_id, from, to).await?;
+        Ok(Response::new(pb::ListShiftsResponse { shifts: shifts.into_iter().map(vans::shift_to_proto).collect() }))
+    }
+
     async fn propose_plan(&self, request: Request<pb::ProposePlanRequest>) -> Result<Response<pb::Plan>, Status> {
         let principal = caller(&request)?;
         let (request_id, encoded) = retry_of(&request.get_ref().request_id, request.get_ref())?;
