@@ -46,6 +46,7 @@ both_backends!(
     bookings_send_one_notice_and_one_reminder_even_across_a_restart,
     two_replicas_deliver_each_notice_once,
     statistics_count_settled_sessions_and_no_shows,
+    a_residents_sessions_list_soonest_first_unless_ordered_otherwise,
 );
 
 const RACERS: usize = 24;
@@ -1091,4 +1092,33 @@ async fn slots_keep_to_the_hours_grid_when_the_notice_cuts_into_a_working_day(ba
     for start in &starts {
         assert_eq!(start.format("%M:%S").to_string(), "00:00", "{start} is off the grid");
     }
+}
+
+/// A resident's own list comes soonest first; `order_by` asks for another order (and pages in
+/// it); an unknown order is refused naming the field.
+async fn a_residents_sessions_list_soonest_first_unless_ordered_otherwise(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let d = district(&app).await;
+    let (resident, case) = resident_with_case(&app, &d, "13800000231").await;
+    let late = book_at(&app, &resident, &d, &case.id, 15).await.id;
+    let early = book_at(&app, &resident, &d, &case.id, 10).await.id;
+    let mut client = app.appointments().await;
+    let list = |order_by: &str, page_token: &str| pb::ListAppointmentsRequest {
+        order_by: order_by.into(),
+        page_size: 1,
+        page_token: page_token.into(),
+        ..Default::default()
+    };
+    for (order_by, expected) in
+        [("", [&early, &late]), ("start", [&early, &late]), ("start desc", [&late, &early]), ("id", [&late, &early])]
+    {
+        let first = client.list_appointments(authed(list(order_by, ""), &resident)).await.unwrap().into_inner();
+        let token = first.next_page_token.clone();
+        let second = client.list_appointments(authed(list(order_by, &token), &resident)).await.unwrap().into_inner();
+        let ids: Vec<&String> = first.appointments.iter().chain(&second.appointments).map(|a| &a.id).collect();
+        assert_eq!(ids, expected, "order_by {order_by:?}");
+        assert!(second.next_page_token.is_empty());
+    }
+    let sideways = client.list_appointments(authed(list("mediator", ""), &resident)).await;
+    assert_eq!(violated_fields(&assert_status(sideways, Code::InvalidArgument, reason::VALIDATION)), ["order_by"]);
 }

@@ -555,6 +555,7 @@ const BUILDERS: &[Build] = &[
             to: v.ts(1),
             page_size: v.int[1],
             page_token: v.s(2),
+            ..Default::default()
         };
         call(APPOINTMENTS, "ListAppointments", Who::StationAdmin, m)
     },

@@ -420,14 +420,16 @@ impl AppointmentService for Appointments {
         request: Request<pb::ListAppointmentsRequest>,
     ) -> Result<Response<pb::ListAppointmentsResponse>, Status> {
         let principal = caller(&request)?;
-        let appointments::List { filter, page } = (request.into_inner(), &principal).try_into()?;
+        let appointments::List { filter, order, page } = (request.into_inner(), &principal).try_into()?;
         let (limit, after) = (page.limit(), page.after.clone());
+        order.cursor(after.as_deref())?;
         let fetched = self
             .read(principal, move |conn, viewer, _| {
-                service::list_appointments(conn, viewer, filter, after.as_deref(), limit)
+                let cursor = order.cursor(after.as_deref()).expect("checked above");
+                service::list_appointments(conn, viewer, filter, cursor, limit)
             })
             .await?;
-        let (items, next_page_token) = page.split(fetched, |a| a.id.clone());
+        let (items, next_page_token) = page.split(fetched, |a| order.cursor_of(a));
         let appointments = items.into_iter().map(appointments::to_proto).collect();
         Ok(Response::new(pb::ListAppointmentsResponse { appointments, next_page_token }))
     }

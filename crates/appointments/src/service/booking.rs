@@ -369,12 +369,12 @@ pub fn run_session(
     Ok(appointment)
 }
 
-/// The appointments the viewer may list, narrowed by `filter`.
+/// The appointments the viewer may list, narrowed by `filter`, from `cursor` in its order.
 pub fn list_appointments(
     conn: &mut DbConnection,
     viewer: &Viewer,
     mut filter: AppointmentFilter,
-    after_id: Option<&str>,
+    cursor: repo::Cursor<'_>,
     limit: i64,
 ) -> Result<Vec<Appointment>> {
     if let Some(case_ids) = &filter.case_ids {
@@ -405,5 +405,5 @@ pub fn list_appointments(
         }
         filter.site_ids = Some(vec![station]);
     }
-    Ok(repo::list_appointments(conn, &filter, after_id, limit)?)
+    Ok(repo::list_appointments_from(conn, &filter, cursor, limit)?)
 }
