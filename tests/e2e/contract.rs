@@ -163,7 +163,11 @@ async fn transitions_and_messages_replay_by_request_id(backend: Backend) {
     let other = client.complete_appointment(authed(complete(&once, "赔偿三千元"), &admin)).await;
     assert_status(other, Code::InvalidArgument, "IDEMPOTENCY_KEY_REUSED");
     let unprotected = client.complete_appointment(authed(complete("", "赔偿两千元"), &admin)).await;
-    assert_status(unprotected, Code::FailedPrecondition, "APPOINTMENT_COMPLETED");
+    let status = assert_status(unprotected, Code::FailedPrecondition, "APPOINTMENT_COMPLETED");
+    // The ErrorInfo says which session and in what state, beside the reason.
+    let info = tonic_types::StatusExt::get_error_details(&status).error_info().cloned().unwrap();
+    assert_eq!(info.metadata.get("current_state").map(String::as_str), Some("COMPLETED"));
+    assert_eq!(info.metadata.get("appointment_id"), Some(&session.id));
 
     let post = |request_id: &str| pb::PostMessageRequest {
         case_id: case.id.clone(),

@@ -220,8 +220,11 @@ pub fn get_appointment(conn: &mut DbConnection, viewer: &Viewer, id: &str) -> Re
 }
 
 fn step(appointment: &mut Appointment, to: Move) -> Result<()> {
-    appointment.status = lifecycle::apply(appointment.status, to)
-        .map_err(|reason| Fault::state(reason, format!("the appointment is {}", appointment.status.as_str())))?;
+    appointment.status = lifecycle::apply(appointment.status, to).map_err(|reason| {
+        Fault::state(reason, format!("the appointment is {}", appointment.status.as_str()))
+            .with("appointment_id", &appointment.id)
+            .with("current_state", appointment.status.as_str())
+    })?;
     Ok(())
 }
 
