@@ -172,6 +172,16 @@ def write_enum(out, f, enum, path, prefix):
     out.append("")
 
 
+def access(method):
+    """Who may call a method, from its `(mediation.v1.access)` option."""
+    option = method.get("options", {}).get("[mediation.v1.access]")
+    if option is None:
+        return "not published"
+    if option.get("public"):
+        return "public (no token needed)"
+    return ", ".join(f"`{role}`" for role in option.get("roles", []))
+
+
 def write_service(out, f, service, path, documented):
     full = f".{f.package}.{service['name']}"
     out.append(f'<a id="{anchor(full)}"></a>\n')
@@ -197,6 +207,7 @@ def write_service(out, f, service, path, documented):
         request = method["inputType"].lstrip(".").removeprefix(f.package + ".")
         response = method["outputType"].lstrip(".").removeprefix(f.package + ".")
         out.append(f"`rpc {method['name']}({request}) returns ({stream}{response})`\n")
+        out.append(f"Access: {access(method)}.\n")
         text = block(f.comment(path + [SERVICE_METHOD, i]))
         if text:
             out.append(text + "\n")
@@ -228,14 +239,16 @@ def main():
         "The same text is served through server reflection. Field behaviours are the "
         "`google.api.field_behavior` annotations: REQUIRED fields must be set in requests, "
         "OUTPUT_ONLY fields are set by the server and ignored in requests, IMMUTABLE fields "
-        "cannot change after creation, IDENTIFIER names the resource.\n",
+        "cannot change after creation, IDENTIFIER names the resource. Each method's Access line is "
+        "its `(mediation.v1.access)` option: the roles whose tokens the gateway lets through, or "
+        "public.\n",
         "## Contents\n",
     ]
     for f in files:
         services = ", ".join(
             f"[{s['name']}](#{f.package}.{s['name']})" for s in f.d.get("service", [])
         )
-        out.append(f"- [`{f.package}`](#{f.package}): {services}")
+        out.append(f"- [`{f.package}`](#{f.package}): {services or 'options every service uses'}")
     out.append("")
 
     for f in files:

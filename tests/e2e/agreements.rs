@@ -54,7 +54,8 @@ async fn settled(app: &TestApp) -> Settled {
     let early = client.draft_agreement(authed(draft(&case.id, OBLIGATION), &mediator)).await;
     assert_status(early, Code::FailedPrecondition, "NOT_SETTLED");
     let outcome = pb::Outcome { result: pb::OutcomeResult::Settled.into(), ..Default::default() };
-    let complete = pb::CompleteAppointmentRequest { appointment_id: session.id, outcome: Some(outcome) };
+    let complete =
+        pb::CompleteAppointmentRequest { appointment_id: session.id, outcome: Some(outcome), ..Default::default() };
     client.complete_appointment(authed(complete, &mediator)).await.expect("completes");
     Settled { station, kiosk_site, centre, admin, mediator, mediator_id: wang.id, case }
 }

@@ -46,6 +46,7 @@ both_backends!(
     bookings_send_one_notice_and_one_reminder_even_across_a_restart,
     two_replicas_deliver_each_notice_once,
     statistics_count_settled_sessions_and_no_shows,
+    a_residents_sessions_list_soonest_first_unless_ordered_otherwise,
 );
 
 const RACERS: usize = 24;
@@ -673,7 +674,11 @@ async fn applicants_cancel_with_a_reason_and_the_slot_reopens(backend: Backend) 
     let appointment = book_at(&app, &resident, &d, &case.id, 9).await;
     assert!(!free_starts(&app, &resident, &case.id, &d, &d.station_mediators[0]).await.contains(&local(d.day, 9)));
 
-    let cancel = pb::CancelAppointmentRequest { appointment_id: appointment.id.clone(), reason: "临时出差".into() };
+    let cancel = pb::CancelAppointmentRequest {
+        appointment_id: appointment.id.clone(),
+        reason: "临时出差".into(),
+        ..Default::default()
+    };
     let cancelled = client.cancel_appointment(authed(cancel, &resident)).await.unwrap().into_inner();
     assert_eq!(cancelled.status(), pb::AppointmentStatus::Cancelled);
     assert_eq!(cancelled.cancel_reason, "临时出差");
@@ -709,7 +714,11 @@ async fn applicants_cannot_cancel_after_the_cutoff_but_staff_can(backend: Backen
     let mut client = app.appointments().await;
     // The session is at most nine days and nine hours away, inside a ten-day cutoff.
     let appointment = book_at(&app, &resident, &d, &case.id, 9).await;
-    let cancel = pb::CancelAppointmentRequest { appointment_id: appointment.id.clone(), reason: "不想去了".into() };
+    let cancel = pb::CancelAppointmentRequest {
+        appointment_id: appointment.id.clone(),
+        reason: "不想去了".into(),
+        ..Default::default()
+    };
 
     let late = client.cancel_appointment(authed(cancel.clone(), &resident)).await;
     assert_status(late, Code::FailedPrecondition, "CANCEL_CUTOFF_PASSED");
@@ -731,7 +740,7 @@ async fn sessions_check_in_and_complete_and_a_completed_session_cannot_be_cancel
     let kiosk = kiosk(&app, &d.admin, &d.kiosk_site).await;
     let mut client = app.appointments().await;
     let appointment = book_at(&app, &resident, &d, &case.id, 9).await;
-    let check_in = pb::CheckInRequest { appointment_id: appointment.id.clone() };
+    let check_in = pb::CheckInRequest { appointment_id: appointment.id.clone(), ..Default::default() };
     session_time_has_come(&app, &appointment.id).await;
 
     let by_resident = client.check_in(authed(check_in.clone(), &resident)).await;
@@ -749,14 +758,21 @@ async fn sessions_check_in_and_complete_and_a_completed_session_cannot_be_cancel
         agreement_summary: "楼上业主承担维修费用三千元。".into(),
         referred_to: String::new(),
     };
-    let complete =
-        pb::CompleteAppointmentRequest { appointment_id: appointment.id.clone(), outcome: Some(outcome.clone()) };
+    let complete = pb::CompleteAppointmentRequest {
+        appointment_id: appointment.id.clone(),
+        outcome: Some(outcome.clone()),
+        ..Default::default()
+    };
     let completed = client.complete_appointment(authed(complete, &d.admin)).await.unwrap().into_inner();
     assert_eq!(completed.status(), pb::AppointmentStatus::Completed);
     assert_eq!(completed.outcome, Some(outcome));
 
     for token in [&resident, &d.admin] {
-        let cancel = pb::CancelAppointmentRequest { appointment_id: appointment.id.clone(), reason: "撤回".into() };
+        let cancel = pb::CancelAppointmentRequest {
+            appointment_id: appointment.id.clone(),
+            reason: "撤回".into(),
+            ..Default::default()
+        };
         let refused = client.cancel_appointment(authed(cancel, token)).await;
         assert_status(refused, Code::FailedPrecondition, "APPOINTMENT_COMPLETED");
     }
@@ -831,7 +847,10 @@ async fn a_resident_cannot_read_list_or_cancel_another_residents_case_appointmen
     let a_appointment = book_at(&app, &a, &d, &a_case.id, 9).await;
     let mut client = app.appointments().await;
     client
-        .post_message(authed(pb::PostMessageRequest { case_id: a_case.id.clone(), body: "私密".into() }, &a))
+        .post_message(authed(
+            pb::PostMessageRequest { case_id: a_case.id.clone(), body: "私密".into(), ..Default::default() },
+            &a,
+        ))
         .await
         .unwrap();
 
@@ -850,7 +869,11 @@ async fn a_resident_cannot_read_list_or_cancel_another_residents_case_appointmen
     assert_not_found(
         client.get_appointment(authed(pb::GetAppointmentRequest { id: a_appointment.id.clone() }, &b)).await,
     );
-    let cancel = pb::CancelAppointmentRequest { appointment_id: a_appointment.id.clone(), reason: "恶作剧".into() };
+    let cancel = pb::CancelAppointmentRequest {
+        appointment_id: a_appointment.id.clone(),
+        reason: "恶作剧".into(),
+        ..Default::default()
+    };
     assert_not_found(client.cancel_appointment(authed(cancel, &b)).await);
     let by_case = pb::ListAppointmentsRequest { case_id: a_case.id.clone(), ..Default::default() };
     match client.list_appointments(authed(by_case, &b)).await {
@@ -870,7 +893,10 @@ async fn a_resident_cannot_read_list_or_cancel_another_residents_case_appointmen
     );
     assert_not_found(
         client
-            .post_message(authed(pb::PostMessageRequest { case_id: a_case.id.clone(), body: "你好".into() }, &b))
+            .post_message(authed(
+                pb::PostMessageRequest { case_id: a_case.id.clone(), body: "你好".into(), ..Default::default() },
+                &b,
+            ))
             .await,
     );
 
@@ -892,7 +918,8 @@ async fn the_consultation_thread_lists_applicant_and_staff_messages_oldest_first
     let (resident, case) = resident_with_case(&app, &d, "13800000214").await;
     let station_admin = staff(&app, &d.admin, identity::Role::StationAdmin, &d.station).await;
     let mut client = app.appointments().await;
-    let post = |body: &str| pb::PostMessageRequest { case_id: case.id.clone(), body: body.into() };
+    let post =
+        |body: &str| pb::PostMessageRequest { case_id: case.id.clone(), body: body.into(), ..Default::default() };
 
     let question = client.post_message(authed(post("请问需要带哪些材料？"), &resident)).await.unwrap().into_inner();
     let answer =
@@ -1007,11 +1034,18 @@ async fn statistics_count_settled_sessions_and_no_shows(backend: Backend) {
         agreement_summary: "双方达成和解。".into(),
         referred_to: String::new(),
     };
-    let complete = pb::CompleteAppointmentRequest { appointment_id: settled.id.clone(), outcome: Some(outcome) };
+    let complete = pb::CompleteAppointmentRequest {
+        appointment_id: settled.id.clone(),
+        outcome: Some(outcome),
+        ..Default::default()
+    };
     let completed = client.complete_appointment(authed(complete, &station_admin)).await.unwrap().into_inner();
     assert_eq!(completed.status(), pb::AppointmentStatus::Completed);
     let no_show = client
-        .mark_no_show(authed(pb::MarkNoShowRequest { appointment_id: missed.id.clone() }, &station_admin))
+        .mark_no_show(authed(
+            pb::MarkNoShowRequest { appointment_id: missed.id.clone(), ..Default::default() },
+            &station_admin,
+        ))
         .await
         .unwrap()
         .into_inner();
@@ -1058,4 +1092,33 @@ async fn slots_keep_to_the_hours_grid_when_the_notice_cuts_into_a_working_day(ba
     for start in &starts {
         assert_eq!(start.format("%M:%S").to_string(), "00:00", "{start} is off the grid");
     }
+}
+
+/// A resident's own list comes soonest first; `order_by` asks for another order (and pages in
+/// it); an unknown order is refused naming the field.
+async fn a_residents_sessions_list_soonest_first_unless_ordered_otherwise(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let d = district(&app).await;
+    let (resident, case) = resident_with_case(&app, &d, "13800000231").await;
+    let late = book_at(&app, &resident, &d, &case.id, 15).await.id;
+    let early = book_at(&app, &resident, &d, &case.id, 10).await.id;
+    let mut client = app.appointments().await;
+    let list = |order_by: &str, page_token: &str| pb::ListAppointmentsRequest {
+        order_by: order_by.into(),
+        page_size: 1,
+        page_token: page_token.into(),
+        ..Default::default()
+    };
+    for (order_by, expected) in
+        [("", [&early, &late]), ("start", [&early, &late]), ("start desc", [&late, &early]), ("id", [&late, &early])]
+    {
+        let first = client.list_appointments(authed(list(order_by, ""), &resident)).await.unwrap().into_inner();
+        let token = first.next_page_token.clone();
+        let second = client.list_appointments(authed(list(order_by, &token), &resident)).await.unwrap().into_inner();
+        let ids: Vec<&String> = first.appointments.iter().chain(&second.appointments).map(|a| &a.id).collect();
+        assert_eq!(ids, expected, "order_by {order_by:?}");
+        assert!(second.next_page_token.is_empty());
+    }
+    let sideways = client.list_appointments(authed(list("mediator", ""), &resident)).await;
+    assert_eq!(violated_fields(&assert_status(sideways, Code::InvalidArgument, reason::VALIDATION)), ["order_by"]);
 }

@@ -53,6 +53,7 @@ async fn plan_and_override(app: &TestApp, w: &World, dispatcher: &str) -> String
             date: Some(date(w.day)),
             station_id: w.stations[0].clone(),
             time_limit: Some(prost_types::Duration { seconds: 0, nanos: 300_000_000 }),
+            ..Default::default()
         };
         let plan = client.propose_plan(authed(propose, dispatcher)).await.expect("proposes").into_inner();
         let commit = dispatch::CommitPlanRequest { plan_id: plan.id.clone() };

@@ -126,6 +126,7 @@ async fn propose(app: &TestApp, d: &Day) -> pb::Plan {
         date: Some(date(d.day)),
         station_id: d.station.clone(),
         time_limit: Some(prost_types::Duration { seconds: 1, nanos: 0 }),
+        ..Default::default()
     };
     app.dispatch().await.propose_plan(authed(request, &d.dispatcher)).await.expect("proposes").into_inner()
 }
@@ -248,7 +249,7 @@ async fn the_resident_watches_the_crew_set_off_and_nobody_else_may(backend: Back
         visit_id: visit.id.clone(),
         status: pb::VisitStatus::EnRoute.into(),
         note: "出发了".into(),
-        outcome: None,
+        ..Default::default()
     };
     app.dispatch().await.update_visit_status(authed(update, crew)).await.expect("the crew sets off");
     let report = pb::ReportPositionRequest {
@@ -276,6 +277,7 @@ async fn the_resident_watches_the_crew_set_off_and_nobody_else_may(backend: Back
             result: appointments::OutcomeResult::Settled.into(),
             ..Default::default()
         }),
+        ..Default::default()
     };
     assert_status(
         app.dispatch().await.update_visit_status(authed(back, crew)).await,
@@ -416,7 +418,7 @@ async fn replanning_keeps_visits_under_way_first_and_planned_ones_on_their_van(b
         visit_id: under_way.clone(),
         status: pb::VisitStatus::EnRoute.into(),
         note: String::new(),
-        outcome: None,
+        ..Default::default()
     };
     app.dispatch().await.update_visit_status(authed(update, crew)).await.expect("sets off");
     let cancelled = visits.iter().find(|v| v.id != under_way).unwrap().id.clone();

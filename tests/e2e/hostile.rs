@@ -535,6 +535,7 @@ const BUILDERS: &[Build] = &[
             end: v.ts(1),
             kind: v.int[0],
             site_id: v.id(&w.stations[0], 1),
+            ..Default::default()
         };
         call(APPOINTMENTS, "AddScheduleException", Who::Mediator, m)
     },
@@ -542,6 +543,7 @@ const BUILDERS: &[Build] = &[
         let m = appointments::CompleteAppointmentRequest {
             appointment_id: v.id(&w.booked, 0),
             outcome: Some(appointments::Outcome { result: v.int[0], agreement_summary: v.s(1), referred_to: v.s(2) }),
+            ..Default::default()
         };
         call(APPOINTMENTS, "CompleteAppointment", Who::StationAdmin, m)
     },
@@ -555,6 +557,7 @@ const BUILDERS: &[Build] = &[
             to: v.ts(1),
             page_size: v.int[1],
             page_token: v.s(2),
+            ..Default::default()
         };
         call(APPOINTMENTS, "ListAppointments", Who::StationAdmin, m)
     },
@@ -594,7 +597,7 @@ const BUILDERS: &[Build] = &[
         call(APPOINTMENTS, "ListTasks", Who::PartnerStaff, m)
     },
     |v, w| {
-        let m = appointments::PostMessageRequest { case_id: v.id(&w.case, 0), body: v.s(1) };
+        let m = appointments::PostMessageRequest { case_id: v.id(&w.case, 0), body: v.s(1), ..Default::default() };
         call(APPOINTMENTS, "PostMessage", Who::Resident, m)
     },
     |v, w| {
@@ -710,6 +713,7 @@ const BUILDERS: &[Build] = &[
             date: v.date(),
             station_id: v.id(&w.stations[0], 0),
             time_limit: Some(prost_types::Duration { seconds: v.long[0].clamp(-1, 1), nanos: v.int[1] }),
+            ..Default::default()
         };
         call(DISPATCH, "ProposePlan", Who::Dispatcher, m)
     },
@@ -725,8 +729,13 @@ const BUILDERS: &[Build] = &[
     |v, w| {
         let outcome =
             v.flag.then(|| appointments::Outcome { result: v.int[1], agreement_summary: v.s(0), referred_to: v.s(2) });
-        let m =
-            dispatch::UpdateVisitStatusRequest { visit_id: v.id(&w.visit, 0), status: v.int[0], note: v.s(1), outcome };
+        let m = dispatch::UpdateVisitStatusRequest {
+            visit_id: v.id(&w.visit, 0),
+            status: v.int[0],
+            note: v.s(1),
+            outcome,
+            ..Default::default()
+        };
         call(DISPATCH, "UpdateVisitStatus", Who::Dispatcher, m)
     },
     |v, w| {
@@ -1106,10 +1115,27 @@ fn caller_for(method: &str) -> Who {
     }
 }
 
-/// Just `page_size = value`, encoded as field `number`.
-fn page_size_only(number: u32, value: i32) -> Vec<u8> {
-    let mut out = Vec::new();
+/// `page_size = value`, encoded as field `number`, with the request's REQUIRED fields (which the
+/// gateway checks before the service reads the page size) filled with placeholders.
+fn page_size_only(method: &str, number: u32, value: i32) -> Vec<u8> {
+    let table = mediation_api::behavior::table();
+    let mut out = placeholders(table.input_of(method).expect("a request type"));
     prost::encoding::int32::encode(number, &value, &mut out);
+    out
+}
+
+/// The REQUIRED fields of message type `type_name`, and theirs, filled: "x", 1, a message.
+fn placeholders(type_name: &str) -> Vec<u8> {
+    use prost::encoding;
+    let mut out = Vec::new();
+    let rules = mediation_api::behavior::table().message(type_name).expect("a message type");
+    for field in rules.required() {
+        match &field.message {
+            Some(nested) => encoding::bytes::encode(field.number, &placeholders(nested), &mut out),
+            None if field.proto_type == 9 => encoding::string::encode(field.number, &"x".to_owned(), &mut out),
+            None => encoding::int32::encode(field.number, &1, &mut out),
+        }
+    }
     out
 }
 
@@ -1168,7 +1194,8 @@ async fn malformed_frames_oversized_messages_page_sizes_and_long_names_get_preci
 
     // A message over the cap, well-formed otherwise.
     let cap = app.settings.server.max_message_bytes;
-    let huge = appointments::PostMessageRequest { case_id: w.case.clone(), body: "x".repeat(cap + 1) };
+    let huge =
+        appointments::PostMessageRequest { case_id: w.case.clone(), body: "x".repeat(cap + 1), ..Default::default() };
     let channel = app.channel().await;
     let status = raw_call(&channel, &format!("{APPOINTMENTS}PostMessage"), huge.encode_to_vec(), resident, false)
         .await
@@ -1180,11 +1207,11 @@ async fn malformed_frames_oversized_messages_page_sizes_and_long_names_get_preci
     assert!(paged.len() >= 10, "{paged:?}");
     for (method, number) in &paged {
         let who = caller_for(method);
-        let negative = raw_call(&channel, method, page_size_only(*number, -1), w.token(who), false).await;
+        let negative = raw_call(&channel, method, page_size_only(method, *number, -1), w.token(who), false).await;
         let status = negative.expect_err("a negative page size");
         assert_eq!(status.code(), Code::InvalidArgument, "{method} page_size -1 as {who:?}: {status:?}");
         assert!(violated_fields(&status).contains(&"page_size".to_owned()), "{method}: {status:?}");
-        match raw_call(&channel, method, page_size_only(*number, i32::MAX), w.token(who), false).await {
+        match raw_call(&channel, method, page_size_only(method, *number, i32::MAX), w.token(who), false).await {
             Ok(_) => {}
             Err(status) => {
                 assert!(!NEVER_FOR_DECODABLE.contains(&status.code()), "{method} page_size i32::MAX: {status:?}");
@@ -1284,7 +1311,8 @@ async fn malformed_frames_oversized_messages_page_sizes_and_long_names_get_preci
             "body",
             "PostMessage",
             Who::Resident,
-            appointments::PostMessageRequest { case_id: w.case.clone(), body: megabyte.clone() }.encode_to_vec(),
+            appointments::PostMessageRequest { case_id: w.case.clone(), body: megabyte.clone(), ..Default::default() }
+                .encode_to_vec(),
         ),
         (
             "comment",

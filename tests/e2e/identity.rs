@@ -120,7 +120,8 @@ async fn malformed_phone_is_refused_and_writes_nothing(backend: Backend) {
     }
     let everything_wrong = client
         .register_resident(pb::RegisterResidentRequest {
-            phone: String::new(),
+            // Present but wrong: a missing REQUIRED field is named by the gateway first.
+            phone: "12".into(),
             password: "short".into(),
             display_name: " ".into(),
         })

@@ -342,7 +342,7 @@ pub(crate) async fn world(app: &TestApp) -> World {
     let done = client.book_appointment(authed(booking(first), &resident)).await.expect("books").into_inner().id;
     let later = first + TimeDelta::hours(1);
     let booked = client.book_appointment(authed(booking(later), &resident)).await.expect("books").into_inner().id;
-    let check_in = appointments::CheckInRequest { appointment_id: done.clone() };
+    let check_in = appointments::CheckInRequest { appointment_id: done.clone(), ..Default::default() };
     session_time_has_come(app, &done).await;
     client.check_in(authed(check_in, &admin)).await.expect("checks in");
     let outcome = appointments::Outcome {
@@ -350,7 +350,11 @@ pub(crate) async fn world(app: &TestApp) -> World {
         agreement_summary: "双方当面沟通。".into(),
         referred_to: String::new(),
     };
-    let complete = appointments::CompleteAppointmentRequest { appointment_id: done.clone(), outcome: Some(outcome) };
+    let complete = appointments::CompleteAppointmentRequest {
+        appointment_id: done.clone(),
+        outcome: Some(outcome),
+        ..Default::default()
+    };
     client.complete_appointment(authed(complete, &admin)).await.expect("completes");
     let draft = appointments::DraftAgreementRequest {
         request_id: new_request_id(),
@@ -712,7 +716,9 @@ fn own_and_foreign(w: &World) -> Vec<Check> {
             "A's case",
             APPOINTMENTS,
             "PostMessage",
-            appointments::PostMessageRequest { case_id: case(), body: "请问几点到？".into() },
+            appointments::PostMessageRequest {
+                case_id: case(), body: "请问几点到？".into(), ..Default::default()
+            },
             &[(OtherResident, HIDDEN), (OtherMediator, HIDDEN), (Resident, Allowed), (Mediator, Allowed)],
         ),
         check(
@@ -735,14 +741,18 @@ fn own_and_foreign(w: &World) -> Vec<Check> {
             "A's appointment",
             APPOINTMENTS,
             "CancelAppointment",
-            appointments::CancelAppointmentRequest { appointment_id: w.booked.clone(), reason: "恶作剧".into() },
+            appointments::CancelAppointmentRequest {
+                appointment_id: w.booked.clone(),
+                reason: "恶作剧".into(),
+                ..Default::default()
+            },
             &[(OtherResident, HIDDEN), (OtherMediator, HIDDEN), (OtherKiosk, HIDDEN)],
         ),
         check(
             "A's appointment",
             APPOINTMENTS,
             "MarkNoShow",
-            appointments::MarkNoShowRequest { appointment_id: w.booked.clone() },
+            appointments::MarkNoShowRequest { appointment_id: w.booked.clone(), ..Default::default() },
             &[(OtherKiosk, HIDDEN), (OtherMediator, HIDDEN), (OtherStationAdmin, HIDDEN)],
         ),
         check(
@@ -822,7 +832,7 @@ fn own_and_foreign(w: &World) -> Vec<Check> {
             "A's appointment",
             APPOINTMENTS,
             "CheckIn",
-            appointments::CheckInRequest { appointment_id: w.booked.clone() },
+            appointments::CheckInRequest { appointment_id: w.booked.clone(), ..Default::default() },
             &[(OtherKiosk, HIDDEN), (OtherMediator, HIDDEN), (Kiosk, Allowed)],
         ),
         // A staff account's site: station 2's admin may not manage station 1.
@@ -989,7 +999,7 @@ fn own_and_foreign(w: &World) -> Vec<Check> {
                 visit_id: visit(),
                 status: dispatch::VisitStatus::EnRoute.into(),
                 note: String::new(),
-                outcome: None,
+                ..Default::default()
             },
             &[(OtherMediator, HIDDEN), (OtherStationAdmin, HIDDEN)],
         ),
@@ -1035,6 +1045,17 @@ fn own_and_foreign(w: &World) -> Vec<Check> {
         check(
             "station 1's van",
             DISPATCH,
+            "ListShifts",
+            dispatch::ListShiftsRequest {
+                van_id: w.van.clone(),
+                date_from: Some(date(w.day)),
+                date_to: Some(date(w.day + TimeDelta::days(1))),
+            },
+            &[(OtherStationAdmin, REFUSED), (OtherMediator, REFUSED), (Mediator, Allowed), (Dispatcher, Allowed)],
+        ),
+        check(
+            "station 1's van",
+            DISPATCH,
             "SetVanStatus",
             dispatch::SetVanStatusRequest { van_id: w.van.clone(), status: dispatch::VanStatus::Available.into() },
             &[(OtherStationAdmin, REFUSED), (Dispatcher, Allowed)],
@@ -1062,6 +1083,7 @@ fn own_and_foreign(w: &World) -> Vec<Check> {
                 date: Some(date(w.day)),
                 station_id: s1.clone(),
                 time_limit: Some(prost_types::Duration { seconds: 0, nanos: 300_000_000 }),
+                ..Default::default()
             },
             &[(OtherStationAdmin, REFUSED), (Dispatcher, Allowed)],
         ),

@@ -55,26 +55,33 @@ async fn a_cancelled_booking_gives_a_mediator_of_another_station_nothing(backend
     let get = || appointments::GetCaseRequest { id: w.case.clone() };
     client.get_case(authed(get(), &outsider)).await.expect("a booked mediator sees the case");
     // Taking part in one session is not running another mediator's session of the case.
-    let complete =
-        || appointments::CompleteAppointmentRequest { appointment_id: w.booked.clone(), outcome: Some(outcome()) };
+    let complete = || appointments::CompleteAppointmentRequest {
+        appointment_id: w.booked.clone(),
+        outcome: Some(outcome()),
+        ..Default::default()
+    };
     let refused = client.complete_appointment(authed(complete(), &outsider)).await;
     assert_status(refused, Code::PermissionDenied, reason::FORBIDDEN);
-    let no_show = || appointments::MarkNoShowRequest { appointment_id: w.booked.clone() };
+    let no_show = || appointments::MarkNoShowRequest { appointment_id: w.booked.clone(), ..Default::default() };
     assert_status(client.mark_no_show(authed(no_show(), &outsider)).await, Code::PermissionDenied, reason::FORBIDDEN);
 
     // Cancelled: the case, its thread and its sessions are gone for them.
-    let cancel = appointments::CancelAppointmentRequest { appointment_id: own.id.clone(), reason: "换人".into() };
+    let cancel = appointments::CancelAppointmentRequest {
+        appointment_id: own.id.clone(),
+        reason: "换人".into(),
+        ..Default::default()
+    };
     client.cancel_appointment(authed(cancel, &admin)).await.expect("cancels");
     assert_eq!(client.get_case(authed(get(), &outsider)).await.unwrap_err().code(), Code::NotFound);
     let thread = appointments::ListMessagesRequest { case_id: w.case.clone(), ..Default::default() };
     assert_eq!(client.list_messages(authed(thread, &outsider)).await.unwrap_err().code(), Code::NotFound);
-    let check_in = appointments::CheckInRequest { appointment_id: w.booked.clone() };
+    let check_in = appointments::CheckInRequest { appointment_id: w.booked.clone(), ..Default::default() };
     assert_eq!(client.check_in(authed(check_in, &outsider)).await.unwrap_err().code(), Code::NotFound);
     assert_eq!(client.mark_no_show(authed(no_show(), &outsider)).await.unwrap_err().code(), Code::NotFound);
     assert_eq!(client.complete_appointment(authed(complete(), &outsider)).await.unwrap_err().code(), Code::NotFound);
     // The session's own mediator still runs it.
     let mediator = w.token(Who::Mediator).unwrap();
-    let check_in = appointments::CheckInRequest { appointment_id: w.booked.clone() };
+    let check_in = appointments::CheckInRequest { appointment_id: w.booked.clone(), ..Default::default() };
     client.check_in(authed(check_in, mediator)).await.expect("its own mediator checks it in");
     client.complete_appointment(authed(complete(), mediator)).await.expect("and completes it");
 }
@@ -97,9 +104,12 @@ async fn sessions_are_not_checked_in_or_completed_before_their_time(backend: Bac
         mode: directory::MediationMode::InPerson.into(),
     };
     let session = client.book_appointment(authed(booking, &station_admin)).await.expect("books").into_inner();
-    let check_in = || appointments::CheckInRequest { appointment_id: session.id.clone() };
-    let complete =
-        || appointments::CompleteAppointmentRequest { appointment_id: session.id.clone(), outcome: Some(outcome()) };
+    let check_in = || appointments::CheckInRequest { appointment_id: session.id.clone(), ..Default::default() };
+    let complete = || appointments::CompleteAppointmentRequest {
+        appointment_id: session.id.clone(),
+        outcome: Some(outcome()),
+        ..Default::default()
+    };
     for token in [&station_admin, w.token(Who::Kiosk).unwrap()] {
         assert_status(client.check_in(authed(check_in(), token)).await, Code::FailedPrecondition, "TOO_EARLY");
     }
@@ -151,7 +161,7 @@ async fn answers_with_phones_or_addresses_in_clear_are_audited(backend: Backend)
         visit_id: w.visit.clone(),
         status: dispatch::VisitStatus::EnRoute.into(),
         note: String::new(),
-        outcome: None,
+        ..Default::default()
     };
     let moved = dispatch_client.update_visit_status(authed(update, &dispatcher)).await.expect("updates");
     assert!(!moved.into_inner().address_masked);

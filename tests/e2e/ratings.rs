@@ -166,7 +166,7 @@ async fn book(app: &TestApp, w: &World, case_id: &str, mediators: &[&str]) -> ap
 /// Checks the session in and completes it with `result`.
 async fn complete(app: &TestApp, w: &World, appointment_id: &str, result: appointments::OutcomeResult) {
     let mut client = app.appointments().await;
-    let check_in = appointments::CheckInRequest { appointment_id: appointment_id.into() };
+    let check_in = appointments::CheckInRequest { appointment_id: appointment_id.into(), ..Default::default() };
     session_time_has_come(app, appointment_id).await;
     client.check_in(authed(check_in, &w.admin)).await.expect("checks in");
     let outcome = appointments::Outcome {
@@ -178,8 +178,11 @@ async fn complete(app: &TestApp, w: &World, appointment_id: &str, result: appoin
             String::new()
         },
     };
-    let request =
-        appointments::CompleteAppointmentRequest { appointment_id: appointment_id.into(), outcome: Some(outcome) };
+    let request = appointments::CompleteAppointmentRequest {
+        appointment_id: appointment_id.into(),
+        outcome: Some(outcome),
+        ..Default::default()
+    };
     let done = client.complete_appointment(authed(request, &w.admin)).await.expect("completes").into_inner();
     assert_eq!(done.status(), appointments::AppointmentStatus::Completed);
 }
@@ -292,7 +295,7 @@ async fn only_a_party_to_a_completed_session_rates_it_and_only_once(backend: Bac
     // Booked, then checked in: not yet.
     let early = submit(&app, &resident, rating(&appointment.id, 5, "")).await;
     assert_status(early, Code::FailedPrecondition, "APPOINTMENT_BOOKED");
-    let check_in = appointments::CheckInRequest { appointment_id: appointment.id.clone() };
+    let check_in = appointments::CheckInRequest { appointment_id: appointment.id.clone(), ..Default::default() };
     session_time_has_come(&app, &appointment.id).await;
     app.appointments().await.check_in(authed(check_in, &w.admin)).await.expect("checks in");
     let early = submit(&app, &resident, rating(&appointment.id, 5, "")).await;
@@ -303,8 +306,11 @@ async fn only_a_party_to_a_completed_session_rates_it_and_only_once(backend: Bac
         agreement_summary: "楼上业主承担维修费用。".into(),
         referred_to: String::new(),
     };
-    let request =
-        appointments::CompleteAppointmentRequest { appointment_id: appointment.id.clone(), outcome: Some(outcome) };
+    let request = appointments::CompleteAppointmentRequest {
+        appointment_id: appointment.id.clone(),
+        outcome: Some(outcome),
+        ..Default::default()
+    };
     app.appointments().await.complete_appointment(authed(request, &w.admin)).await.expect("completes");
 
     // Not a party, not a resident, no token.
@@ -330,7 +336,7 @@ async fn only_a_party_to_a_completed_session_rates_it_and_only_once(backend: Bac
         assert_invalid(submit(&app, &resident, request).await, field);
     }
     let no_scores = pb::SubmitRatingRequest { scores: None, ..rating(&appointment.id, 5, "") };
-    assert_invalid(submit(&app, &resident, no_scores).await, "scores.overall");
+    assert_invalid(submit(&app, &resident, no_scores).await, "scores");
     let long = "好".repeat(1001);
     assert_invalid(submit(&app, &resident, rating(&appointment.id, 5, &long)).await, "comment");
     let no_appointment = rating("", 5, "");
@@ -385,15 +391,18 @@ async fn cancelled_and_no_show_sessions_cannot_be_rated(backend: Backend) {
     let mut client = app.appointments().await;
 
     let cancelled = book(&app, &w, &case.id, &[mediator]).await;
-    let cancel =
-        appointments::CancelAppointmentRequest { appointment_id: cancelled.id.clone(), reason: "改期".into() };
+    let cancel = appointments::CancelAppointmentRequest {
+        appointment_id: cancelled.id.clone(),
+        reason: "改期".into(),
+        ..Default::default()
+    };
     client.cancel_appointment(authed(cancel, &w.admin)).await.expect("cancels");
     let refused = submit(&app, &resident, rating(&cancelled.id, 1, "没来得及调解")).await;
     assert_status(refused, Code::FailedPrecondition, "APPOINTMENT_CANCELLED");
 
     // The case is open again; its next session is missed.
     let missed = book(&app, &w, &case.id, &[mediator]).await;
-    let no_show = appointments::MarkNoShowRequest { appointment_id: missed.id.clone() };
+    let no_show = appointments::MarkNoShowRequest { appointment_id: missed.id.clone(), ..Default::default() };
     let marked = client.mark_no_show(authed(no_show, &w.admin)).await.expect("marks the no-show").into_inner();
     assert_eq!(marked.status(), appointments::AppointmentStatus::NoShow);
     let refused = submit(&app, &resident, rating(&missed.id, 1, "调解员没来？")).await;
@@ -892,7 +901,7 @@ async fn quarters_site_lists_and_the_payroll_export(backend: Backend) {
     let held = session(&app, &w, &resident, "13800000391", &m.id, appointments::OutcomeResult::Settled).await;
     let case = case(&app, &w, &resident, "13800000391", ordinary()).await;
     let missed = book(&app, &w, &case.id, &[&m.id]).await;
-    let no_show = appointments::MarkNoShowRequest { appointment_id: missed.id.clone() };
+    let no_show = appointments::MarkNoShowRequest { appointment_id: missed.id.clone(), ..Default::default() };
     app.appointments().await.mark_no_show(authed(no_show, &w.admin)).await.expect("marks the no-show");
     let start = instant(&held.start);
     let (month, quarter) = (month_of(start), quarter_of(start));

@@ -38,6 +38,7 @@ async fn hours_and_exceptions_are_read_back_and_a_wrong_leave_removed(backend: B
         end: Some(ts(local(day, 0) + chrono::Duration::days(1))),
         kind: pb::ExceptionKind::Leave.into(),
         site_id: String::new(),
+        ..Default::default()
     };
     let added = client.add_schedule_exception(authed(leave, &wang_token)).await.unwrap().into_inner();
     let range = pb::ListScheduleExceptionsRequest {

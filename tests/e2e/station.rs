@@ -143,7 +143,11 @@ async fn a_110_handover_is_mediated_on_the_spot(backend: Backend) {
         agreement_summary: "赔偿维修费 2000 元".into(),
         ..Default::default()
     };
-    let complete = pb::CompleteAppointmentRequest { appointment_id: session.id.clone(), outcome: Some(outcome) };
+    let complete = pb::CompleteAppointmentRequest {
+        appointment_id: session.id.clone(),
+        outcome: Some(outcome),
+        ..Default::default()
+    };
     client.complete_appointment(authed(complete, &wang_token)).await.expect("completes");
     let figures = pb::GetStatisticsRequest {
         site_id: s1.clone(),

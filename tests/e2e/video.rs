@@ -273,7 +273,11 @@ async fn join_links_are_for_live_video_sessions_only(backend: Backend) {
     let appointment = client.book_appointment(authed(video, &resident)).await.expect("books").into_inner();
     assert_eq!(appointment.site_id, r.station, "held at the room's station, the expert at the centre");
     assert_eq!(join_link(&app, &resident, &appointment.id).await.expect("a link").identity, "party:0");
-    let cancel = pb::CancelAppointmentRequest { appointment_id: appointment.id.clone(), reason: "改期".into() };
+    let cancel = pb::CancelAppointmentRequest {
+        appointment_id: appointment.id.clone(),
+        reason: "改期".into(),
+        ..Default::default()
+    };
     client.cancel_appointment(authed(cancel, &resident)).await.expect("cancels");
     let cancelled = join_link(&app, &resident, &appointment.id).await;
     assert_status(cancelled, Code::FailedPrecondition, "APPOINTMENT_CANCELLED");

@@ -64,6 +64,7 @@ async fn plan_and_commit(app: &TestApp, v: &Visiting) -> pb::Plan {
         date: Some(date(v.day)),
         station_id: v.station.clone(),
         time_limit: Some(prost_types::Duration { seconds: 1, nanos: 0 }),
+        ..Default::default()
     };
     let plan = app.dispatch().await.propose_plan(authed(request, &v.dispatcher)).await.expect("proposes").into_inner();
     let commit = pb::CommitPlanRequest { plan_id: plan.id.clone() };

@@ -116,7 +116,8 @@ async fn mediate_on_the_spot(
     };
     let session = client.start_session_now(authed(start, token)).await.expect("starts").into_inner();
     let outcome = pb::Outcome { result: result.into(), agreement_summary: summary.into(), ..Default::default() };
-    let complete = pb::CompleteAppointmentRequest { appointment_id: session.id, outcome: Some(outcome) };
+    let complete =
+        pb::CompleteAppointmentRequest { appointment_id: session.id, outcome: Some(outcome), ..Default::default() };
     client.complete_appointment(authed(complete, token)).await.expect("completes");
 }
 

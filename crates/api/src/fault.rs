@@ -19,9 +19,10 @@ pub enum Fault {
     NotFound(&'static str),
     #[error("{0}")]
     Forbidden(&'static str),
-    /// The state does not allow it; `reason` names the state (`APPOINTMENT_COMPLETED`).
+    /// The state does not allow it; `reason` names the state (`APPOINTMENT_COMPLETED`);
+    /// `metadata` goes into the ErrorInfo (the current state, the id in the way).
     #[error("{message}")]
-    State { reason: String, message: String },
+    State { reason: String, message: String, metadata: Vec<(String, String)> },
     #[error(transparent)]
     Store(#[from] mediation_store::Error),
 }
@@ -34,7 +35,16 @@ impl Fault {
 
     /// A state that does not allow the call; `reason` is the ErrorInfo reason clients branch on.
     pub fn state(reason: impl Into<String>, message: impl Into<String>) -> Self {
-        Fault::State { reason: reason.into(), message: message.into() }
+        Fault::State { reason: reason.into(), message: message.into(), metadata: Vec::new() }
+    }
+
+    /// Adds `key: value` to a [`Fault::State`]'s ErrorInfo metadata (`current_state`,
+    /// `appointment_id`, ...), so a client need not parse the message; other faults are unchanged.
+    pub fn with(mut self, key: &str, value: impl Into<String>) -> Self {
+        if let Fault::State { metadata, .. } = &mut self {
+            metadata.push((key.to_owned(), value.into()));
+        }
+        self
     }
 }
 
@@ -57,7 +67,9 @@ impl From<Fault> for Status {
             Fault::Invalid(violations) => violations.into(),
             Fault::NotFound(_) => status::with_reason(Code::NotFound, reason::NOT_FOUND, message),
             Fault::Forbidden(_) => status::with_reason(Code::PermissionDenied, reason::FORBIDDEN, message),
-            Fault::State { reason, .. } => status::with_reason(Code::FailedPrecondition, &reason, message),
+            Fault::State { reason, metadata, .. } => {
+                status::with_metadata(Code::FailedPrecondition, &reason, message, metadata)
+            }
             Fault::Store(mediation_store::Error::IdempotencyKeyReused) => status::invalid_field_reason(
                 "request_id",
                 &message,
@@ -103,6 +115,15 @@ mod tests {
             assert_eq!(status.get_error_details().error_info().unwrap().reason, expected, "{label}");
             assert!(!status.message().contains("secret"));
         }
+    }
+
+    #[test]
+    fn state_faults_carry_their_metadata() {
+        let fault = Fault::state("APPOINTMENT_COMPLETED", "done").with("current_state", "COMPLETED");
+        let status = Status::from(fault);
+        let info = status.get_error_details().error_info().cloned().unwrap();
+        assert_eq!(info.metadata.get("current_state").map(String::as_str), Some("COMPLETED"));
+        assert!(reason::is_listed(&info.reason));
     }
 
     #[test]

@@ -23,3 +23,14 @@ where
         }
     }
 }
+
+/// The response recorded for `key`, decoded, if a first call recorded one; claims nothing. For
+/// calls whose work spans transactions: look here first, then run, then record with [`once`].
+pub fn recorded<M>(conn: &mut DbConnection, key: Key<'_>, request: &[u8]) -> Result<Option<M>, mediation_store::Error>
+where
+    M: prost::Message + Default,
+{
+    idempotency::recorded(conn, key, request)?
+        .map(|bytes| M::decode(bytes.as_slice()).map_err(|err| mediation_store::Error::Unreadable(err.to_string())))
+        .transpose()
+}

@@ -6,8 +6,10 @@
 //! replay of recorded responses. Nothing here holds business rules; service and domain code use
 //! only its plain types (`Fault`, `Violations`), never the transport ones.
 
+pub mod behavior;
 pub mod caller;
 pub mod convert;
+pub mod descriptor;
 pub mod fault;
 pub mod idempotent;
 pub mod paging;
@@ -56,6 +58,11 @@ pub mod mediation {
         pub mod v1 {
             tonic::include_proto!("mediation.audit.v1");
         }
+    }
+
+    /// Options every service shares: `MethodAccess`, the `(mediation.v1.access)` on each rpc.
+    pub mod v1 {
+        tonic::include_proto!("mediation.v1");
     }
 }
 

@@ -121,6 +121,14 @@ impl Violations {
     }
 }
 
+impl Violations {
+    /// An optional `request_id` on a call that may be retried: empty means the client wants no
+    /// replay protection (the field came after the call, so old clients send none).
+    pub fn optional_request_id(&mut self, value: &str) -> Option<Option<String>> {
+        if value.is_empty() { Some(None) } else { self.request_id(value).map(Some) }
+    }
+}
+
 impl fmt::Display for Violations {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, v) in self.kept.iter().enumerate() {
@@ -156,8 +164,10 @@ mod tests {
         assert!(v.is_empty());
         assert_eq!(v.id("c", ""), None);
         assert_eq!(v.id("d", &"x".repeat(65)), None);
+        assert_eq!(v.optional_request_id(""), Some(None));
         assert_eq!(v.request_id("retry-1"), None);
-        assert_eq!(fields(&v), ["c", "d", "request_id"]);
+        assert_eq!(v.optional_request_id(" "), None);
+        assert_eq!(fields(&v), ["c", "d", "request_id", "request_id"]);
     }
 
     #[test]

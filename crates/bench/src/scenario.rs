@@ -364,8 +364,11 @@ impl Caller {
         let mut request = tonic::Request::new(start);
         request.metadata_mut().insert("authorization", token.clone());
         let session = self.appointments.start_session_now(request).await?.into_inner();
-        let cancel =
-            appointments::CancelAppointmentRequest { appointment_id: session.id, reason: "基准测试".into() };
+        let cancel = appointments::CancelAppointmentRequest {
+            appointment_id: session.id,
+            reason: "基准测试".into(),
+            ..Default::default()
+        };
         let mut request = tonic::Request::new(cancel);
         request.metadata_mut().insert("authorization", token);
         self.appointments.cancel_appointment(request).await.map(|_| 1)
@@ -373,7 +376,11 @@ impl Caller {
 
     async fn cancel(&mut self) -> Result<usize, Status> {
         let id = self.booked.pop().expect("cancel is only picked with a booking to cancel");
-        let request = appointments::CancelAppointmentRequest { appointment_id: id, reason: "时间冲突".into() };
+        let request = appointments::CancelAppointmentRequest {
+            appointment_id: id,
+            reason: "时间冲突".into(),
+            ..Default::default()
+        };
         let request = self.as_resident(self.resident, request);
         self.appointments.cancel_appointment(request).await.map(|_| 1)
     }

@@ -19,6 +19,7 @@ pub const POLICY: MethodPolicy = &[
     ("/mediation.dispatch.v1.DispatchService/SetVanStatus", DISPATCHERS),
     ("/mediation.dispatch.v1.DispatchService/ListVans", STAFF),
     ("/mediation.dispatch.v1.DispatchService/SetVanShift", DISPATCHERS),
+    ("/mediation.dispatch.v1.DispatchService/ListShifts", STAFF),
     ("/mediation.dispatch.v1.DispatchService/ProposePlan", DISPATCHERS),
     ("/mediation.dispatch.v1.DispatchService/CommitPlan", DISPATCHERS),
     ("/mediation.dispatch.v1.DispatchService/GetPlan", DISPATCHERS),

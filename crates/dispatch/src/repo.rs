@@ -462,6 +462,41 @@ pub fn shifts(conn: &mut DbConnection, van_ids: &[String], day: NaiveDate) -> Qu
         .collect())
 }
 
+/// The van's shifts on the dates of [`from`, `to`), with their crews, in date order.
+pub fn shifts_between(
+    conn: &mut DbConnection,
+    van_id: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> QueryResult<Vec<Shift>> {
+    // ISO dates order as text.
+    let (from, to) = (day_text(from), day_text(to));
+    let rows: Vec<(String, NaiveDateTime, NaiveDateTime)> = van_shifts::table
+        .filter(van_shifts::van_id.eq(van_id))
+        .filter(van_shifts::day.ge(&from))
+        .filter(van_shifts::day.lt(&to))
+        .order(van_shifts::day)
+        .select((van_shifts::day, van_shifts::starts_at, van_shifts::ends_at))
+        .load(conn)?;
+    let crews: Vec<(String, String)> = van_crew::table
+        .filter(van_crew::van_id.eq(van_id))
+        .filter(van_crew::day.ge(&from))
+        .filter(van_crew::day.lt(&to))
+        .order((van_crew::day, van_crew::mediator_id))
+        .select((van_crew::day, van_crew::mediator_id))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(day, start, end)| Shift {
+            crew_mediator_ids: crews.iter().filter(|(d, _)| *d == day).map(|(_, m)| m.clone()).collect(),
+            van_id: van_id.to_owned(),
+            day: parse(&day),
+            start: start.and_utc(),
+            end: end.and_utc(),
+        })
+        .collect())
+}
+
 /// The van's first shift date on or after `from`.
 pub fn next_shift_day(conn: &mut DbConnection, van_id: &str, from: NaiveDate) -> QueryResult<Option<NaiveDate>> {
     // ISO dates order as text.

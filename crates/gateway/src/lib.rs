@@ -1,6 +1,6 @@
 //! The one server binary, `mediation`: reads the settings, opens and migrates the database,
 //! builds every service, and serves them behind one stack of layers (CORS and grpc-web, request
-//! id and tracing span, metrics, the auth check, timeouts and size limits) with health and
+//! id and tracing span, metrics, the auth check, field behaviour, timeouts and size limits) with health and
 //! reflection, over TLS when given a certificate. A process may serve only some services and
 //! forward others to the processes that serve them (`services`, `upstream`); Prometheus metrics
 //! go out on a listener of their own (`metrics`).
@@ -8,6 +8,7 @@
 //! Business rules live in the service crates; this crate only composes them.
 
 mod auth_layer;
+mod behavior_layer;
 mod client_addr;
 mod deadline;
 pub mod demo;

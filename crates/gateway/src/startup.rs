@@ -30,6 +30,7 @@ use tracing::Level;
 
 use crate::Settings;
 use crate::auth_layer::{AuthLayer, Limits};
+use crate::behavior_layer::FieldBehaviorLayer;
 use crate::client_addr::TrustedProxies;
 use crate::deadline::DeadlineLayer;
 use crate::metrics::{Metrics, MetricsLayer};
@@ -433,6 +434,10 @@ impl Application {
                 },
                 self.db.clone(),
             ))
+            .layer(FieldBehaviorLayer {
+                behaviors: mediation_api::behavior::table(),
+                max_message_bytes: server.max_message_bytes,
+            })
             .layer(OversizeLayer { max_message_bytes: server.max_message_bytes })
             .into_inner();
 
@@ -548,6 +553,30 @@ mod tests {
         assert_eq!(redact_url("postgres://app:hunter2@db:5432/m"), "postgres://app:***@db:5432/m");
         assert_eq!(redact_url("postgres://postgres@127.0.0.1:5432"), "postgres://postgres@127.0.0.1:5432");
         assert_eq!(redact_url("sqlite://./data/mediation.db"), "sqlite://./data/mediation.db");
+    }
+
+    /// The `(mediation.v1.access)` option each rpc publishes (to the protos' readers and through
+    /// reflection) is the policy the auth layer enforces: a change to either alone fails here.
+    #[test]
+    fn every_methods_published_access_is_its_policy() {
+        use std::collections::BTreeSet;
+        let set = mediation_api::descriptor::file_set();
+        let policy = policy_table();
+        let mut differing = Vec::new();
+        let mut methods = 0;
+        for (path, method) in mediation_api::descriptor::methods(&set) {
+            methods += 1;
+            let published = method.access().map(|a| (a.public, a.roles.iter().cloned().collect::<BTreeSet<_>>()));
+            let enforced = policy.get(path.as_str()).map(|access| match access {
+                Access::Public => (true, BTreeSet::new()),
+                Access::Roles(roles) => (false, roles.iter().map(|r| r.as_str().to_owned()).collect()),
+            });
+            if published != enforced {
+                differing.push(format!("{path}: the proto says {published:?}, policy.rs {enforced:?}"));
+            }
+        }
+        assert!(methods > 0);
+        assert!(differing.is_empty(), "access options and policy tables differ:\n{}", differing.join("\n"));
     }
 
     #[test]

@@ -732,7 +732,10 @@ async fn client_loop(
         in_flight.fetch_add(1, Ordering::SeqCst);
         match cancel {
             Some((index, appointment_id)) => {
-                let request = pb::CancelAppointmentRequest { appointment_id, reason: "当事人改期".into() };
+                let request =
+                    pb::CancelAppointmentRequest {
+                        appointment_id, reason: "当事人改期".into(), ..Default::default()
+                    };
                 let result = client.cancel_appointment(authed(request, &d.admin)).await.map(|r| r.into_inner());
                 ledger.lock().unwrap().cancelled(index, result);
             }
@@ -859,7 +862,11 @@ async fn recover(server: &Server, ledger: &Arc<Mutex<Ledger>>, d: &District, rou
 
     for index in uncancelled {
         let Answer::Ok(id) = ledger.lock().unwrap().bookings[index].answer.clone() else { unreachable!() };
-        let request = pb::CancelAppointmentRequest { appointment_id: id.clone(), reason: "当事人改期".into() };
+        let request = pb::CancelAppointmentRequest {
+            appointment_id: id.clone(),
+            reason: "当事人改期".into(),
+            ..Default::default()
+        };
         match client.cancel_appointment(authed(request, &d.admin)).await {
             Ok(reply) if reply.get_ref().status() == pb::AppointmentStatus::Cancelled => {}
             Ok(reply) => problems.push(format!("cancelling {id} again left it {:?}", reply.get_ref().status())),

@@ -67,6 +67,22 @@ pub fn claim(conn: &mut DbConnection, key: Key<'_>, request: &[u8]) -> Result<Cl
     Ok(Claim::Replay(personal::open_bytes(RESPONSE, &response)?))
 }
 
+/// The response recorded for `key`, if any, without claiming it: for calls that cannot claim in
+/// the transaction of their writes (a plan is solved between two transactions). The same key
+/// with another request is [`Error::IdempotencyKeyReused`], as in [`claim`].
+pub fn recorded(conn: &mut DbConnection, key: Key<'_>, request: &[u8]) -> Result<Option<Vec<u8>>> {
+    let found: Option<(Vec<u8>, Vec<u8>)> = idempotency_keys::table
+        .find((key.principal, key.method, key.request_id))
+        .select((idempotency_keys::fingerprint, idempotency_keys::response))
+        .first(conn)
+        .optional()?;
+    let Some((recorded_fingerprint, response)) = found else { return Ok(None) };
+    if recorded_fingerprint != Sha256::digest(request).to_vec() {
+        return Err(Error::IdempotencyKeyReused);
+    }
+    Ok(Some(personal::open_bytes(RESPONSE, &response)?))
+}
+
 /// Records the response to replay for a claimed key.
 pub fn complete(conn: &mut DbConnection, key: Key<'_>, response: &[u8]) -> Result<()> {
     diesel::update(idempotency_keys::table.find((key.principal, key.method, key.request_id)))

@@ -133,6 +133,15 @@ pub struct AppointmentFilter {
     pub to: Option<DateTime<Utc>>,
 }
 
+/// Where a page of appointments starts, in the order it is listed.
+#[derive(Debug, Clone, Copy)]
+pub enum Cursor<'a> {
+    /// Id order (booking order), after this id.
+    Booked(Option<&'a str>),
+    /// Start order, ties by id, after this start and id; latest first when `descending`.
+    Start { after: Option<(DateTime<Utc>, &'a str)>, descending: bool },
+}
+
 /// Appointments after `after_id` in id order.
 pub fn list_appointments(
     conn: &mut DbConnection,
@@ -140,8 +149,17 @@ pub fn list_appointments(
     after_id: Option<&str>,
     limit: i64,
 ) -> QueryResult<Vec<Appointment>> {
-    let mut query =
-        appointments::table.select(AppointmentRow::as_select()).order(appointments::id).limit(limit).into_boxed();
+    list_appointments_from(conn, filter, Cursor::Booked(after_id), limit)
+}
+
+/// Appointments from `cursor` in its order.
+pub fn list_appointments_from(
+    conn: &mut DbConnection,
+    filter: &AppointmentFilter,
+    cursor: Cursor<'_>,
+    limit: i64,
+) -> QueryResult<Vec<Appointment>> {
+    let mut query = appointments::table.select(AppointmentRow::as_select()).limit(limit).into_boxed();
     if let Some(ids) = &filter.case_ids {
         query = query.filter(appointments::case_id.eq_any(ids));
     }
@@ -163,9 +181,37 @@ pub fn list_appointments(
     if let Some(to) = filter.to {
         query = query.filter(appointments::starts_at.lt(naive(to)));
     }
-    if let Some(after_id) = after_id {
-        query = query.filter(appointments::id.gt(after_id));
-    }
+    query = match cursor {
+        Cursor::Booked(after_id) => {
+            let query = query.order(appointments::id);
+            match after_id {
+                Some(after_id) => query.filter(appointments::id.gt(after_id.to_owned())),
+                None => query,
+            }
+        }
+        Cursor::Start { after, descending: false } => {
+            let query = query.order((appointments::starts_at, appointments::id));
+            match after {
+                Some((start, id)) => query.filter(
+                    appointments::starts_at
+                        .gt(naive(start))
+                        .or(appointments::starts_at.eq(naive(start)).and(appointments::id.gt(id.to_owned()))),
+                ),
+                None => query,
+            }
+        }
+        Cursor::Start { after, descending: true } => {
+            let query = query.order((appointments::starts_at.desc(), appointments::id.desc()));
+            match after {
+                Some((start, id)) => query.filter(
+                    appointments::starts_at
+                        .lt(naive(start))
+                        .or(appointments::starts_at.eq(naive(start)).and(appointments::id.lt(id.to_owned()))),
+                ),
+                None => query,
+            }
+        }
+    };
     let rows = query.load(conn)?;
     with_mediators(conn, rows)
 }

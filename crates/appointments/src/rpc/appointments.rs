@@ -12,7 +12,7 @@ use tonic::Status;
 use super::fields::{Page, enum_filter, mode};
 use crate::domain::hours::Interval;
 use crate::domain::{Appointment, AppointmentStatus, Outcome, OutcomeResult};
-use crate::repo::AppointmentFilter;
+use crate::repo::{AppointmentFilter, Cursor};
 use crate::service::BookingRequest;
 
 /// The most mediators one session takes.
@@ -122,10 +122,64 @@ pub fn outcome_from(v: &mut Violations, field: &str, outcome: pb::Outcome) -> Op
 }
 
 /// A page of appointments; page tokens are bound to the caller, since what they may list is
-/// theirs.
+/// theirs, and to the order.
 pub(super) struct List {
     pub filter: AppointmentFilter,
+    pub order: Order,
     pub page: Page,
+}
+
+/// ListAppointments' `order_by`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Order {
+    /// `id`: booking order.
+    Booked,
+    /// `start`.
+    Start,
+    /// `start desc`.
+    StartDescending,
+}
+
+impl Order {
+    /// The order asked for; empty is `start` for a resident's own list, `id` for others.
+    fn parse(v: &mut Violations, value: &str, caller: &Principal) -> Option<Order> {
+        match value.split_whitespace().collect::<Vec<_>>().as_slice() {
+            [] if caller.role == mediation_auth::Role::Resident => Some(Order::Start),
+            [] | ["id"] | ["id", "asc"] => Some(Order::Booked),
+            ["start"] | ["start", "asc"] => Some(Order::Start),
+            ["start", "desc"] => Some(Order::StartDescending),
+            _ => {
+                v.add("order_by", "must be `start`, `start desc` or `id`");
+                None
+            }
+        }
+    }
+
+    /// The page token's cursor for the page after `last`.
+    pub fn cursor_of(self, last: &Appointment) -> String {
+        match self {
+            Order::Booked => last.id.clone(),
+            Order::Start | Order::StartDescending => format!("{}|{}", last.span.start.timestamp_micros(), last.id),
+        }
+    }
+
+    /// Where the page starts, from the token's cursor (one [`Self::cursor_of`] made).
+    pub fn cursor(self, after: Option<&str>) -> Result<Cursor<'_>, Status> {
+        let descending = self == Order::StartDescending;
+        match (self, after) {
+            (Order::Booked, after) => Ok(Cursor::Booked(after)),
+            (_, None) => Ok(Cursor::Start { after: None, descending }),
+            (_, Some(after)) => {
+                let parsed = after
+                    .split_once('|')
+                    .and_then(|(micros, id)| Some((DateTime::<Utc>::from_timestamp_micros(micros.parse().ok()?)?, id)));
+                match parsed {
+                    Some(after) => Ok(Cursor::Start { after: Some(after), descending }),
+                    None => Err(mediation_api::status::invalid_field("page_token", "is not a token of this query")),
+                }
+            }
+        }
+    }
 }
 
 impl TryFrom<(pb::ListAppointmentsRequest, &Principal)> for List {
@@ -139,6 +193,7 @@ impl TryFrom<(pb::ListAppointmentsRequest, &Principal)> for List {
         let status =
             enum_filter(&mut v, "status", req.status, status_from(req.status), "must be an appointment status");
         let (from, to) = (lenient_instant(req.from), lenient_instant(req.to));
+        let order = Order::parse(&mut v, &req.order_by, caller);
         let query = fingerprint(&(
             "appointments",
             &caller.account_id,
@@ -148,6 +203,7 @@ impl TryFrom<(pb::ListAppointmentsRequest, &Principal)> for List {
             req.status,
             from,
             to,
+            order.map(|o| format!("{o:?}")),
         ));
         let page = Page::parse(&mut v, req.page_size, &req.page_token, query);
         v.finish(|| {
@@ -159,7 +215,7 @@ impl TryFrom<(pb::ListAppointmentsRequest, &Principal)> for List {
                 from,
                 to,
             };
-            Some(List { filter, page: page? })
+            Some(List { filter, order: order?, page: page? })
         })
     }
 }

@@ -14,6 +14,14 @@ pub(super) fn required_id(field: &str, value: &str) -> Result<String, Status> {
     v.finish(|| id)
 }
 
+/// The optional `request_id` of a call that may be retried (none when empty) and the encoded
+/// request its replay is bound to.
+pub(super) fn retry_of(request_id: &str, request: &impl prost::Message) -> Result<(Option<String>, Vec<u8>), Status> {
+    let mut v = Violations::new();
+    let id = v.optional_request_id(request_id);
+    v.finish(|| id).map(|id| (id, request.encode_to_vec()))
+}
+
 /// An optional enum filter: unspecified is none; an unknown value is a violation.
 pub(super) fn enum_filter<T>(
     v: &mut Violations,

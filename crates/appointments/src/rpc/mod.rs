@@ -32,7 +32,7 @@ use tonic::{Request, Response, Status};
 
 pub use self::appointments::{outcome_from, outcome_to};
 pub use self::error::to_status;
-use self::fields::required_id;
+use self::fields::{required_id, retry_of};
 use crate::domain::Outcome;
 use crate::domain::access::Viewer;
 use crate::domain::lifecycle::Move;
@@ -45,6 +45,12 @@ const RESCHEDULE: &str = "/mediation.appointments.v1.AppointmentService/Reschedu
 const START_NOW: &str = "/mediation.appointments.v1.AppointmentService/StartSessionNow";
 const DRAFT_AGREEMENT: &str = "/mediation.appointments.v1.AppointmentService/DraftAgreement";
 const DISPATCH_TASK: &str = "/mediation.appointments.v1.AppointmentService/DispatchTask";
+const ADD_EXCEPTION: &str = "/mediation.appointments.v1.AppointmentService/AddScheduleException";
+const CANCEL: &str = "/mediation.appointments.v1.AppointmentService/CancelAppointment";
+const CHECK_IN: &str = "/mediation.appointments.v1.AppointmentService/CheckIn";
+const NO_SHOW: &str = "/mediation.appointments.v1.AppointmentService/MarkNoShow";
+const COMPLETE: &str = "/mediation.appointments.v1.AppointmentService/CompleteAppointment";
+const POST_MESSAGE: &str = "/mediation.appointments.v1.AppointmentService/PostMessage";
 
 /// The appointment service over one database, issuing VIDEO sessions' join links through one
 /// video system.
@@ -112,16 +118,37 @@ impl Appointments {
         .await
     }
 
+    /// [`Self::write_once`] when the client sent a `request_id`, else [`Self::write`]: the
+    /// field came after these calls, and a client that sends none gets no replay.
+    async fn write_maybe_once<M, F>(
+        &self,
+        principal: Principal,
+        method: &'static str,
+        request_id: Option<String>,
+        request: Vec<u8>,
+        work: F,
+    ) -> Result<M, Status>
+    where
+        M: prost::Message + Default + 'static,
+        F: FnOnce(&mut DbConnection, &Viewer, &AppointmentSettings) -> Result<M, Error> + Send + 'static,
+    {
+        match request_id {
+            Some(request_id) => self.write_once(principal, method, request_id, request, work).await,
+            None => self.write(principal, work).await,
+        }
+    }
+
     /// Check-in, no-show or completion of one session.
     async fn run_session(
         &self,
         principal: Principal,
+        (method, request_id, request): (&'static str, Option<String>, Vec<u8>),
         appointment_id: String,
         to: Move,
         outcome: Option<Outcome>,
     ) -> Result<Response<pb::Appointment>, Status> {
         let reply = self
-            .write(principal, move |conn, viewer, settings| {
+            .write_maybe_once(principal, method, request_id, request, move |conn, viewer, settings| {
                 service::run_session(conn, viewer, settings, &appointment_id, to, outcome, Utc::now())
                     .map(appointments::to_proto)
             })
@@ -239,15 +266,16 @@ impl AppointmentService for Appointments {
         request: Request<pb::AddScheduleExceptionRequest>,
     ) -> Result<Response<pb::ScheduleException>, Status> {
         let principal = caller(&request)?;
+        let (request_id, encoded) = retry_of(&request.get_ref().request_id, request.get_ref())?;
         let add: schedule::AddException = request.into_inner().try_into()?;
-        let (id, add) = self
-            .write(principal, move |conn, viewer, _| {
+        let reply = self
+            .write_maybe_once(principal, ADD_EXCEPTION, request_id, encoded, move |conn, viewer, _| {
                 let site_id = add.site_id.as_deref();
                 let id = service::add_exception(conn, viewer, &add.mediator_id, site_id, add.kind, add.span)?;
-                Ok((id, add))
+                Ok(schedule::exception_to_proto(id, add))
             })
             .await?;
-        Ok(Response::new(schedule::exception_to_proto(id, add)))
+        Ok(Response::new(reply))
     }
 
     async fn list_working_hours(
@@ -344,9 +372,10 @@ impl AppointmentService for Appointments {
         request: Request<pb::CancelAppointmentRequest>,
     ) -> Result<Response<pb::Appointment>, Status> {
         let principal = caller(&request)?;
+        let (request_id, encoded) = retry_of(&request.get_ref().request_id, request.get_ref())?;
         let appointments::Cancel { appointment_id, reason } = request.into_inner().try_into()?;
         let reply = self
-            .write(principal, move |conn, viewer, settings| {
+            .write_maybe_once(principal, CANCEL, request_id, encoded, move |conn, viewer, settings| {
                 service::cancel(conn, viewer, settings, &appointment_id, reason, Utc::now()).map(appointments::to_proto)
             })
             .await?;
@@ -355,14 +384,16 @@ impl AppointmentService for Appointments {
 
     async fn check_in(&self, request: Request<pb::CheckInRequest>) -> Result<Response<pb::Appointment>, Status> {
         let principal = caller(&request)?;
+        let (request_id, encoded) = retry_of(&request.get_ref().request_id, request.get_ref())?;
         let appointment_id = required_id("appointment_id", &request.get_ref().appointment_id)?;
-        self.run_session(principal, appointment_id, Move::CheckIn, None).await
+        self.run_session(principal, (CHECK_IN, request_id, encoded), appointment_id, Move::CheckIn, None).await
     }
 
     async fn mark_no_show(&self, request: Request<pb::MarkNoShowRequest>) -> Result<Response<pb::Appointment>, Status> {
         let principal = caller(&request)?;
+        let (request_id, encoded) = retry_of(&request.get_ref().request_id, request.get_ref())?;
         let appointment_id = required_id("appointment_id", &request.get_ref().appointment_id)?;
-        self.run_session(principal, appointment_id, Move::NoShow, None).await
+        self.run_session(principal, (NO_SHOW, request_id, encoded), appointment_id, Move::NoShow, None).await
     }
 
     async fn complete_appointment(
@@ -370,8 +401,10 @@ impl AppointmentService for Appointments {
         request: Request<pb::CompleteAppointmentRequest>,
     ) -> Result<Response<pb::Appointment>, Status> {
         let principal = caller(&request)?;
+        let retry = retry_of(&request.get_ref().request_id, request.get_ref())?;
         let appointments::Complete { appointment_id, outcome } = request.into_inner().try_into()?;
-        self.run_session(principal, appointment_id, Move::Complete, Some(outcome)).await
+        let retry = (COMPLETE, retry.0, retry.1);
+        self.run_session(principal, retry, appointment_id, Move::Complete, Some(outcome)).await
     }
 
     async fn get_appointment(
@@ -393,25 +426,30 @@ impl AppointmentService for Appointments {
         request: Request<pb::ListAppointmentsRequest>,
     ) -> Result<Response<pb::ListAppointmentsResponse>, Status> {
         let principal = caller(&request)?;
-        let appointments::List { filter, page } = (request.into_inner(), &principal).try_into()?;
+        let appointments::List { filter, order, page } = (request.into_inner(), &principal).try_into()?;
         let (limit, after) = (page.limit(), page.after.clone());
+        order.cursor(after.as_deref())?;
         let fetched = self
             .read(principal, move |conn, viewer, _| {
-                service::list_appointments(conn, viewer, filter, after.as_deref(), limit)
+                let cursor = order.cursor(after.as_deref()).expect("checked above");
+                service::list_appointments(conn, viewer, filter, cursor, limit)
             })
             .await?;
-        let (items, next_page_token) = page.split(fetched, |a| a.id.clone());
+        let (items, next_page_token) = page.split(fetched, |a| order.cursor_of(a));
         let appointments = items.into_iter().map(appointments::to_proto).collect();
         Ok(Response::new(pb::ListAppointmentsResponse { appointments, next_page_token }))
     }
 
     async fn post_message(&self, request: Request<pb::PostMessageRequest>) -> Result<Response<pb::Message>, Status> {
         let principal = caller(&request)?;
+        let (request_id, encoded) = retry_of(&request.get_ref().request_id, request.get_ref())?;
         let messages::Post { case_id, body } = request.into_inner().try_into()?;
         let message = self
-            .write(principal, move |conn, viewer, _| service::post_message(conn, viewer, &case_id, body, Utc::now()))
+            .write_maybe_once(principal, POST_MESSAGE, request_id, encoded, move |conn, viewer, _| {
+                service::post_message(conn, viewer, &case_id, body, Utc::now()).map(messages::to_proto)
+            })
             .await?;
-        Ok(Response::new(messages::to_proto(message)))
+        Ok(Response::new(message))
     }
 
     async fn list_messages(

@@ -220,8 +220,11 @@ pub fn get_appointment(conn: &mut DbConnection, viewer: &Viewer, id: &str) -> Re
 }
 
 fn step(appointment: &mut Appointment, to: Move) -> Result<()> {
-    appointment.status = lifecycle::apply(appointment.status, to)
-        .map_err(|reason| Fault::state(reason, format!("the appointment is {}", appointment.status.as_str())))?;
+    appointment.status = lifecycle::apply(appointment.status, to).map_err(|reason| {
+        Fault::state(reason, format!("the appointment is {}", appointment.status.as_str()))
+            .with("appointment_id", &appointment.id)
+            .with("current_state", appointment.status.as_str())
+    })?;
     Ok(())
 }
 
@@ -367,12 +370,12 @@ pub fn run_session(
     Ok(appointment)
 }
 
-/// The appointments the viewer may list, narrowed by `filter`.
+/// The appointments the viewer may list, narrowed by `filter`, from `cursor` in its order.
 pub fn list_appointments(
     conn: &mut DbConnection,
     viewer: &Viewer,
     mut filter: AppointmentFilter,
-    after_id: Option<&str>,
+    cursor: repo::Cursor<'_>,
     limit: i64,
 ) -> Result<Vec<Appointment>> {
     if let Some(case_ids) = &filter.case_ids {
@@ -403,5 +406,5 @@ pub fn list_appointments(
         }
         filter.site_ids = Some(vec![station]);
     }
-    Ok(repo::list_appointments(conn, &filter, after_id, limit)?)
+    Ok(repo::list_appointments_from(conn, &filter, cursor, limit)?)
 }

@@ -127,7 +127,8 @@ pub fn extend_session(
     }
     if appointment.status != AppointmentStatus::CheckedIn {
         let status = appointment.status.as_str();
-        return Err(Fault::state(format!("APPOINTMENT_{status}"), format!("the appointment is {status}")).into());
+        let fault = Fault::state(format!("APPOINTMENT_{status}"), format!("the appointment is {status}"));
+        return Err(fault.with("appointment_id", &appointment.id).with("current_state", status).into());
     }
     appointment.span = Interval::new(appointment.span.start, appointment.span.end + extra)
         .map_err(|_| Fault::invalid("extra", "must be positive"))?;

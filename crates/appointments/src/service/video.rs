@@ -140,7 +140,8 @@ pub fn join_link(
             appointment.mode.as_str(),
             appointment.status.as_str()
         );
-        return Err(Fault::state(reason, message).into());
+        let fault = Fault::state(reason, message).with("appointment_id", &appointment.id);
+        return Err(fault.with("current_state", appointment.status.as_str()).into());
     }
     let window = video::join_window(appointment.span, settings.video_join_early);
     let grant = JoinGrant {

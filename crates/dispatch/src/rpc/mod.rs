@@ -31,6 +31,8 @@ use crate::service::{self, Core, DispatchSettings};
 
 const REQUEST_VISIT: &str = "/mediation.dispatch.v1.DispatchService/RequestHomeVisit";
 const REGISTER_VAN: &str = "/mediation.dispatch.v1.DispatchService/RegisterVan";
+const PROPOSE_PLAN: &str = "/mediation.dispatch.v1.DispatchService/ProposePlan";
+const UPDATE_VISIT_STATUS: &str = "/mediation.dispatch.v1.DispatchService/UpdateVisitStatus";
 
 type UpdateStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
 
@@ -74,6 +76,53 @@ impl Dispatch {
         });
         Ok(reply.await?)
     }
+}
+
+impl Dispatch {
+    /// For calls whose work spans transactions (a plan is solved between its read and its
+    /// write; a status change publishes after its commit), made safe to retry by an optional
+    /// `request_id`: a retry of a call whose answer was recorded gets it back without running
+    /// again; otherwise `run` runs and its answer is recorded for the next retry (when a
+    /// concurrent retry recorded first, both get that answer). Empty `request_id`: just `run`.
+    async fn run_maybe_once<M, Fut>(
+        &self,
+        principal: Principal,
+        method: &'static str,
+        request_id: Option<String>,
+        request: Vec<u8>,
+        run: impl FnOnce() -> Fut,
+    ) -> Result<M, Status>
+    where
+        M: Message + Default + Send + 'static,
+        Fut: std::future::Future<Output = Result<M, Status>>,
+    {
+        let Some(request_id) = request_id else { return run().await };
+        let (id, bytes) = (request_id.clone(), request.clone());
+        let recorded = self
+            .core
+            .read(principal.clone(), move |conn, viewer| {
+                let key = Key { principal: &viewer.principal.account_id, method, request_id: &id };
+                Ok(mediation_api::idempotent::recorded::<M>(conn, key, &bytes)?)
+            })
+            .await?;
+        if let Some(reply) = recorded {
+            return Ok(reply);
+        }
+        let reply = run().await?;
+        let reply = self.core.write(principal, move |conn, viewer| {
+            let key = Key { principal: &viewer.principal.account_id, method, request_id: &request_id };
+            mediation_api::idempotent::once(conn, key, &request, |_| Ok(reply))
+        });
+        Ok(reply.await?)
+    }
+}
+
+/// The optional `request_id` of a call that may be retried (none when empty) and the encoded
+/// request its replay is bound to.
+fn retry_of(request_id: &str, request: &impl Message) -> Result<(Option<String>, Vec<u8>), Status> {
+    let mut v = Violations::new();
+    let id = v.optional_request_id(request_id);
+    v.finish(|| id).map(|id| (id, request.encode_to_vec()))
 }
 
 /// A request whose one field is an id.
@@ -182,11 +231,26 @@ impl DispatchService for Dispatch {
         Ok(Response::new(vans::shift_to_proto(shift)))
     }
 
+    async fn list_shifts(
+        &self,
+        request: Request<pb::ListShiftsRequest>,
+    ) -> Result<Response<pb::ListShiftsResponse>, Status> {
+        let principal = caller(&request)?;
+        let vans::ListShifts { van_id, from, to } = request.into_inner().try_into()?;
+        let shifts = self.core.list_shifts(principal, van_id, from, to).await?;
+        Ok(Response::new(pb::ListShiftsResponse { shifts: shifts.into_iter().map(vans::shift_to_proto).collect() }))
+    }
+
     async fn propose_plan(&self, request: Request<pb::ProposePlanRequest>) -> Result<Response<pb::Plan>, Status> {
         let principal = caller(&request)?;
+        let (request_id, encoded) = retry_of(&request.get_ref().request_id, request.get_ref())?;
         let plans::ProposePlan { station_id, day, time_limit } = request.into_inner().try_into()?;
-        let plan = self.core.propose_plan(principal, station_id, day, time_limit).await?;
-        Ok(Response::new(plans::to_proto(plan)))
+        let propose = || async {
+            let plan = self.core.propose_plan(principal.clone(), station_id, day, time_limit).await?;
+            Ok(plans::to_proto(plan))
+        };
+        let reply = self.run_maybe_once(principal.clone(), PROPOSE_PLAN, request_id, encoded, propose).await?;
+        Ok(Response::new(reply))
     }
 
     async fn commit_plan(&self, request: Request<pb::CommitPlanRequest>) -> Result<Response<pb::Plan>, Status> {
@@ -231,9 +295,14 @@ impl DispatchService for Dispatch {
     ) -> Result<Response<pb::HomeVisit>, Status> {
         let principal = caller(&request)?;
         let actor = Actor::new(&principal, request.remote_addr());
+        let (request_id, encoded) = retry_of(&request.get_ref().request_id, request.get_ref())?;
         let live::UpdateStatus { visit_id, change } = request.into_inner().try_into()?;
-        let shown = self.core.update_visit_status(principal, actor, visit_id, change).await?;
-        Ok(Response::new(visits::to_proto(shown)))
+        let update = || async {
+            let shown = self.core.update_visit_status(principal.clone(), actor, visit_id, change).await?;
+            Ok(visits::to_proto(shown))
+        };
+        let reply = self.run_maybe_once(principal.clone(), UPDATE_VISIT_STATUS, request_id, encoded, update).await?;
+        Ok(Response::new(reply))
     }
 
     async fn suggest_visit_windows(

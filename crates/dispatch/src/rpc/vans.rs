@@ -7,6 +7,8 @@
 
 use std::collections::HashSet;
 
+use chrono::NaiveDate;
+
 use mediation_api::convert::{date, timestamp};
 use mediation_api::dispatch::v1 as pb;
 use mediation_api::{Violations, paging};
@@ -155,6 +157,31 @@ impl TryFrom<pb::SetVanShiftRequest> for Shift {
             }
         }
         v.finish(|| Some(Shift { van_id: van_id?, day: day?, start: start?, end: end?, crew_mediator_ids: crew }))
+    }
+}
+
+/// The longest range of dates ListShifts answers for.
+const MAX_SHIFT_DAYS: i64 = 62;
+
+pub(super) struct ListShifts {
+    pub van_id: String,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+impl TryFrom<pb::ListShiftsRequest> for ListShifts {
+    type Error = Status;
+
+    fn try_from(req: pb::ListShiftsRequest) -> Result<Self, Status> {
+        let mut v = Violations::new();
+        let van_id = v.id("van_id", &req.van_id);
+        let (from, to) = (v.date("date_from", req.date_from), v.date("date_to", req.date_to));
+        if let (Some(from), Some(to)) = (from, to)
+            && !(1..=MAX_SHIFT_DAYS).contains(&(to - from).num_days())
+        {
+            v.add("date_to", format!("must be after date_from, at most {MAX_SHIFT_DAYS} days later"));
+        }
+        v.finish(|| Some(Self { van_id: van_id?, from: from?, to: to? }))
     }
 }
 

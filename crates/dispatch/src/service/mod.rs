@@ -177,5 +177,5 @@ fn require_dispatcher(viewer: &Viewer, station: &str) -> Result<()> {
 
 /// A visit whose status does not allow the change; the reason names the status (`VISIT_ARRIVED`).
 fn visit_state(status: VisitStatus, message: impl Into<String>) -> Error {
-    Fault::state(format!("VISIT_{}", status.as_str()), message).into()
+    Fault::state(format!("VISIT_{}", status.as_str()), message).with("current_state", status.as_str()).into()
 }

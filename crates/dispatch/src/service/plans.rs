@@ -147,7 +147,7 @@ pub fn commit_plan(
 ) -> Result<(StoredPlan, Vec<HomeVisit>)> {
     let mut plan = get_plan(conn, viewer, id)?;
     if plan.committed {
-        return Err(Fault::state("PLAN_COMMITTED", "the plan is already committed").into());
+        return Err(Fault::state("PLAN_COMMITTED", "the plan is already committed").with("plan_id", &plan.id).into());
     }
     if !repo::advance_day(conn, &plan.station_id, plan.day, plan.version)? {
         return Err(Fault::state(

@@ -51,6 +51,34 @@ impl Core {
     pub async fn set_shift(&self, principal: Principal, shift: Shift) -> Result<Shift> {
         self.write(principal, move |conn, viewer| set_shift(conn, viewer, shift)).await
     }
+
+    /// [`list_shifts`].
+    pub async fn list_shifts(
+        &self,
+        principal: Principal,
+        van_id: String,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<Shift>> {
+        self.read(principal, move |conn, viewer| list_shifts(conn, viewer, &van_id, from, to)).await
+    }
+}
+
+/// The van's shifts on the dates of [`from`, `to`): for the staff of its depot station and
+/// centre-wide staff, as [`list_vans`] shows the van itself.
+pub fn list_shifts(
+    conn: &mut DbConnection,
+    viewer: &Viewer,
+    van_id: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<Shift>> {
+    let van = existing_van(conn, van_id)?;
+    let centre_wide = viewer.is_centre_wide() || viewer.role() == mediation_auth::Role::CentreAdmin;
+    if !centre_wide && viewer.station.as_deref() != Some(van.depot_site_id.as_str()) {
+        return Err(Fault::Forbidden("staff see the shifts of their own station's vans").into());
+    }
+    Ok(repo::shifts_between(conn, van_id, from, to)?)
 }
 
 fn station_site(conn: &mut DbConnection, id: &str) -> Result<()> {
