@@ -329,12 +329,6 @@ fn search(
         .set_telemetry_mode(TelemetryMode::None)
         .prebuild()?
         .with_max_generations(Some(limits.max_generations.max(1)))
-        // The time limit as a termination, not only as the quota that stops the search: the
-        // population and the operators pace themselves by how far along the search is (the
-        // largest share of any limit used), and with only the generation cap (3,000 or more)
-        // a 2 to 10 second search never got past its first percent, so it explored to the end
-        // and never settled on its best routes. Whole seconds; the quota still stops it sooner.
-        .with_max_time(Some(limits.max_seconds.max(0.0).ceil().max(1.0) as usize))
         .build()?;
     Ok(Solver::new(vrp, config).solve()?)
 }
