@@ -10,9 +10,11 @@ mod policy;
 mod principal;
 mod secret;
 mod token;
+mod token_cache;
 
 pub use password::{PasswordError, hash_password, verify_password};
 pub use policy::{Access, Decision, MethodPolicy};
 pub use principal::{Principal, Role, UnknownRole};
 pub use secret::{hash_secret, random_secret};
-pub use token::{Claims, TokenError, TokenKeys, generate_signing_key_pem};
+pub use token::{Claims, LEEWAY_SECS, TokenError, TokenKeys, Verified, generate_signing_key_pem};
+pub use token_cache::{DEFAULT_CAPACITY as TOKEN_CACHE_CAPACITY, TokenCache};

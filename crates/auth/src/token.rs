@@ -18,6 +18,9 @@ pub enum TokenError {
     Key(String),
 }
 
+/// How far past `exp` (and before `nbf`) a token is still accepted, for clocks that disagree.
+pub const LEEWAY_SECS: u64 = 30;
+
 /// The claims of an access token. `iss`, `aud`, `sub`, `exp` and `nbf` are required.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Claims {
@@ -32,6 +35,17 @@ pub struct Claims {
     pub site: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kiosk: Option<String>,
+}
+
+/// What a fully checked token says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    pub principal: Principal,
+    /// `iat`, seconds since the epoch.
+    pub issued_at: i64,
+    /// The last second (since the epoch) at which the token is still accepted: `exp` plus the
+    /// leeway.
+    pub valid_until: i64,
 }
 
 /// Signs and verifies access tokens with one Ed25519 key; the algorithm is pinned to EdDSA so
@@ -73,7 +87,7 @@ impl TokenKeys {
         validation.set_audience(&[audience]);
         validation.set_required_spec_claims(&["iss", "aud", "sub", "exp", "nbf"]);
         validation.validate_nbf = true;
-        validation.leeway = 30;
+        validation.leeway = LEEWAY_SECS;
         Ok(Self { encoding, decoding, validation, issuer: issuer.into(), audience: audience.into() })
     }
 
@@ -109,6 +123,11 @@ impl TokenKeys {
     /// The principal of a valid token and when it was issued (`iat`, seconds since the epoch),
     /// which the gateway checks against the account's token not-before.
     pub fn verify_issued(&self, token: &str) -> Result<(Principal, i64), TokenError> {
+        self.verify_full(token).map(|verified| (verified.principal, verified.issued_at))
+    }
+
+    /// Checks a token fully: signature, algorithm, issuer, audience, times and role.
+    pub fn verify_full(&self, token: &str) -> Result<Verified, TokenError> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).map_err(|err| match err
             .kind()
         {
@@ -118,7 +137,8 @@ impl TokenKeys {
         let claims = data.claims;
         let role = claims.role.parse::<Role>().map_err(|err| TokenError::Invalid(err.to_string()))?;
         let principal = Principal { account_id: claims.sub, role, site_id: claims.site, kiosk_id: claims.kiosk };
-        Ok((principal, claims.iat))
+        let valid_until = claims.exp.saturating_add(LEEWAY_SECS as i64);
+        Ok(Verified { principal, issued_at: claims.iat, valid_until })
     }
 }
 

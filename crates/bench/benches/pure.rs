@@ -144,7 +144,7 @@ fn planning(c: &mut Criterion) {
     let problem = day_of_visits();
     let travel = Haversine::default();
     // A fixed number of generations, so the figure is the planner's speed, not its time cap.
-    let limits = Limits { max_seconds: 30.0, max_generations: 100 };
+    let limits = Limits::new(30.0, 100);
     let mut group = c.benchmark_group("planner");
     group.sample_size(10).measurement_time(Duration::from_secs(15));
     group.bench_function("120-visits-8-vans-100-generations", |b| {

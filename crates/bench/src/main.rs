@@ -141,7 +141,8 @@ async fn main() -> anyhow::Result<()> {
         "search-mediators needs --mediators of at least 1"
     );
     let appointments = cli.scenarios.iter().any(|s| s.needs_appointments());
-    let needs_residents = appointments || wants(Scenario::Login) || wants(Scenario::Streams);
+    let needs_residents = appointments
+        || [Scenario::Login, Scenario::Streams, Scenario::EmptySignedIn, Scenario::GetMe].into_iter().any(wants);
     anyhow::ensure!(!needs_residents || cli.residents > 0, "these scenarios need --residents of at least 1");
     let concurrencies = if cli.sweep.is_empty() { vec![cli.concurrency] } else { cli.sweep.clone() };
     let warmup = seconds(cli.warmup, "warmup")?;

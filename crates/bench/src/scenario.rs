@@ -32,6 +32,12 @@ const AVAILABILITY_DAYS: i64 = 30;
 pub enum Scenario {
     /// grpc.health.v1 Health/Check: the floor every call pays.
     Empty,
+    /// Health/Check with a resident's access token: what a token costs on its own.
+    EmptySignedIn,
+    /// IdentityService/GetMe as a resident: the smallest signed-in read of the database.
+    GetMe,
+    /// DirectoryService/ListSpecialties, anonymous: a small fixed list from the database.
+    ListSpecialties,
     /// IdentityService/Login of seeded residents by phone and password (argon2 on every call).
     Login,
     /// DirectoryService/SearchMediators with a mix of realistic queries.
@@ -53,6 +59,9 @@ impl Scenario {
     pub fn name(self) -> &'static str {
         match self {
             Scenario::Empty => "empty",
+            Scenario::EmptySignedIn => "empty-signed-in",
+            Scenario::GetMe => "get-me",
+            Scenario::ListSpecialties => "list-specialties",
             Scenario::Login => "login",
             Scenario::SearchMediators => "search-mediators",
             Scenario::SearchAvailability => "search-availability",
@@ -67,6 +76,9 @@ impl Scenario {
     pub fn variants(self) -> &'static [&'static str] {
         match self {
             Scenario::Empty => &["check"],
+            Scenario::EmptySignedIn => &["check-with-token"],
+            Scenario::GetMe => &["resident"],
+            Scenario::ListSpecialties => &["anonymous"],
             Scenario::Login => &["resident-by-phone"],
             Scenario::SearchMediators => &["speciality-in-subtree", "speciality-and-mode", "name-text"],
             Scenario::SearchAvailability => {
@@ -206,6 +218,18 @@ impl Caller {
             Scenario::Empty => {
                 let reply = self.health.check(HealthCheckRequest { service: String::new() }).await;
                 (0, reply.map(|_| 1))
+            }
+            Scenario::EmptySignedIn => {
+                let request = self.as_resident(self.resident, HealthCheckRequest { service: String::new() });
+                (0, self.health.check(request).await.map(|_| 1))
+            }
+            Scenario::GetMe => {
+                let request = self.as_resident(self.resident, identity::GetMeRequest {});
+                (0, self.identity.get_me(request).await.map(|_| 1))
+            }
+            Scenario::ListSpecialties => {
+                let reply = self.directory.list_specialties(directory::ListSpecialtiesRequest {}).await;
+                (0, reply.map(|r| r.into_inner().specialties.len()))
             }
             Scenario::Login => (0, self.login().await),
             Scenario::SearchMediators => {

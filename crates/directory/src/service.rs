@@ -86,6 +86,13 @@ pub fn specialties(conn: &mut DbConnection) -> Result<Vec<Specialty>> {
     Ok(repo::specialties(conn)?)
 }
 
+/// The taxonomy, read from the database once per process: only migrations write it, and they
+/// run before the server starts, so it cannot change under a running process.
+pub async fn taxonomy(db: &Db, kept: &tokio::sync::OnceCell<Vec<Specialty>>) -> Result<Vec<Specialty>> {
+    let taxonomy = kept.get_or_try_init(|| db.read(specialties)).await?;
+    Ok(taxonomy.clone())
+}
+
 pub fn mediator(conn: &mut DbConnection, id: &str) -> Result<Mediator> {
     Ok(repo::mediator(conn, id)?.ok_or(Fault::NotFound("mediator"))?)
 }

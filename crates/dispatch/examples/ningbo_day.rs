@@ -76,7 +76,7 @@ fn main() {
     println!("matrix {}x{} in {:.1} ms", matrix.size(), matrix.size(), started.elapsed().as_secs_f64() * 1e3);
     for limit in seconds {
         let started = Instant::now();
-        let solution = plan(&problem, &travel, Limits { max_seconds: limit, max_generations: 100_000 }).unwrap();
+        let solution = plan(&problem, &travel, Limits::new(limit, 100_000)).unwrap();
         let elapsed = started.elapsed().as_secs_f64();
         let violations = check(&problem, &matrix, &solution);
         let served: usize = solution.routes.iter().map(|r| r.stops.len()).sum();

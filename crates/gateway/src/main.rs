@@ -58,12 +58,21 @@ enum Command {
         command: AuditCommand,
     },
     /// Plan a Solomon-format VRPTW instance through the dispatch planner and print one JSON
-    /// object: vehicles, distance, routes (customer numbers in visiting order).
+    /// object: vehicles, distance, routes (customer numbers in visiting order), the customers
+    /// left out and why, and whether the plan is feasible (every customer served, every rule
+    /// kept). Exits with status 2 when it is not.
     SolveVrptw {
         file: PathBuf,
         /// The planner's time limit.
         #[arg(long, default_value_t = 10.0)]
         seconds: f64,
+        /// Stop after this many generations of the search, if that comes first.
+        #[arg(long, default_value_t = 1_000_000_000)]
+        generations: usize,
+        /// Draw every random choice from this seed and search on one thread: as repeatable as
+        /// vrp-core allows (it also steers by how long its steps took, so runs can still differ).
+        #[arg(long)]
+        seed: Option<u64>,
     },
 }
 
@@ -79,10 +88,15 @@ enum AuditCommand {
 #[tokio::main]
 async fn main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
-    if let Command::SolveVrptw { file, seconds } = &cli.command {
-        let report = mediation_dispatch::solve_vrptw(file, *seconds).with_context(|| format!("{}", file.display()))?;
-        println!("{report}");
-        return Ok(ExitCode::SUCCESS);
+    if let Command::SolveVrptw { file, seconds, generations, seed } = &cli.command {
+        let limits = mediation_dispatch::domain::planner::Limits {
+            max_seconds: *seconds,
+            max_generations: *generations,
+            seed: *seed,
+        };
+        let report = mediation_dispatch::solve_vrptw(file, limits).with_context(|| format!("{}", file.display()))?;
+        println!("{}", serde_json::to_string(&report)?);
+        return Ok(if report.feasible { ExitCode::SUCCESS } else { ExitCode::from(2) });
     }
     let mut settings = Settings::load(cli.config.as_deref())?;
     if let Command::Serve { services } = &cli.command

@@ -9,9 +9,10 @@ use http::HeaderName;
 use mediation_appointments::domain::grading::Thresholds;
 use mediation_appointments::domain::slots::SlotRules;
 use mediation_appointments::{AppointmentSettings, Appointments};
-use mediation_auth::{Access, TokenKeys};
+use mediation_auth::{Access, TOKEN_CACHE_CAPACITY, TokenCache, TokenKeys};
 use mediation_directory::Directory;
 use mediation_identity::domain::CodeRules;
+use mediation_identity::revocations::Revocations;
 use mediation_identity::{Identity, IdentitySettings, load_signing_key};
 use mediation_notify::Notifier;
 use mediation_ratings::domain::assessment::{PayRules, Weights};
@@ -73,7 +74,10 @@ pub struct Application {
     listener: TcpListener,
     settings: Settings,
     db: Db,
-    keys: Arc<TokenKeys>,
+    /// Tokens this process has checked, remembered until they expire.
+    tokens: Arc<TokenCache>,
+    /// What this process knows of disabled accounts, polled while it serves.
+    revocations: Arc<Revocations>,
     identity: Identity,
     directory: Directory,
     appointments: Appointments,
@@ -325,11 +329,14 @@ impl Application {
                 Some((listener, Arc::new(Metrics::new(db.clone()).context("registering metrics")?)))
             }
         };
+        let tokens = Arc::new(TokenCache::new(keys, TOKEN_CACHE_CAPACITY));
+        let revocations = identity.revocations();
         Ok(Self {
             listener,
             settings,
             db,
-            keys,
+            tokens,
+            revocations,
             identity,
             directory,
             appointments,
@@ -421,7 +428,8 @@ impl Application {
             .option_layer(self.metrics.as_ref().map(|(_, metrics)| MetricsLayer::new(metrics.clone())))
             .layer(DeadlineLayer::new(Duration::from_secs(server.request_timeout_secs)))
             .layer(AuthLayer::new(
-                self.keys.clone(),
+                self.tokens.clone(),
+                self.revocations.clone(),
                 policy_table(),
                 Limits {
                     public_per_peer: KeyedLimit::new(
@@ -440,6 +448,13 @@ impl Application {
             })
             .layer(OversizeLayer { max_message_bytes: server.max_message_bytes })
             .into_inner();
+
+        // Polled for as long as the layers hold it; read once now so that the first calls need
+        // not ask the database.
+        if let Err(err) = self.revocations.refresh(&self.db, std::time::Instant::now()).await {
+            tracing::warn!(error = %err, "cannot read account blocks yet; checking tokens one by one");
+        }
+        self.revocations.keep_polling(self.db.clone());
 
         // On PostgreSQL, dispatch events reach watchers on every replica; held until the end.
         let _relay = if self.plan.serves(ServiceName::Dispatch) {

@@ -18,6 +18,7 @@ pub mod domain;
 mod error;
 mod policy;
 pub mod repo;
+pub mod revocations;
 mod rpc;
 mod service;
 

@@ -112,6 +112,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    block_generation (id) {
+        id -> Integer,
+        generation -> BigInt,
+    }
+}
+
+diesel::table! {
     case_events (id) {
         id -> Text,
         case_id -> Text,
@@ -571,6 +578,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     appointments,
     audit_events,
     audit_head,
+    block_generation,
     case_events,
     case_messages,
     case_parties,

@@ -37,6 +37,8 @@ const CREATE_MEDIATOR: &str = "/mediation.directory.v1.DirectoryService/CreateMe
 pub struct Directory {
     db: Db,
     search_index: Arc<IndexCache>,
+    /// The specialities, read once (see `service::taxonomy`).
+    taxonomy: Arc<tokio::sync::OnceCell<Vec<service::Specialty>>>,
 }
 
 impl std::fmt::Debug for Directory {
@@ -47,7 +49,7 @@ impl std::fmt::Debug for Directory {
 
 impl Directory {
     pub fn new(db: Db, ratings: RatingLookup) -> Self {
-        Self { db, search_index: Arc::new(IndexCache::new(ratings)) }
+        Self { db, search_index: Arc::new(IndexCache::new(ratings)), taxonomy: Arc::default() }
     }
 
     pub fn into_server(self) -> DirectoryServiceServer<Directory> {
@@ -182,7 +184,7 @@ impl DirectoryService for Directory {
         &self,
         _request: Request<pb::ListSpecialtiesRequest>,
     ) -> Result<Response<pb::ListSpecialtiesResponse>, Status> {
-        let taxonomy = self.db.read(service::specialties).await?;
+        let taxonomy = service::taxonomy(&self.db, &self.taxonomy).await?;
         Ok(Response::new(specialties::list_to_proto(taxonomy)))
     }
 

@@ -12,6 +12,8 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use rand::rngs::StdRng;
+use rand::{Rng, RngCore, SeedableRng};
 use serde::{Deserialize, Serialize};
 use vrp_core::construction::features::{
     JobSkills, JobSkillsDimension, OrderResult, VehicleSkillsDimension, create_minimize_tours_feature,
@@ -21,6 +23,7 @@ use vrp_core::models::common::TimeWindow;
 use vrp_core::models::problem::{JobIdDimension, VehicleIdDimension};
 use vrp_core::prelude::*;
 use vrp_core::rosomaxa::evolution::TelemetryMode;
+use vrp_core::rosomaxa::utils::RandomGen;
 use vrp_core::utils::{Either, Parallelism, TimeQuota};
 
 use super::travel::{Matrix, Point, TravelMatrix};
@@ -140,16 +143,28 @@ impl Problem {
     }
 }
 
-/// When the search stops: whichever comes first.
+/// When the search stops (whichever limit comes first), and where its randomness comes from.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Limits {
     pub max_seconds: f64,
     pub max_generations: usize,
+    /// `None` draws fresh randomness and searches on every core. `Some(seed)` draws every random
+    /// choice from `seed` and searches on one thread of its own, in a fixed order. That is as
+    /// repeatable as vrp-core allows, not exactly: it also steers its search by how long things
+    /// took (its operators' rewards, the time quota of its decomposition and swap-star steps),
+    /// so two runs with one seed can still part ways.
+    pub seed: Option<u64>,
+}
+
+impl Limits {
+    pub fn new(max_seconds: f64, max_generations: usize) -> Self {
+        Self { max_seconds, max_generations, seed: None }
+    }
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_seconds: 5.0, max_generations: 3000 }
+        Self::new(5.0, 3000)
     }
 }
 
@@ -277,11 +292,36 @@ pub fn plan_with_matrix(problem: &Problem, matrix: &Matrix, limits: Limits) -> R
         .build()?;
     let vrp = Arc::new(vrp);
 
+    let solved = match limits.seed {
+        None => search(vrp, Arc::new(DefaultRandom::default()), limits, silent)?,
+        Some(seed) => {
+            // rayon's parallel steps run on this pool's one thread, in a fixed order, and
+            // vrp-core's shuffles draw from that thread's own repeatable generator.
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(1)
+                .build()
+                .map_err(|err| PlanError::Solver(err.to_string()))?;
+            pool.install(|| {
+                SeededRandom::skip_shared(seed);
+                search(vrp, Arc::new(SeededRandom::new(seed)), limits, silent)
+            })?
+        }
+    };
+    Ok(convert(problem, matrix, &solved))
+}
+
+/// Runs vrp-core's search on `vrp` until `limits`.
+fn search(
+    vrp: Arc<vrp_core::models::Problem>,
+    random: Arc<dyn Random>,
+    limits: Limits,
+    logger: InfoLogger,
+) -> Result<vrp_core::models::Solution, PlanError> {
     let environment = Arc::new(Environment::new(
-        Arc::new(DefaultRandom::default()),
+        random,
         Some(Arc::new(TimeQuota::new(limits.max_seconds.max(0.01)))),
         Parallelism::default(),
-        silent,
+        logger,
         false,
     ));
     let config = VrpConfigBuilder::new(vrp.clone())
@@ -290,8 +330,67 @@ pub fn plan_with_matrix(problem: &Problem, matrix: &Matrix, limits: Limits) -> R
         .prebuild()?
         .with_max_generations(Some(limits.max_generations.max(1)))
         .build()?;
-    let solved = Solver::new(vrp, config).solve()?;
-    Ok(convert(problem, matrix, &solved))
+    Ok(Solver::new(vrp, config).solve()?)
+}
+
+/// vrp-core's randomness drawn from one seed. Most choices go through [`Random`]'s methods,
+/// which this answers from its own generator; shuffles and samples take
+/// [`Random::get_rng`], which vrp-core only offers as a per-thread generator seeded with 0, so a
+/// seeded search runs on a fresh thread and first moves that generator on by the seed.
+struct SeededRandom {
+    rng: std::sync::Mutex<StdRng>,
+}
+
+impl SeededRandom {
+    fn new(seed: u64) -> Self {
+        Self { rng: std::sync::Mutex::new(StdRng::seed_from_u64(seed)) }
+    }
+
+    /// Moves this thread's shared repeatable generator on by a number of draws that depends on
+    /// `seed`, so that different seeds shuffle differently too.
+    fn skip_shared(seed: u64) {
+        let mut shared = RandomGen::new_repeatable();
+        for _ in 0..(seed % 4096) {
+            shared.next_u64();
+        }
+    }
+
+    fn draw<T>(&self, f: impl FnOnce(&mut StdRng) -> T) -> T {
+        f(&mut self.rng.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+    }
+}
+
+impl Random for SeededRandom {
+    fn uniform_int(&self, min: i32, max: i32) -> i32 {
+        if min >= max { min } else { self.draw(|rng| rng.gen_range(min..=max)) }
+    }
+
+    fn uniform_real(&self, min: Float, max: Float) -> Float {
+        if (min - max).abs() < Float::EPSILON || min > max { min } else { self.draw(|rng| rng.gen_range(min..max)) }
+    }
+
+    fn is_head_not_tails(&self) -> bool {
+        self.draw(|rng| rng.gen_bool(0.5))
+    }
+
+    fn is_hit(&self, probability: Float) -> bool {
+        let p = if probability.is_nan() { 0.0 } else { probability.clamp(0.0, 1.0) };
+        self.draw(|rng| rng.gen_bool(p))
+    }
+
+    fn weighted(&self, weights: &[usize]) -> usize {
+        // As vrp-core's own: the smallest of exponential samples with the weights as rates.
+        weights
+            .iter()
+            .enumerate()
+            .map(|(index, &weight)| (-self.uniform_real(0.0, 1.0).ln() / weight as Float, index))
+            .min_by(|a, b| a.0.total_cmp(&b.0))
+            .map_or(0, |(_, index)| index)
+    }
+
+    fn get_rng(&self) -> RandomGen {
+        RandomGen::new_repeatable()
+    }
 }
 
 fn jobs(problem: &Problem) -> Result<Vec<vrp_core::models::problem::Job>, PlanError> {
@@ -482,7 +581,7 @@ mod tests {
     use crate::domain::travel::Haversine;
 
     const HOUR: f64 = 3600.0;
-    const FAST: Limits = Limits { max_seconds: 0.5, max_generations: 300 };
+    const FAST: Limits = Limits { max_seconds: 0.5, max_generations: 300, seed: None };
 
     /// A depot in Yinzhou, and `n` visits in a ring 1-4 km around it, each with a 3-hour window
     /// in the morning or the afternoon and a 45-minute visit.
@@ -594,6 +693,30 @@ mod tests {
         let s = solve(&day(0, 3));
         assert!(s.routes.is_empty());
         assert!(s.unassigned.iter().all(|u| u.reason == Reason::NoVehicle) && s.unassigned.len() == 3);
+    }
+
+    #[test]
+    fn one_seed_draws_the_same_choices_and_another_seed_others() {
+        let draws = |seed| {
+            let random = SeededRandom::new(seed);
+            (0..64)
+                .map(|i| (random.uniform_int(0, 1000), random.is_hit(0.3), random.weighted(&[1, 2, 3, i + 1])))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(draws(7), draws(7));
+        assert_ne!(draws(7), draws(8));
+        let random = SeededRandom::new(1);
+        assert_eq!(random.uniform_int(5, 5), 5);
+        assert!((0..100).map(|_| random.uniform_real(2.0, 3.0)).all(|x| (2.0..3.0).contains(&x)));
+    }
+
+    #[test]
+    fn a_seeded_plan_is_feasible_too() {
+        let p = day(2, 10);
+        let travel = Haversine::default();
+        let s = plan(&p, &travel, Limits { seed: Some(42), ..FAST }).unwrap();
+        assert_eq!(check(&p, &travel.matrix(&p.points()), &s), vec![]);
+        assert!(s.unassigned.is_empty(), "{:?}", s.unassigned);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::feasibility::{self, Violation};
-use super::planner::{self, Depot, Job, Limits, PlanError, Problem, Vehicle, Window};
+use super::planner::{self, Depot, Job, Limits, PlanError, Problem, Reason, Vehicle, Window};
 use super::travel::{Euclidean, Point, TravelMatrix};
 
 #[derive(Debug, thiserror::Error)]
@@ -111,18 +111,32 @@ pub struct Report {
     pub distance: f64,
     /// Customer numbers in visiting order, depot left out.
     pub routes: Vec<Vec<u32>>,
-    pub unassigned: Vec<u32>,
-    /// Checked from scratch by the feasibility checker.
+    /// The customers no route serves, with the planner's reason (usually `NO_ROOM`: the time
+    /// ran out before the search found room for them on the fleet).
+    pub unassigned: Vec<Left>,
+    /// Every customer served and the plan checked from scratch by the feasibility checker with
+    /// nothing found: a plan that leaves a customer out is not a solution of the instance.
     pub feasible: bool,
+    /// What the feasibility checker found, if anything.
+    pub violations: Vec<String>,
+    /// The seed the search drew from, when one was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
     pub seconds: f64,
 }
 
-/// Plans an instance for at most `seconds`.
-pub fn solve(instance: &Instance, seconds: f64) -> Result<(Report, Vec<Violation>), SolomonError> {
+/// A customer left out of the plan.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Left {
+    pub customer: u32,
+    pub reason: Reason,
+}
+
+/// Plans an instance within `limits`.
+pub fn solve(instance: &Instance, limits: Limits) -> Result<(Report, Vec<Violation>), SolomonError> {
     let problem = instance.problem();
     let matrix = Euclidean::default().matrix(&problem.points());
     let started = std::time::Instant::now();
-    let limits = Limits { max_seconds: seconds, max_generations: usize::MAX / 2 };
     let solution = planner::plan_with_matrix(&problem, &matrix, limits)?;
     let elapsed = started.elapsed().as_secs_f64();
     let violations = feasibility::check(&problem, &matrix, &solution);
@@ -132,18 +146,19 @@ pub fn solve(instance: &Instance, seconds: f64) -> Result<(Report, Vec<Violation
         vehicles: solution.routes.len(),
         distance: (solution.total_distance * 100.0).round() / 100.0,
         routes: solution.routes.iter().map(|r| r.stops.iter().map(|s| number(s.job)).collect()).collect(),
-        unassigned: solution.unassigned.iter().map(|u| number(u.job)).collect(),
-        feasible: violations.is_empty(),
+        unassigned: solution.unassigned.iter().map(|u| Left { customer: number(u.job), reason: u.reason }).collect(),
+        feasible: violations.is_empty() && solution.unassigned.is_empty(),
+        violations: violations.iter().map(|v| format!("{v:?}")).collect(),
+        seed: limits.seed,
         seconds: (elapsed * 10.0).round() / 10.0,
     };
     Ok((report, violations))
 }
 
-/// Reads, plans and reports the instance in `path`, as one line of JSON.
-pub fn solve_file(path: &std::path::Path, seconds: f64) -> Result<String, SolomonError> {
+/// Reads, plans and reports the instance in `path`.
+pub fn solve_file(path: &std::path::Path, limits: Limits) -> Result<Report, SolomonError> {
     let instance = parse(&std::fs::read_to_string(path)?)?;
-    let (report, _) = solve(&instance, seconds)?;
-    serde_json::to_string(&report).map_err(|e| SolomonError::Format(e.to_string()))
+    Ok(solve(&instance, limits)?.0)
 }
 
 #[cfg(test)]
@@ -180,13 +195,59 @@ mod tests {
 
     #[test]
     fn solves_a_small_instance_feasibly() {
-        let (report, violations) = solve(&parse(SMALL).unwrap(), 0.5).unwrap();
+        let (report, violations) = solve(&parse(SMALL).unwrap(), Limits::new(0.5, 1000)).unwrap();
         assert_eq!(violations, vec![]);
-        assert!(report.feasible && report.unassigned.is_empty());
+        assert!(report.feasible && report.unassigned.is_empty() && report.violations.is_empty());
         let mut served: Vec<u32> = report.routes.concat();
         served.sort();
         assert_eq!(served, vec![1, 2, 3, 4]);
         // Capacity 20 and demand 10 each: at least two vehicles.
         assert!(report.vehicles >= 2);
+    }
+
+    #[test]
+    fn a_plan_that_leaves_customers_out_is_not_feasible() {
+        // Customer 4 can only be served between 50 and 60; with one vehicle of capacity 10,
+        // three of the four customers cannot be served at all.
+        let mut instance = parse(SMALL).unwrap();
+        instance.vehicles = 1;
+        instance.capacity = 10;
+        let (report, violations) = solve(&instance, Limits::new(0.5, 200)).unwrap();
+        assert_eq!(violations, vec![], "the plan itself breaks no rule");
+        assert_eq!(report.unassigned.len(), 3, "{report:?}");
+        assert!(report.unassigned.iter().all(|left| left.reason == Reason::NoRoom), "{report:?}");
+        assert!(!report.feasible);
+        let json: serde_json::Value = serde_json::from_str(&serde_json::to_string(&report).unwrap()).unwrap();
+        assert_eq!(json["feasible"], false);
+        assert_eq!(json["unassigned"][0]["reason"], "NO_ROOM");
+    }
+
+    #[test]
+    fn a_seeded_run_is_reported_with_its_seed() {
+        let limits = Limits { max_seconds: 60.0, max_generations: 30, seed: Some(7) };
+        let (report, violations) = solve(&scattered(40), limits).unwrap();
+        assert_eq!(violations, vec![]);
+        assert!(report.feasible, "{report:?}");
+        assert_eq!(report.seed, Some(7));
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["seed"], 7);
+    }
+
+    /// `n` customers scattered over a 100 x 100 plane with windows of 60 to 160 in a day of
+    /// 1,000, ten vehicles of capacity 50.
+    fn scattered(n: u32) -> Instance {
+        let depot = Customer { number: 0, x: 50.0, y: 50.0, demand: 0, ready: 0.0, due: 1000.0, service: 0.0 };
+        let customers = (1..=n).map(|i| {
+            let (x, y) = (((i * 37) % 100) as f64, ((i * 61) % 100) as f64);
+            let ready = ((i * 113) % 700) as f64;
+            let due = ready + 60.0 + ((i * 17) % 100) as f64;
+            Customer { number: i, x, y, demand: 5 + (i % 10) as i32, ready, due, service: 10.0 }
+        });
+        Instance {
+            name: "SCATTERED".into(),
+            vehicles: 10,
+            capacity: 50,
+            customers: std::iter::once(depot).chain(customers).collect(),
+        }
     }
 }

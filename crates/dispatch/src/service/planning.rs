@@ -119,7 +119,7 @@ pub fn solve(snapshot: &Snapshot, settings: &DispatchSettings, time_limit: Durat
     let problem =
         Problem { depots: vec![Depot { id: snapshot.station_id.clone(), location: snapshot.depot }], vehicles, jobs };
     let matrix = settings.travel.matrix(&problem.points());
-    let limits = Limits { max_seconds: time_limit.as_secs_f64(), max_generations: settings.max_generations };
+    let limits = Limits::new(time_limit.as_secs_f64(), settings.max_generations);
     let solution = planner::plan_with_matrix(&problem, &matrix, limits).map_err(|e| Error::Planner(e.to_string()))?;
     let violations = feasibility::check(&problem, &matrix, &solution);
     if !violations.is_empty() {

@@ -68,3 +68,16 @@ pub fn tokens_not_before(conn: &mut DbConnection, account_ids: &[&str]) -> Query
         b::table.filter(b::account_id.eq_any(account_ids)).select(b::tokens_not_before).load(conn)?;
     Ok(found.into_iter().max().map(|nb| nb.and_utc()))
 }
+
+/// The counter that triggers move on every change to `account_blocks`.
+pub fn block_generation(conn: &mut DbConnection) -> QueryResult<i64> {
+    use mediation_store::schema::block_generation as g;
+    g::table.select(g::generation).first(conn)
+}
+
+/// Every account's token not-before: the whole table, which holds only accounts ever disabled.
+pub fn all_tokens_not_before(conn: &mut DbConnection) -> QueryResult<Vec<(String, DateTime<Utc>)>> {
+    use mediation_store::schema::account_blocks as b;
+    let rows: Vec<(String, NaiveDateTime)> = b::table.select((b::account_id, b::tokens_not_before)).load(conn)?;
+    Ok(rows.into_iter().map(|(id, nb)| (id, nb.and_utc())).collect())
+}

@@ -16,7 +16,7 @@ pub use accounts::{
     Account, AccountRow, NewAccount, account_by_id, account_by_login, account_by_phone, clear_password, insert_account,
     mark_phone_verified, rekey_accounts, reset_unverified_resident, set_password, staff_of_station,
 };
-pub use blocks::{Block, block, set_block, tokens_not_before};
+pub use blocks::{Block, all_tokens_not_before, block, block_generation, set_block, tokens_not_before};
 pub use codes::{
     CodeRow, code_times_since, codes_since, consume_code, has_open_code, insert_code, lock_code_sending,
     newest_open_code, take_code_attempt,

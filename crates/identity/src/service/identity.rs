@@ -14,6 +14,7 @@ use crate::domain::staff::SiteKind;
 use crate::domain::{CodeRules, FailureLimiter};
 use crate::error::{Error, Result};
 use crate::repo::{self, NewAccount};
+use crate::revocations::Revocations;
 
 /// Lifetimes and limits; the gateway's settings module documents each default.
 #[derive(Debug, Clone)]
@@ -78,6 +79,8 @@ pub struct Identity {
     pub(super) peer_failures: FailureLimiter,
     /// Argon2 hashes and verifications run so far.
     argon2_runs: AtomicU64,
+    /// What this process knows of disabled accounts; a disabling made here is noted at once.
+    pub(super) revocations: Arc<Revocations>,
 }
 
 impl Identity {
@@ -94,6 +97,7 @@ impl Identity {
             login_failures: FailureLimiter::new(settings.max_failures_per_login, settings.failure_window),
             peer_failures: FailureLimiter::new(settings.max_failures_per_peer, settings.failure_window),
             argon2_runs: AtomicU64::new(0),
+            revocations: Revocations::new(),
             db,
             keys,
             notifier,
@@ -110,6 +114,12 @@ impl Identity {
     /// Counts an argon2 run (a hash or a verification) as it starts.
     pub(super) fn count_argon2_run(&self) {
         self.argon2_runs.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// What this process knows of disabled accounts: the gateway checks every signed-in call
+    /// against it, and keeps it polled.
+    pub fn revocations(&self) -> Arc<Revocations> {
+        self.revocations.clone()
     }
 
     /// How many argon2 hashes and verifications this service has run: what tests read to show

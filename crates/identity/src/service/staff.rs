@@ -163,7 +163,8 @@ impl Identity {
     ) -> Result<AccountState> {
         let AccessChange { account_id, disabled, reason } = change;
         let sites = self.sites;
-        self.db
+        let state = self
+            .db
             .write::<_, Error, _>(move |conn| {
                 let now = Utc::now();
                 let account = repo::account_by_id(conn, &account_id)?.ok_or(Fault::NotFound("account"))?;
@@ -201,6 +202,10 @@ impl Identity {
                 mediation_audit::repo::append(conn, &actor, event, now)?;
                 Ok(AccountState { account_id: account.id, disabled, tokens_not_before })
             })
-            .await
+            .await?;
+        if let (true, Some(not_before)) = (state.disabled, state.tokens_not_before) {
+            self.revocations.note(&state.account_id, not_before, std::time::Instant::now());
+        }
+        Ok(state)
     }
 }

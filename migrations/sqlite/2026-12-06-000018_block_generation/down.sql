@@ -1,0 +1,4 @@
+DROP TRIGGER account_blocks_insert_moves_generation;
+DROP TRIGGER account_blocks_update_moves_generation;
+DROP TRIGGER account_blocks_delete_moves_generation;
+DROP TABLE block_generation;
