@@ -7,6 +7,7 @@ mod accounts;
 mod appointments;
 mod audit;
 mod common;
+mod consoles;
 mod demo;
 mod directory;
 mod dispatch;

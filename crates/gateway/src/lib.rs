@@ -9,6 +9,7 @@
 
 mod auth_layer;
 mod client_addr;
+mod consoles;
 mod deadline;
 pub mod demo;
 mod metrics;
