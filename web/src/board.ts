@@ -330,10 +330,12 @@ function renderVisits() {
       const assignable = visit.status === VisitStatus.REQUESTED || visit.status === VisitStatus.PLANNED;
       let cell: HTMLElement = h("span", { class: "muted" }, "—");
       if (assignable && state.vans.length) {
-        const van = h("select", { "aria-label": "van" }, ...state.vans.map((v) => h("option", { value: v.id }, v.plate)));
+        const van = h("select", { "aria-label": "van" }, ...state.vans.map((v) => h("option", { value: v.id, selected: v.id === visit.vanId }, v.plate)));
+        // The stop's place on the route, from 1; empty puts it last.
+        const place = h("input", { type: "number", min: 1, class: "place", placeholder: "末 end", "aria-label": "stop number" });
         const button = h("button", { class: "secondary", "data-assign": visit.id }, "指派 Assign");
-        button.addEventListener("click", () => void assign(visit.id, van.value, 0));
-        cell = h("span", {}, van, " ", button);
+        button.addEventListener("click", () => void assign(visit.id, van.value, place.value ? Number(place.value) - 1 : 1_000));
+        cell = h("span", {}, van, " ", place, " ", button);
       }
       return h(
         "tr",
