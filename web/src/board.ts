@@ -380,7 +380,7 @@ function renderVans() {
         h("span", { class: "badge" }, van.status === 2 ? "停运 out of service" : "可用 available"),
         h("div", { class: "muted" }, `${van.seats} 座 seats · ${van.id}`),
         shift
-          ? h("div", {}, `班次 Shift ${clock(timestampDate(shift.start!), zone())}–${clock(timestampDate(shift.end!), zone())} · 随车 Crew: ${crewNames(shift.crewMediatorIds)}`)
+          ? h("div", { "data-shift": van.id }, `班次 Shift ${clock(timestampDate(shift.start!), zone())}–${clock(timestampDate(shift.end!), zone())} · 随车 Crew: ${crewNames(shift.crewMediatorIds)}`)
           : null,
         route
           ? h("div", {}, `路线 Route ${clock(route.departDepot && timestampDate(route.departDepot), zone())} 出发 depart → ${clock(route.returnDepot && timestampDate(route.returnDepot), zone())} 返回 return · ${route.stops.length} 站 stops · ${(route.distanceM / 1000).toFixed(1)} km`)
@@ -398,6 +398,36 @@ function renderVans() {
       );
     }),
   );
+}
+
+interface DrawnRoute {
+  vanId: string;
+  stops: { visit: HomeVisit; arrival?: Date }[];
+}
+
+/**
+ * A proposal is drawn as proposed; otherwise the routes are what the visits say now (their van,
+ * place on its route and ETA), so a commit, a manual assignment or a crew's report shows at once.
+ */
+function drawnRoutes(): DrawnRoute[] {
+  const plan = state.plan;
+  if (plan && !plan.committed) {
+    return plan.routes.map((route) => ({
+      vanId: route.vanId,
+      stops: route.stops.flatMap((stop) => {
+        const visit = state.visits.get(stop.visitId);
+        return visit ? [{ visit, arrival: stop.arrival && timestampDate(stop.arrival) }] : [];
+      }),
+    }));
+  }
+  const onRoute = [VisitStatus.PLANNED, VisitStatus.EN_ROUTE, VisitStatus.ARRIVED, VisitStatus.COMPLETED];
+  return state.vans.map((van) => ({
+    vanId: van.id,
+    stops: [...state.visits.values()]
+      .filter((visit) => visit.vanId === van.id && onRoute.includes(visit.status))
+      .sort((a, b) => a.position - b.position)
+      .map((visit) => ({ visit, arrival: visit.eta && timestampDate(visit.eta) })),
+  })).filter((route) => route.stops.length > 0);
 }
 
 function renderMap() {
@@ -429,12 +459,9 @@ function renderMap() {
   );
 
   const routed = new Set<string>();
-  (state.plan?.routes ?? []).forEach((route, index) => {
+  drawnRoutes().forEach((route, index) => {
     const colour = ROUTE_COLOURS[state.vans.findIndex((v) => v.id === route.vanId) % ROUTE_COLOURS.length] ?? ROUTE_COLOURS[index];
-    const stops = route.stops.flatMap((stop) => {
-      const visit = state.visits.get(stop.visitId);
-      return visit?.location ? [{ stop, visit }] : [];
-    });
+    const stops = route.stops.filter((stop) => stop.visit.location);
     const path = [depot, ...stops.map((x) => x.visit.location), depot].filter(Boolean) as Position[];
     svg.append(
       s("polyline", {
@@ -446,14 +473,14 @@ function renderMap() {
         "data-route": route.vanId,
       }),
     );
-    stops.forEach(({ stop, visit }, order) => {
+    stops.forEach(({ visit, arrival }, order) => {
       routed.add(visit.id);
       const [x, y] = xy(visit.location!);
       const group = s("g", { "data-stop": visit.id, "data-order": order + 1 });
       group.append(
         s("circle", { cx: x, cy: y, r: 15, fill: "#fff", stroke: colour, "stroke-width": 3 }),
         s("text", { x, y: y + 5, "text-anchor": "middle", "font-size": 15, "font-weight": 700, fill: colour }, String(order + 1)),
-        s("text", { x: x + 20, y: y + 5, "font-size": 14, fill: "#1b2430" }, `${clock(stop.arrival && timestampDate(stop.arrival), zone())} 到达`),
+        s("text", { x: x + 20, y: y + 5, "font-size": 14, fill: "#1b2430" }, `${clock(arrival, zone())} 到达`),
       );
       svg.append(group);
     });

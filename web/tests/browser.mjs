@@ -52,7 +52,7 @@ const smsLines = () => (existsSync(env("SMS_FILE")) ? readFileSync(env("SMS_FILE
 
 async function dispatcherProposesCommitsAndWatchesAVanMove(browser) {
   const date = dayAhead(2);
-  const day = await prepareDay(BASE, { password: PASSWORD, residentPhone: RESIDENT, date, visits: 4 });
+  const day = await prepareDay(BASE, { password: PASSWORD, residentPhone: RESIDENT, date, visits: 4, shift: false });
   const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
   await page.goto(`${BASE}/board?date=${date}&station=${STATION}`);
   await page.fill("#login", "zhonghe.dispatcher");
@@ -61,6 +61,14 @@ async function dispatcherProposesCommitsAndWatchesAVanMove(browser) {
   await page.locator("#visits tr").nth(3).waitFor({ timeout: WITHIN });
   await page.locator('#live[data-state="connected"]').waitFor({ timeout: WITHIN });
   check((await page.locator("#visits tr").count()) === 4, "the board lists the day's four visits");
+
+  // The van's shift and crew for the day, set on the board.
+  const van = page.locator(`.van[data-van-id="${VAN}"]`);
+  await van.locator('input[aria-label="shift start"]').fill("08:30");
+  await van.locator('input[aria-label="shift end"]').fill("17:30");
+  await van.locator('select[aria-label="crew"]').selectOption(["mediator-001"]);
+  await van.locator(`[data-set-shift="${VAN}"]`).click();
+  await page.locator(`.van[data-van-id="${VAN}"] [data-shift]`).waitFor({ timeout: WITHIN });
 
   // Propose: every visit is drawn on the van's route, numbered in order with its arrival time.
   await page.click("#propose");
@@ -93,14 +101,16 @@ async function dispatcherProposesCommitsAndWatchesAVanMove(browser) {
   const listed = await day.dispatcher.dispatch.listHomeVisits({ filter: { date: dateParts(date), stationId: STATION } });
   check(listed.homeVisits.every((v) => v.status === VisitStatus.PLANNED && v.vanId === VAN), "the server has every visit PLANNED on the van");
 
-  // By hand: the second morning visit becomes the van's first stop.
-  const last = page.locator("#visits tr").nth(1);
-  const lastId = await last.getAttribute("data-visit-id");
+  // By hand: a visit further down the route becomes the van's first stop, on the server and on
+  // the map.
+  const lastId = listed.homeVisits.find((v) => v.position > 0).id;
+  const last = page.locator(`#visits tr[data-visit-id="${lastId}"]`);
   await last.locator("input.place").fill("1");
   await last.locator(`[data-assign="${lastId}"]`).click();
   await page.locator("#notice", { hasText: lastId }).waitFor({ timeout: WITHIN });
   const moved = await day.dispatcher.dispatch.getHomeVisit({ id: lastId });
   check(moved.position === 0 && moved.vanId === VAN, `assigned first on the van, got position ${moved.position}`);
+  await page.locator(`[data-stop="${lastId}"][data-order="1"]`).waitFor({ timeout: WITHIN });
 
   // A crew's position reported by another client moves the van on the board.
   for (const [latitude, longitude] of [[29.8431, 121.5561], [29.8477, 121.5602]]) {
@@ -210,6 +220,27 @@ async function kioskServesAWalkInFromPhoneCodeToABookedSession(browser) {
   const held = await admin.appointments.getAppointment({ id: appointmentId });
   check(held.status === AppointmentStatus.BOOKED && held.siteId === STATION, "the server holds the booked session at the station");
 
+  // A harder dispute, by video in the kiosk's booth with an expert at the centre.
+  await page.click("#k-home");
+  const caller = "13700000124";
+  await page.click('[data-intent="file"]');
+  const before3 = smsLines();
+  await page.fill("#ph-phone", caller);
+  await page.click("#ph-send");
+  await page.fill("#ph-code", await codeFor(`+86${caller}`, before3));
+  await page.click("#ph-start");
+  await page.fill("#f-name", "陈志强");
+  await page.click('[data-category="labour_wages"]');
+  await page.fill("#f-summary", "工地拖欠工资六万元。");
+  await page.fill("#f-amount", "60000");
+  await page.click('[data-mode="video"]');
+  await page.click("#f-submit");
+  await page.locator("#sl-list [data-book]").first().click({ timeout: WITHIN });
+  const byVideo = page.locator('#d-body [data-status="BOOKED"]');
+  await byVideo.waitFor({ timeout: WITHIN });
+  const video = await admin.appointments.getAppointment({ id: await byVideo.getAttribute("data-appointment") });
+  check(video.mode === MediationMode.VIDEO && video.siteId === "site-kiosk-zhonghe", `a video session in the kiosk's booth, got ${video.siteId}`);
+
   // Left alone, the kiosk returns to the start with nothing of the resident on it.
   await page.locator("#s-home:not(.hidden)").waitFor({ timeout: (IDLE + 5) * 1000 });
   const leftovers = await page.evaluate(() =>
@@ -219,7 +250,8 @@ async function kioskServesAWalkInFromPhoneCodeToABookedSession(browser) {
       .concat(document.querySelector("#d-body").textContent ? ["d-body"] : []),
   );
   check(leftovers.length === 0, `nothing personal left after the idle minute, found ${leftovers}`);
-  check(!(await page.content()).includes(phone) && !(await page.content()).includes("李建华"), "neither phone nor name stays in the page");
+  const content = await page.content();
+  check(![phone, caller, "李建华", "陈志强"].some((personal) => content.includes(personal)), "no phone or name stays in the page");
 
   // The demo resident checks in for the session they booked on their phone.
   await page.click('[data-intent="checkin"]');

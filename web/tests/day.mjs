@@ -21,15 +21,18 @@ const dateParts = (date) => {
   return { year, month, day };
 };
 
-export async function prepareDay(baseUrl, { password, residentPhone, date, visits = 4 }) {
+/** The day's visits, and the van's shift unless `shift` is false (the board then sets it). */
+export async function prepareDay(baseUrl, { password, residentPhone, date, visits = 4, shift = true }) {
   const dispatcher = connect(baseUrl, await login(baseUrl, "zhonghe.dispatcher", password));
-  await dispatcher.dispatch.setVanShift({
-    vanId: VAN,
-    date: dateParts(date),
-    start: at(date, "08:30"),
-    end: at(date, "17:30"),
-    crewMediatorIds: ["mediator-001"],
-  });
+  if (shift) {
+    await dispatcher.dispatch.setVanShift({
+      vanId: VAN,
+      date: dateParts(date),
+      start: at(date, "08:30"),
+      end: at(date, "17:30"),
+      crewMediatorIds: ["mediator-001"],
+    });
+  }
   const resident = connect(baseUrl, await login(baseUrl, residentPhone, password));
   const filed = await resident.appointments.createCase({
     requestId: crypto.randomUUID(),
