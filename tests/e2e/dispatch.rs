@@ -248,6 +248,7 @@ async fn the_resident_watches_the_crew_set_off_and_nobody_else_may(backend: Back
         visit_id: visit.id.clone(),
         status: pb::VisitStatus::EnRoute.into(),
         note: "出发了".into(),
+        outcome: None,
     };
     app.dispatch().await.update_visit_status(authed(update, crew)).await.expect("the crew sets off");
     let report = pb::ReportPositionRequest {
@@ -271,6 +272,10 @@ async fn the_resident_watches_the_crew_set_off_and_nobody_else_may(backend: Back
         visit_id: visit.id.clone(),
         status: pb::VisitStatus::Completed.into(),
         note: String::new(),
+        outcome: Some(appointments::Outcome {
+            result: appointments::OutcomeResult::Settled.into(),
+            ..Default::default()
+        }),
     };
     assert_status(
         app.dispatch().await.update_visit_status(authed(back, crew)).await,
@@ -411,6 +416,7 @@ async fn replanning_keeps_visits_under_way_first_and_planned_ones_on_their_van(b
         visit_id: under_way.clone(),
         status: pb::VisitStatus::EnRoute.into(),
         note: String::new(),
+        outcome: None,
     };
     app.dispatch().await.update_visit_status(authed(update, crew)).await.expect("sets off");
     let cancelled = visits.iter().find(|v| v.id != under_way).unwrap().id.clone();

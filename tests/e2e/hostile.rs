@@ -592,6 +592,7 @@ const BUILDERS: &[Build] = &[
             comment: v.s(1),
             mediator_id: v.id(&w.mediators[0], 2),
             request_id: v.request_id(),
+            home_visit_id: if v.flag { v.id(&w.visit, 0) } else { String::new() },
         };
         call(RATINGS, "SubmitRating", Who::Resident, m)
     },
@@ -696,8 +697,27 @@ const BUILDERS: &[Build] = &[
         call(DISPATCH, "ReportPosition", Who::Dispatcher, m)
     },
     |v, w| {
-        let m = dispatch::UpdateVisitStatusRequest { visit_id: v.id(&w.visit, 0), status: v.int[0], note: v.s(1) };
+        let outcome =
+            v.flag.then(|| appointments::Outcome { result: v.int[1], agreement_summary: v.s(0), referred_to: v.s(2) });
+        let m =
+            dispatch::UpdateVisitStatusRequest { visit_id: v.id(&w.visit, 0), status: v.int[0], note: v.s(1), outcome };
         call(DISPATCH, "UpdateVisitStatus", Who::Dispatcher, m)
+    },
+    |v, w| {
+        let m = dispatch::SuggestVisitWindowsRequest {
+            case_id: v.id(&w.case, 0),
+            date_from: v.date(),
+            date_to: v.date(),
+            duration: v.duration(0),
+            location: v.location(),
+            specialty_code: v.s(1),
+            max_windows: v.int[2],
+        };
+        call(DISPATCH, "SuggestVisitWindows", Who::Resident, m)
+    },
+    |v, _| {
+        let m = dispatch::GetVisitByTrackingTokenRequest { token: v.s(0) };
+        call(DISPATCH, "GetVisitByTrackingToken", Who::Resident, m)
     },
     |v, w| {
         let m = dispatch::WatchBoardRequest { date: v.date(), station_id: v.id(&w.stations[0], 0) };
@@ -888,6 +908,8 @@ fn decodes(method: &str, bytes: &[u8]) -> bool {
         "UpdateVisitStatus" => dispatch::UpdateVisitStatusRequest,
         "WatchBoard" => dispatch::WatchBoardRequest,
         "WatchVisit" => dispatch::WatchVisitRequest,
+        "SuggestVisitWindows" => dispatch::SuggestVisitWindowsRequest,
+        "GetVisitByTrackingToken" => dispatch::GetVisitByTrackingTokenRequest,
     }
 }
 

@@ -28,3 +28,4 @@ mod station;
 mod tls;
 mod upstream;
 mod video;
+mod visits;

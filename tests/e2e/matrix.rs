@@ -346,6 +346,7 @@ pub(crate) async fn world(app: &TestApp) -> World {
         comment: "很耐心。".into(),
         mediator_id: String::new(),
         request_id: new_request_id(),
+        home_visit_id: String::new(),
     };
     let rating = app.ratings().await.submit_rating(authed(rating, &resident)).await.expect("rates").into_inner().id;
 
@@ -833,8 +834,41 @@ fn own_and_foreign(w: &World) -> Vec<Check> {
                 visit_id: visit(),
                 status: dispatch::VisitStatus::EnRoute.into(),
                 note: String::new(),
+                outcome: None,
             },
             &[(OtherMediator, HIDDEN), (OtherStationAdmin, HIDDEN)],
+        ),
+        check(
+            "A's case",
+            DISPATCH,
+            "SuggestVisitWindows",
+            dispatch::SuggestVisitWindowsRequest {
+                case_id: case(),
+                date_from: Some(date(w.day)),
+                date_to: Some(date(w.day)),
+                duration: Some(prost_types::Duration { seconds: 45 * 60, nanos: 0 }),
+                location: Some(LatLng { latitude: ZHONGHE.0 + 0.01, longitude: ZHONGHE.1 }),
+                ..Default::default()
+            },
+            &[
+                (OtherResident, HIDDEN),
+                (OtherMediator, HIDDEN),
+                (OtherStationAdmin, HIDDEN),
+                (Kiosk, HIDDEN),
+                (Resident, Allowed),
+                (StationAdmin, Allowed),
+            ],
+        ),
+        // A tracking link is for whoever holds its token; a token that names no visit is
+        // NOT_FOUND whoever asks.
+        check(
+            "no visit's tracking link",
+            DISPATCH,
+            "GetVisitByTrackingToken",
+            dispatch::GetVisitByTrackingTokenRequest {
+                token: "dGhpcyBpcyBub3QgYSB0cmFja2luZyB0b2tlbiBhdCBhbGw".into(),
+            },
+            &[(OtherResident, HIDDEN), (Resident, HIDDEN), (Kiosk, HIDDEN), (CentreAdmin, HIDDEN)],
         ),
         check(
             "A's home visit",

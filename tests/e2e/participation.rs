@@ -151,6 +151,7 @@ async fn answers_with_phones_or_addresses_in_clear_are_audited(backend: Backend)
         visit_id: w.visit.clone(),
         status: dispatch::VisitStatus::EnRoute.into(),
         note: String::new(),
+        outcome: None,
     };
     let moved = dispatch_client.update_visit_status(authed(update, &dispatcher)).await.expect("updates");
     assert!(!moved.into_inner().address_masked);

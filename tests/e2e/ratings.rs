@@ -214,6 +214,7 @@ fn rating(appointment_id: &str, overall: i32, comment: &str) -> pb::SubmitRating
         comment: comment.into(),
         mediator_id: String::new(),
         request_id: String::new(),
+        home_visit_id: String::new(),
     }
 }
 

@@ -67,6 +67,7 @@ async fn a_position_reported_on_one_replica_reaches_a_watcher_on_another() {
         visit_id: visit,
         status: pb::VisitStatus::EnRoute.into(),
         note: "出发了".into(),
+        outcome: None,
     };
     b.dispatch().await.update_visit_status(authed(set_off, &crew.token)).await.unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);

@@ -28,5 +28,5 @@ pub mod service;
 
 pub use error::{Error, Result};
 pub use policy::POLICY;
-pub use rpc::{Appointments, to_status};
+pub use rpc::{Appointments, outcome_from, outcome_to, to_status};
 pub use service::AppointmentSettings;

@@ -36,6 +36,38 @@ fn recipients(conn: &mut DbConnection, case: &Case) -> Result<Vec<String>> {
     Ok(phones)
 }
 
+/// The phone of the resident a home visit is for: the applicant's account phone, else the
+/// applicant party's phone (a case filed by staff for a walk-in resident).
+pub fn resident_phone(conn: &mut DbConnection, case: &Case) -> Result<Option<String>> {
+    if let Some(account_id) = &case.applicant_account_id
+        && let Some(account) = mediation_identity::repo::account_by_id(conn, account_id)?
+        && let Some(phone) = account.phone
+    {
+        return Ok(Some(phone.as_str().to_owned()));
+    }
+    Ok(case.parties.iter().find(|p| p.role == crate::domain::PartyRole::Applicant).map(|p| p.phone.clone()))
+}
+
+/// Writes a notice to the outbox for delivery now: a home visit's notices (dispatch writes
+/// them in the transaction of the change they announce).
+pub fn enqueue_now(
+    conn: &mut DbConnection,
+    kind: NoticeKind,
+    to: &str,
+    body: String,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let message = OutboxMessage {
+        id: uuid::Uuid::now_v7().to_string(),
+        kind,
+        recipient: to.to_owned(),
+        body,
+        appointment_id: None,
+        deliver_after: now,
+    };
+    Ok(repo::enqueue(conn, &message, now)?)
+}
+
 /// Invites each party of a new case who has not accepted by filing it: an SMS in Chinese that
 /// names who filed it and where, and no detail of the dispute.
 pub fn invitations(conn: &mut DbConnection, case: &Case, filed_by: &str, now: DateTime<Utc>) -> Result<()> {

@@ -389,6 +389,7 @@ impl Caller {
             comment: "调解员很耐心".into(),
             mediator_id: String::new(),
             request_id: uuid::Uuid::new_v4().to_string(),
+            home_visit_id: String::new(),
         };
         let request = self.as_resident(resident, request);
         Some(self.ratings.submit_rating(request).await.map(|_| 1))

@@ -27,4 +27,7 @@ pub const POLICY: MethodPolicy = &[
     ("/mediation.dispatch.v1.DispatchService/UpdateVisitStatus", CREWS),
     ("/mediation.dispatch.v1.DispatchService/WatchVisit", RESIDENTS),
     ("/mediation.dispatch.v1.DispatchService/WatchBoard", DISPATCHERS),
+    ("/mediation.dispatch.v1.DispatchService/SuggestVisitWindows", EVERYONE),
+    // The tracking link works without an account; anonymous calls are limited per client address.
+    ("/mediation.dispatch.v1.DispatchService/GetVisitByTrackingToken", Access::Public),
 ];

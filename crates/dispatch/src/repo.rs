@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use mediation_store::DbConnection;
 use mediation_store::personal;
-use mediation_store::schema::{dispatch_days, dispatch_plans, home_visits, van_crew, van_shifts, vans};
+use mediation_store::schema::{dispatch_days, dispatch_plans, home_visits, van_crew, van_shifts, vans, visit_tracking};
 
 use crate::domain::travel::Point;
 use crate::domain::{HomeVisit, PlanBody, Shift, StoredPlan, Van, VisitStatus};
@@ -70,13 +70,24 @@ struct VisitRow {
     note: String,
     cancel_reason: String,
     requested_by: String,
+    outcome_result: Option<String>,
+    agreement_summary: String,
+    referred_to: String,
+    appointment_id: Option<String>,
 }
 
 impl VisitRow {
     /// The visit with its address opened.
     fn open(self) -> QueryResult<HomeVisit> {
         let r = self;
+        let outcome = r.outcome_result.as_deref().map(|result| mediation_appointments::domain::Outcome {
+            result: parse(result),
+            agreement_summary: r.agreement_summary.clone(),
+            referred_to: r.referred_to.clone(),
+        });
         Ok(HomeVisit {
+            outcome,
+            appointment_id: r.appointment_id,
             day: parse(&r.day),
             location: Point::lat_lng(r.latitude, r.longitude),
             window_start: r.window_start.and_utc(),
@@ -165,7 +176,8 @@ pub fn lock_requester(conn: &mut DbConnection, account: &str) -> QueryResult<()>
     Ok(())
 }
 
-/// Writes what changes over a visit's life: status, van, position, ETA, note, cancel reason.
+/// Writes what changes over a visit's life: status, van, position, ETA, note, cancel reason,
+/// and the outcome and the session that records it once completed.
 pub fn update_visit(conn: &mut DbConnection, v: &HomeVisit, now: DateTime<Utc>) -> QueryResult<()> {
     diesel::update(home_visits::table.find(&v.id))
         .set((
@@ -178,7 +190,53 @@ pub fn update_visit(conn: &mut DbConnection, v: &HomeVisit, now: DateTime<Utc>) 
             home_visits::updated_at.eq(naive(now)),
         ))
         .execute(conn)?;
+    diesel::update(home_visits::table.find(&v.id))
+        .set((
+            home_visits::outcome_result.eq(v.outcome.as_ref().map(|o| o.result.as_str())),
+            home_visits::agreement_summary.eq(v.outcome.as_ref().map_or("", |o| o.agreement_summary.as_str())),
+            home_visits::referred_to.eq(v.outcome.as_ref().map_or("", |o| o.referred_to.as_str())),
+            home_visits::appointment_id.eq(&v.appointment_id),
+        ))
+        .execute(conn)?;
     Ok(())
+}
+
+/// The case's visits not over yet (REQUESTED, PLANNED, EN_ROUTE or ARRIVED), in id order.
+pub fn live_visits_of_case(conn: &mut DbConnection, case_id: &str) -> QueryResult<Vec<String>> {
+    let live = [VisitStatus::Requested, VisitStatus::Planned, VisitStatus::EnRoute, VisitStatus::Arrived]
+        .map(VisitStatus::as_str);
+    home_visits::table
+        .filter(home_visits::case_id.eq(case_id))
+        .filter(home_visits::status.eq_any(live))
+        .order(home_visits::id)
+        .select(home_visits::id)
+        .load(conn)
+}
+
+/// Whether the case has a visit not over yet: what the appointments crate asks before it
+/// closes a case with its last session.
+pub fn case_has_live_visit(conn: &mut DbConnection, case_id: &str) -> QueryResult<bool> {
+    Ok(!live_visits_of_case(conn, case_id)?.is_empty())
+}
+
+// ---- tracking links ----
+
+/// Keeps the hash of a visit's new tracking token, replacing an earlier one.
+pub fn set_tracking(conn: &mut DbConnection, visit_id: &str, token_hash: &str, now: DateTime<Utc>) -> QueryResult<()> {
+    diesel::delete(visit_tracking::table.filter(visit_tracking::visit_id.eq(visit_id))).execute(conn)?;
+    diesel::insert_into(visit_tracking::table)
+        .values((
+            visit_tracking::token_hash.eq(token_hash),
+            visit_tracking::visit_id.eq(visit_id),
+            visit_tracking::created_at.eq(naive(now)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The visit a tracking token's hash names.
+pub fn tracked_visit(conn: &mut DbConnection, token_hash: &str) -> QueryResult<Option<String>> {
+    visit_tracking::table.find(token_hash).select(visit_tracking::visit_id).first(conn).optional()
 }
 
 pub fn visit(conn: &mut DbConnection, id: &str) -> QueryResult<Option<HomeVisit>> {

@@ -51,6 +51,8 @@
 //! | `dispatch.replan_concurrency` | `1` | background re-plans running at once in one process, over every station and date |
 //! | `dispatch.max_open_visits_per_resident` | `10` | home visits a resident may have requested and not yet over (REQUESTED, PLANNED, EN_ROUTE, ARRIVED); the next RequestHomeVisit answers FAILED_PRECONDITION / TOO_MANY_OPEN_VISITS until one is cancelled or done; staff requesting for a case are not limited; 0 turns the limit off |
 //! | `dispatch.visit_requests_per_resident_per_hour` | `20` | RequestHomeVisit calls a resident may make in an hour, cancelled visits included; the next answers RESOURCE_EXHAUSTED / RATE_LIMITED with a RetryInfo (when the oldest leaves the hour); a retry with the same `request_id` replays its first answer and is not counted; 0 turns the limit off |
+//! | `dispatch.tracking_base_url` | `https://mediation.example` | the public address of the tracking page: the VISIT_EN_ROUTE SMS links to `<this>/track/<token>`, a page that calls GetVisitByTrackingToken |
+//! | `dispatch.arrival_margin_minutes` | `30` | VISIT_PLANNED tells the resident the planned arrival give or take this many minutes (inside the window they asked for) |
 //! | `ratings.prior_mean` / `ratings.prior_weight` | `4.0` / `10` | the Bayesian mean's prior and how many ratings it counts as |
 //! | `ratings.edit_window_days` | `7` | how long an author may change a rating |
 //! | `ratings.weight_settlement` / `weight_rating` / `weight_volume` | `0.4` / `0.4` / `0.2` | assessment score weights |
@@ -142,6 +144,8 @@ pub struct Dispatch {
     pub replan_concurrency: usize,
     pub max_open_visits_per_resident: u32,
     pub visit_requests_per_resident_per_hour: u32,
+    pub tracking_base_url: String,
+    pub arrival_margin_minutes: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -316,6 +320,8 @@ replan_min_interval_secs = 10
 replan_concurrency = 1
 max_open_visits_per_resident = 10
 visit_requests_per_resident_per_hour = 20
+tracking_base_url = "https://mediation.example"
+arrival_margin_minutes = 30
 
 [notifications]
 sink = "log"

@@ -183,6 +183,9 @@ fn appointment_settings(settings: &Settings) -> AppointmentSettings {
         video_join_early: chrono::Duration::minutes(settings.video.join_early_minutes),
         check_in_early: chrono::Duration::minutes(a.check_in_early_minutes),
         video_join_page: settings.video.join_page.clone(),
+        // Dispatch owns the visits: completing a case's last session leaves it open while one
+        // of its visits is live.
+        live_visits: mediation_dispatch::repo::case_has_live_visit,
     }
 }
 
@@ -242,6 +245,8 @@ fn dispatch_settings(settings: &Settings) -> mediation_dispatch::DispatchSetting
             max_open_visits: d.max_open_visits_per_resident,
             requests_per_hour: d.visit_requests_per_resident_per_hour,
         },
+        tracking_base_url: d.tracking_base_url.clone(),
+        arrival_margin: chrono::Duration::minutes(d.arrival_margin_minutes),
         ..mediation_dispatch::DispatchSettings::default()
     }
 }

@@ -53,6 +53,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         on_the_spot -> Bool,
+        home_visit_id -> Nullable<Text>,
+        travel_seconds -> Integer,
     }
 }
 
@@ -187,6 +189,10 @@ diesel::table! {
         requested_by -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        outcome_result -> Nullable<Text>,
+        agreement_summary -> Text,
+        referred_to -> Text,
+        appointment_id -> Nullable<Text>,
     }
 }
 
@@ -422,6 +428,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    visit_tracking (token_hash) {
+        token_hash -> Text,
+        visit_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     working_hours (id) {
         id -> Text,
         mediator_id -> Text,
@@ -469,6 +483,7 @@ diesel::joinable!(schedule_exceptions -> sites (site_id));
 diesel::joinable!(van_crew -> mediators (mediator_id));
 diesel::joinable!(van_shifts -> vans (van_id));
 diesel::joinable!(vans -> sites (depot_site_id));
+diesel::joinable!(visit_tracking -> home_visits (visit_id));
 diesel::joinable!(working_hours -> mediators (mediator_id));
 diesel::joinable!(working_hours -> sites (site_id));
 
@@ -505,5 +520,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     van_crew,
     van_shifts,
     vans,
+    visit_tracking,
     working_hours,
 );

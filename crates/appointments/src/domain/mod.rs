@@ -53,8 +53,19 @@ named_enum!(
         Cancelled => "APPOINTMENT_CANCELLED",
         Reminder => "APPOINTMENT_REMINDER",
         CaseInvitation => "CASE_INVITATION",
+        VisitPlanned => "VISIT_PLANNED",
+        VisitEnRoute => "VISIT_EN_ROUTE",
+        VisitFailed => "VISIT_FAILED",
     }
 );
+
+impl NoticeKind {
+    /// Whether the text carries a secret (a home visit's tracking link), so that it is erased
+    /// from the outbox once delivered.
+    pub fn carries_secret(self) -> bool {
+        self == NoticeKind::VisitEnRoute
+    }
+}
 
 /// Whether a mediator of `kind` may take a case of `grade` alone (ORDINARY, DIFFICULT) or lead
 /// a joint session (MAJOR).

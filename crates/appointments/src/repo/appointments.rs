@@ -186,3 +186,35 @@ pub fn case_ids_of_mediator(conn: &mut DbConnection, mediator_id: &str) -> Query
         .distinct()
         .load(conn)
 }
+
+/// Marks a session as the record of a completed home visit, with the driving to it.
+pub fn link_home_visit(
+    conn: &mut DbConnection,
+    appointment_id: &str,
+    visit_id: &str,
+    travel_seconds: i32,
+) -> QueryResult<()> {
+    diesel::update(appointments::table.find(appointment_id))
+        .set((appointments::home_visit_id.eq(visit_id), appointments::travel_seconds.eq(travel_seconds)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The session that records a completed home visit.
+pub fn appointment_of_home_visit(conn: &mut DbConnection, visit_id: &str) -> QueryResult<Option<Appointment>> {
+    let rows: Vec<AppointmentRow> = appointments::table
+        .filter(appointments::home_visit_id.eq(visit_id))
+        .select(AppointmentRow::as_select())
+        .load(conn)?;
+    Ok(with_mediators(conn, rows)?.pop())
+}
+
+/// The driving to each of these sessions that record home visits, in seconds (sessions that
+/// record none are left out).
+pub fn home_visit_travel(conn: &mut DbConnection, appointment_ids: &[String]) -> QueryResult<Vec<(String, i32)>> {
+    appointments::table
+        .filter(appointments::id.eq_any(appointment_ids))
+        .filter(appointments::home_visit_id.is_not_null())
+        .select((appointments::id, appointments::travel_seconds))
+        .load(conn)
+}

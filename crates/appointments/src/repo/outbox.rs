@@ -106,8 +106,14 @@ pub fn claim_due(
         .collect()
 }
 
+/// Marks a message delivered; a text that carried a secret (a tracking link) is erased with it,
+/// so that the link lives in the database only until it is sent.
 pub fn mark_delivered(conn: &mut DbConnection, id: &str, now: DateTime<Utc>) -> QueryResult<()> {
     diesel::update(outbox::table.find(id)).set(outbox::delivered_at.eq(naive(now))).execute(conn)?;
+    let secret_kinds: Vec<&str> = NoticeKind::ALL.iter().filter(|k| k.carries_secret()).map(|k| k.as_str()).collect();
+    diesel::update(outbox::table.find(id).filter(outbox::kind.eq_any(secret_kinds)))
+        .set(outbox::body.eq(""))
+        .execute(conn)?;
     Ok(())
 }
 

@@ -96,25 +96,29 @@ impl TryFrom<pb::CompleteAppointmentRequest> for Complete {
 
     fn try_from(req: pb::CompleteAppointmentRequest) -> Result<Self, Status> {
         let mut v = Violations::new();
-        let outcome = req.outcome.unwrap_or_default();
-        let result = match pb::OutcomeResult::try_from(outcome.result) {
-            Ok(pb::OutcomeResult::Settled) => Some(OutcomeResult::Settled),
-            Ok(pb::OutcomeResult::NotSettled) => Some(OutcomeResult::NotSettled),
-            Ok(pb::OutcomeResult::Referred) => Some(OutcomeResult::Referred),
-            _ => {
-                v.add("outcome.result", "must be SETTLED, NOT_SETTLED or REFERRED");
-                None
-            }
-        };
-        let summary = v.text("outcome.agreement_summary", &outcome.agreement_summary, 4000, false);
-        let referred = result == Some(OutcomeResult::Referred);
-        let referred_to = v.text("outcome.referred_to", &outcome.referred_to, 200, referred);
+        let outcome = outcome_from(&mut v, "outcome", req.outcome.unwrap_or_default());
         let appointment_id = v.id("appointment_id", &req.appointment_id);
-        v.finish(|| {
-            let outcome = Outcome { result: result?, agreement_summary: summary?, referred_to: referred_to? };
-            Some(Complete { appointment_id: appointment_id?, outcome })
-        })
+        v.finish(|| Some(Complete { appointment_id: appointment_id?, outcome: outcome? }))
     }
+}
+
+/// An outcome from the wire, its fields named under `field` (`outcome.result`): a result,
+/// a summary of at most 4000 characters, and where it was referred (required for REFERRED).
+/// Home visits' outcomes (DispatchService) are read by the same rules.
+pub fn outcome_from(v: &mut Violations, field: &str, outcome: pb::Outcome) -> Option<Outcome> {
+    let result = match pb::OutcomeResult::try_from(outcome.result) {
+        Ok(pb::OutcomeResult::Settled) => Some(OutcomeResult::Settled),
+        Ok(pb::OutcomeResult::NotSettled) => Some(OutcomeResult::NotSettled),
+        Ok(pb::OutcomeResult::Referred) => Some(OutcomeResult::Referred),
+        _ => {
+            v.add(format!("{field}.result"), "must be SETTLED, NOT_SETTLED or REFERRED");
+            None
+        }
+    };
+    let summary = v.text(&format!("{field}.agreement_summary"), &outcome.agreement_summary, 4000, false);
+    let referred = result == Some(OutcomeResult::Referred);
+    let referred_to = v.text(&format!("{field}.referred_to"), &outcome.referred_to, 200, referred);
+    Some(Outcome { result: result?, agreement_summary: summary?, referred_to: referred_to? })
 }
 
 /// A page of appointments; page tokens are bound to the caller, since what they may list is
@@ -237,7 +241,8 @@ fn status_to(status: AppointmentStatus) -> pb::AppointmentStatus {
     }
 }
 
-fn outcome_to(outcome: Outcome) -> pb::Outcome {
+/// An outcome on the wire (a session's, or a home visit's in DispatchService).
+pub fn outcome_to(outcome: Outcome) -> pb::Outcome {
     let result = match outcome.result {
         OutcomeResult::Settled => pb::OutcomeResult::Settled,
         OutcomeResult::NotSettled => pb::OutcomeResult::NotSettled,

@@ -28,6 +28,7 @@ use mediation_video::VideoProvider;
 use prost::Message as _;
 use tonic::{Request, Response, Status};
 
+pub use self::appointments::{outcome_from, outcome_to};
 pub use self::error::to_status;
 use self::fields::required_id;
 use crate::domain::Outcome;

@@ -52,5 +52,7 @@ pub(super) fn to_proto(stats: Statistics) -> pb::Statistics {
         referred: stats.referred,
         no_shows: stats.no_shows,
         cancelled: stats.cancelled,
+        home_visit_sessions: stats.home_visit_sessions,
+        home_visits_settled: stats.home_visits_settled,
     }
 }

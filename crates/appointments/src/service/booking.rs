@@ -292,17 +292,9 @@ pub fn cancel(
     Ok(appointment)
 }
 
-/// Whether any session of the case is still booked or under way.
-fn has_live_session(conn: &mut DbConnection, case: &Case) -> Result<bool> {
-    let filter = AppointmentFilter { case_ids: Some(vec![case.id.clone()]), ..AppointmentFilter::default() };
-    Ok(repo::list_appointments(conn, &filter, None, 1000)?
-        .iter()
-        .any(|a| matches!(a.status, AppointmentStatus::Booked | AppointmentStatus::CheckedIn)))
-}
-
 /// A case with no live session left is open again.
 fn reopen_if_idle(conn: &mut DbConnection, case: &Case, now: DateTime<Utc>) -> Result<()> {
-    if !has_live_session(conn, case)? && case.status == CaseStatus::Scheduled {
+    if !super::home_visits::has_live_session(conn, case)? && case.status == CaseStatus::Scheduled {
         repo::set_case_status(conn, &case.id, CaseStatus::Open, now)?;
     }
     Ok(())
@@ -360,9 +352,11 @@ pub fn run_session(
     repo::add_event(conn, &case.id, Some(&viewer.principal.account_id), lifecycle::event(to), detail, now)?;
     match to {
         Move::NoShow => reopen_if_idle(conn, &case, now)?,
-        // The case closes with its last live session; a joint follow-up keeps it scheduled.
-        Move::Complete if !has_live_session(conn, &case)? => {
-            repo::set_case_status(conn, &case.id, CaseStatus::Closed, now)?
+        // The case closes with its last live session or home visit; a joint follow-up keeps it
+        // scheduled.
+        Move::Complete => {
+            let visits_live = super::home_visits::visits_live(conn, settings, &case)?;
+            super::home_visits::close_if_done(conn, &case, visits_live, now)?
         }
         _ => {}
     }

@@ -4,6 +4,7 @@
 mod availability;
 mod booking;
 mod cases;
+mod home_visits;
 mod messages;
 mod schedule;
 mod station;
@@ -13,6 +14,7 @@ mod video;
 pub use availability::*;
 pub use booking::*;
 pub use cases::*;
+pub use home_visits::{LiveVisits, VisitSession, no_live_visits, record_visit_session};
 pub use messages::*;
 pub use schedule::*;
 pub use station::*;
@@ -47,6 +49,9 @@ pub struct AppointmentSettings {
     /// The video system's join page; a VIDEO session's `join_url` is this page of its room,
     /// without a token (see [`join_url`]).
     pub video_join_page: String,
+    /// Whether a case still has a live home visit (dispatch's answer, handed in by the gateway):
+    /// completing its last session then leaves it open.
+    pub live_visits: LiveVisits,
 }
 
 impl Default for AppointmentSettings {
@@ -59,6 +64,7 @@ impl Default for AppointmentSettings {
             video_join_early: Duration::minutes(10),
             check_in_early: Duration::minutes(60),
             video_join_page: "https://meet.mediation.example/custom".into(),
+            live_visits: no_live_visits,
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use mediation_api::Fault;
+use mediation_directory::domain::Mode;
 use mediation_store::DbConnection;
 
 use crate::domain::access::Viewer;
@@ -29,6 +30,9 @@ pub struct Statistics {
     pub police_110_settled_on_the_spot: i64,
     /// From a POLICE_110 case's handover to the start of its first session.
     pub median_handover_to_session: Option<chrono::Duration>,
+    /// Completed home visits (sessions of mode HOME_VISIT), also in `sessions_completed`.
+    pub home_visit_sessions: i64,
+    pub home_visits_settled: i64,
 }
 
 impl Statistics {
@@ -85,7 +89,12 @@ pub fn statistics(
     }
     let filter = AppointmentFilter { site_ids, mediator_id, from: Some(from), to: Some(to), ..Default::default() };
     for appointment in repo::list_appointments(conn, &filter, None, i64::MAX)? {
-        if appointment.on_the_spot {
+        let home_visit = appointment.mode == Mode::HomeVisit;
+        let settled = appointment.outcome.as_ref().is_some_and(|o| o.result == OutcomeResult::Settled);
+        if home_visit {
+            stats.home_visit_sessions += 1;
+            stats.home_visits_settled += i64::from(settled);
+        } else if appointment.on_the_spot {
             stats.on_the_spot_sessions += 1;
         } else {
             stats.booked_sessions += 1;

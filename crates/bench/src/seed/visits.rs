@@ -102,5 +102,7 @@ fn visit(
         note: String::new(),
         cancel_reason: String::new(),
         requested_by: requested_by.to_owned(),
+        outcome: None,
+        appointment_id: None,
     }
 }

@@ -93,6 +93,8 @@ mod tests {
             note: String::new(),
             cancel_reason: String::new(),
             requested_by: "resident-a".into(),
+            outcome: None,
+            appointment_id: None,
         }
     }
 

@@ -6,11 +6,13 @@
 pub mod access;
 pub mod feasibility;
 pub mod limits;
+pub mod notices;
 pub mod planner;
 pub mod replans;
 pub mod solomon;
 pub mod svg;
 pub mod travel;
+pub mod windows;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use mediation_directory::named_enum;
@@ -85,6 +87,10 @@ pub struct HomeVisit {
     pub note: String,
     pub cancel_reason: String,
     pub requested_by: String,
+    /// How it ended, once COMPLETED.
+    pub outcome: Option<mediation_appointments::domain::Outcome>,
+    /// The session of its case that records it, once COMPLETED.
+    pub appointment_id: Option<String>,
 }
 
 impl HomeVisit {
@@ -187,6 +193,11 @@ pub struct StoredPlan {
     pub committed: bool,
 }
 
+/// The driving from `from` to `to`, in whole seconds, by the planner's travel model.
+pub fn travel_seconds(from: Point, to: Point, travel: &dyn TravelMatrix) -> i32 {
+    travel.matrix(&[from, to]).duration(0, 1).round() as i32
+}
+
 /// Expected starts of the visits still ahead of a van at `at` at `now`, in route order: each
 /// visit starts at the arrival or its window's start, whichever is later. A visit already
 /// ARRIVED keeps the crew until its end.
@@ -243,6 +254,15 @@ mod tests {
     }
 
     #[test]
+    fn travel_to_a_visit_follows_the_planners_model() {
+        // 1 km north at 25 km/h with a 1.3 detour: 1.3 km in 187 s.
+        let from = Point::lat_lng(29.8173, 121.5469);
+        let to = Point::lat_lng(29.8173 + 1.0 / 111.195, 121.5469);
+        assert_eq!(travel_seconds(from, to, &Haversine::default()), 187);
+        assert_eq!(travel_seconds(from, from, &Haversine::default()), 0);
+    }
+
+    #[test]
     fn local_days_follow_the_station_zone() {
         let zone: chrono_tz::Tz = "Asia/Shanghai".parse().unwrap();
         let t = DateTime::parse_from_rfc3339("2026-12-01T17:30:00Z").unwrap().with_timezone(&Utc);
@@ -274,6 +294,8 @@ mod tests {
             note: String::new(),
             cancel_reason: String::new(),
             requested_by: "r".into(),
+            outcome: None,
+            appointment_id: None,
         };
         let later = now + chrono::Duration::hours(2);
         let visits = [visit("a", 29.83, now), visit("b", 29.84, later)];

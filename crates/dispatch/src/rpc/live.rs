@@ -14,7 +14,7 @@ use tonic::{Request, Status};
 use super::visits::{self, point_from, point_to, status_from, status_to};
 use crate::domain::VisitStatus;
 use crate::domain::travel::Point;
-use crate::service::{BoardUpdate, TokenLife, VisitUpdate};
+use crate::service::{BoardUpdate, StatusChange, TokenLife, VisitUpdate};
 
 /// When the caller's access token was issued and when it expires, from the `authorization`
 /// metadata of a stream's call. The gateway verified that very token (signature, issuer,
@@ -51,9 +51,7 @@ impl TryFrom<pb::ReportPositionRequest> for ReportPosition {
 
 pub(super) struct UpdateStatus {
     pub visit_id: String,
-    /// EN_ROUTE, ARRIVED, COMPLETED or FAILED: what a crew reports.
-    pub to: VisitStatus,
-    pub note: String,
+    pub change: StatusChange,
 }
 
 impl TryFrom<pb::UpdateVisitStatusRequest> for UpdateStatus {
@@ -72,8 +70,38 @@ impl TryFrom<pb::UpdateVisitStatusRequest> for UpdateStatus {
             }
         };
         let note = v.text("note", &req.note, 1000, false);
-        v.finish(|| Some(Self { visit_id: visit_id?, to: to?, note: note? }))
+        // A visit is a session: completing it takes the outcome a session's completion does.
+        let outcome = match (to, req.outcome) {
+            (Some(VisitStatus::Completed), Some(outcome)) => {
+                mediation_appointments::outcome_from(&mut v, "outcome", outcome).map(Some)
+            }
+            (Some(VisitStatus::Completed), None) => {
+                v.add("outcome", "is required to complete a visit: SETTLED, NOT_SETTLED or REFERRED");
+                None
+            }
+            (_, Some(_)) => {
+                v.add("outcome", "is given only with COMPLETED");
+                None
+            }
+            (_, None) => Some(None),
+        };
+        v.finish(|| {
+            Some(Self { visit_id: visit_id?, change: StatusChange { to: to?, note: note?, outcome: outcome? } })
+        })
     }
+}
+
+/// The longest tracking token read; a real one is 43 characters.
+const MAX_TOKEN_CHARS: usize = 256;
+
+/// GetVisitByTrackingToken's token.
+pub(super) fn tracking_token(req: pb::GetVisitByTrackingTokenRequest) -> Result<String, Status> {
+    let mut v = Violations::new();
+    let token = req.token.trim();
+    if token.is_empty() || token.chars().count() > MAX_TOKEN_CHARS {
+        v.add("token", format!("is required, at most {MAX_TOKEN_CHARS} characters"));
+    }
+    v.finish(|| Some(token.to_owned()))
 }
 
 pub(super) struct WatchBoard {

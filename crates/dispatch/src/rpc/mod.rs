@@ -231,9 +231,30 @@ impl DispatchService for Dispatch {
     ) -> Result<Response<pb::HomeVisit>, Status> {
         let principal = caller(&request)?;
         let actor = Actor::new(&principal, request.remote_addr());
-        let live::UpdateStatus { visit_id, to, note } = request.into_inner().try_into()?;
-        let shown = self.core.update_visit_status(principal, actor, visit_id, to, note).await?;
+        let live::UpdateStatus { visit_id, change } = request.into_inner().try_into()?;
+        let shown = self.core.update_visit_status(principal, actor, visit_id, change).await?;
         Ok(Response::new(visits::to_proto(shown)))
+    }
+
+    async fn suggest_visit_windows(
+        &self,
+        request: Request<pb::SuggestVisitWindowsRequest>,
+    ) -> Result<Response<pb::SuggestVisitWindowsResponse>, Status> {
+        let principal = caller(&request)?;
+        let query = request.into_inner().try_into()?;
+        let windows = self.core.suggest_windows(principal, query).await?;
+        Ok(Response::new(pb::SuggestVisitWindowsResponse {
+            windows: windows.into_iter().map(visits::window_to_proto).collect(),
+        }))
+    }
+
+    async fn get_visit_by_tracking_token(
+        &self,
+        request: Request<pb::GetVisitByTrackingTokenRequest>,
+    ) -> Result<Response<pb::VisitUpdate>, Status> {
+        let token = live::tracking_token(request.into_inner())?;
+        let update = self.core.visit_by_tracking_token(token).await?;
+        Ok(Response::new(live::update_to_proto(update)))
     }
 
     type WatchVisitStream = UpdateStream<pb::VisitUpdate>;

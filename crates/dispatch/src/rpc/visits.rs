@@ -12,7 +12,7 @@ use tonic::Status;
 use crate::domain::travel::Point;
 use crate::domain::{VisitReason, VisitStatus, coarsen, mask_address};
 use crate::repo::VisitFilter;
-use crate::service::{NewVisit, PageRequest, ShownVisit};
+use crate::service::{NewVisit, OfferedWindow, PageRequest, ShownVisit, WindowQuery};
 
 pub(super) struct RequestVisit {
     pub request_id: String,
@@ -73,6 +73,60 @@ impl TryFrom<pb::RequestHomeVisitRequest> for RequestVisit {
                 },
             })
         })
+    }
+}
+
+impl TryFrom<pb::SuggestVisitWindowsRequest> for WindowQuery {
+    type Error = Status;
+
+    fn try_from(req: pb::SuggestVisitWindowsRequest) -> Result<Self, Status> {
+        let mut v = Violations::new();
+        let case_id = v.id("case_id", &req.case_id);
+        let (from, to) = (v.date("date_from", req.date_from), v.date("date_to", req.date_to));
+        if let (Some(f), Some(t)) = (from, to)
+            && (t < f || t - f > chrono::Duration::days(14))
+        {
+            v.add("date_to", "must be on or after date_from, at most 14 days after it");
+        }
+        let duration = match req.duration {
+            Some(d) if d.nanos == 0 && d.seconds % 60 == 0 && (15 * 60..=8 * 3600).contains(&d.seconds) => {
+                Some((d.seconds / 60) as i32)
+            }
+            _ => {
+                v.add("duration", "must be whole minutes, from 15 minutes to 8 hours");
+                None
+            }
+        };
+        let location = point_from(&mut v, "location", req.location);
+        let specialty_code = v.optional_id("specialty_code", &req.specialty_code);
+        let max_windows = match req.max_windows {
+            0 => Some(10),
+            n @ 1..=50 => Some(n as usize),
+            _ => {
+                v.add("max_windows", "must be 0 (for 10) to 50");
+                None
+            }
+        };
+        v.finish(|| {
+            Some(Self {
+                case_id: case_id?,
+                from: from?,
+                to: to?,
+                duration_minutes: duration?,
+                location: location?,
+                specialty_code: specialty_code?,
+                max_windows: max_windows?,
+            })
+        })
+    }
+}
+
+pub(super) fn window_to_proto(w: OfferedWindow) -> pb::VisitWindow {
+    pb::VisitWindow {
+        start: Some(timestamp(w.start)),
+        end: Some(timestamp(w.end)),
+        van_id: w.van_id,
+        added_travel: Some(prost_types::Duration { seconds: w.added_travel_secs, nanos: 0 }),
     }
 }
 
@@ -155,6 +209,8 @@ pub(super) fn to_proto(shown: ShownVisit) -> pb::HomeVisit {
         priority: v.priority,
         note: v.note,
         cancel_reason: v.cancel_reason,
+        outcome: v.outcome.map(mediation_appointments::outcome_to),
+        appointment_id: v.appointment_id.unwrap_or_default(),
     }
 }
 

@@ -11,13 +11,16 @@
 
 mod core;
 mod live;
+mod notices;
 mod planning;
 mod plans;
 mod replan;
 mod session;
+mod tracking;
 mod vans;
 mod visits;
 mod watch;
+mod windows;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,9 +30,11 @@ pub use live::*;
 pub use planning::*;
 pub use plans::*;
 pub use session::{Guarded, TokenLife};
+pub use tracking::*;
 pub use vans::*;
 pub use visits::*;
 pub use watch::{BoardUpdate, VisitUpdate};
+pub use windows::*;
 
 use mediation_api::Fault;
 use mediation_appointments::domain::Case;
@@ -69,6 +74,15 @@ pub struct DispatchSettings {
     pub replan_concurrency: usize,
     /// How many home visits a resident may have open and request in an hour.
     pub resident_limits: ResidentLimits,
+    /// Where the tracking page is served: VISIT_EN_ROUTE's link is `<this>/track/<token>`.
+    pub tracking_base_url: String,
+    /// VISIT_PLANNED tells the resident the planned arrival give or take this much.
+    pub arrival_margin: chrono::Duration,
+    /// SuggestVisitWindows offers no window starting sooner than this from now.
+    pub window_lead: chrono::Duration,
+    /// How long after an offered window's start the crew may arrive (less where the route allows
+    /// no more); offered windows start on the hour.
+    pub window_arrival_span: chrono::Duration,
 }
 
 impl Default for DispatchSettings {
@@ -85,6 +99,10 @@ impl Default for DispatchSettings {
             replan_min_interval: Duration::from_secs(10),
             replan_concurrency: 1,
             resident_limits: ResidentLimits::default(),
+            tracking_base_url: "https://mediation.example".into(),
+            arrival_margin: chrono::Duration::minutes(30),
+            window_lead: chrono::Duration::hours(1),
+            window_arrival_span: chrono::Duration::hours(1),
         }
     }
 }

@@ -15,10 +15,11 @@ use mediation_store::{DbConnection, run_blocking};
 
 use super::{Core, DispatchSettings, Snapshot, shift_of, snapshot, solve, station, visit_state};
 use crate::domain::travel::Point;
-use crate::domain::{HomeVisit, PlanBody, StoredPlan, VanStatus, VisitStatus, access, etas, svg};
+use crate::domain::{HomeVisit, PlanBody, StoredPlan, VanStatus, VisitStatus, access, etas, notices, svg};
 use crate::error::Result;
 use crate::events::Event;
 use crate::repo;
+use mediation_appointments::domain::NoticeKind;
 
 /// A plan with its SVG drawing.
 pub type DrawnPlan = (StoredPlan, String);
@@ -48,10 +49,11 @@ impl Core {
 
     /// [`commit_plan`], audited; then tells watchers of the visits it moved and the board.
     pub async fn commit_plan(&self, principal: Principal, actor: Actor, id: String) -> Result<DrawnPlan> {
+        let settings = self.settings.clone();
         let (plan, changed, svg) = self
             .write(principal, move |conn, viewer| {
                 let now = Utc::now();
-                let (plan, changed) = commit_plan(conn, viewer, &id, now)?;
+                let (plan, changed) = commit_plan(conn, viewer, &settings, &id, now)?;
                 let detail = format!("station {} on {}: {} visits changed", plan.station_id, plan.day, changed.len());
                 let event = AuditEvent::new(Action::PlanCommitted, TargetKind::Plan, &plan.id, detail);
                 mediation_audit::repo::append(conn, &actor, event, now)?;
@@ -133,11 +135,13 @@ pub fn get_plan(conn: &mut DbConnection, viewer: &Viewer, id: &str) -> Result<St
 }
 
 /// Applies a plan if its date has not changed since: routed visits become PLANNED with their
-/// van, position and ETA; PLANNED visits it left out go back to REQUESTED. Returns the plan and
-/// the visits that changed.
+/// van, position and ETA; PLANNED visits it left out go back to REQUESTED. A resident whose
+/// visit is newly planned, or planned at another time, gets a VISIT_PLANNED notice with the
+/// planned arrival give or take the margin. Returns the plan and the visits that changed.
 pub fn commit_plan(
     conn: &mut DbConnection,
     viewer: &Viewer,
+    settings: &DispatchSettings,
     id: &str,
     now: DateTime<Utc>,
 ) -> Result<(StoredPlan, Vec<HomeVisit>)> {
@@ -180,12 +184,33 @@ pub fn commit_plan(
         }
         if visit != before {
             repo::update_visit(conn, &visit, now)?;
+            if visit.status == VisitStatus::Planned
+                && let Some(eta) = visit.eta
+                && before.eta != visit.eta
+            {
+                tell_planned(conn, settings, &visit, eta, now)?;
+            }
             changed.push(visit);
         }
     }
     repo::mark_committed(conn, &plan.id, now)?;
     plan.committed = true;
     Ok((plan, changed))
+}
+
+/// VISIT_PLANNED to the visit's resident: the date and the arrival window around `eta`.
+fn tell_planned(
+    conn: &mut DbConnection,
+    settings: &DispatchSettings,
+    visit: &HomeVisit,
+    eta: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let window = notices::arrival_window(eta, (visit.window_start, visit.window_end), settings.arrival_margin);
+    let zone = station(conn, &visit.station_id)?.zone;
+    let name = super::notices::station_name(conn, &visit.station_id)?;
+    let text = notices::planned_text(window, zone, &name);
+    super::notices::to_resident(conn, visit, NoticeKind::VisitPlanned, text, now)
 }
 
 /// A dispatcher's override: the visit goes on the van at `position` of its route that day, and

@@ -144,6 +144,8 @@ pub fn request_visit(
         note: String::new(),
         cancel_reason: String::new(),
         requested_by: viewer.principal.account_id.clone(),
+        outcome: None,
+        appointment_id: None,
     };
     repo::insert_visit(conn, &visit, now)?;
     repo::bump_day(conn, &visit.station_id, visit.day)?;

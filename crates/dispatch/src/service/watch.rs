@@ -40,7 +40,7 @@ pub struct VisitUpdate {
 }
 
 impl VisitUpdate {
-    fn of(visit: &HomeVisit, van_location: Option<Point>) -> Self {
+    pub(super) fn of(visit: &HomeVisit, van_location: Option<Point>) -> Self {
         let exact = matches!(visit.status, VisitStatus::Arrived | VisitStatus::Completed);
         Self {
             visit_id: visit.id.clone(),

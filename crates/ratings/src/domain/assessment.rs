@@ -18,6 +18,10 @@ pub struct Inputs {
     /// Visible ratings with an overall score of 1 or 2.
     pub complaints: i64,
     pub current_level: i32,
+    /// Of `sessions_held`, the home visits the mediator crewed.
+    pub home_visits_held: i64,
+    /// The driving to those visits, in seconds: shown, not scored or paid.
+    pub home_visit_travel_secs: i64,
 }
 
 impl Inputs {

@@ -98,6 +98,8 @@ pub fn to_proto(a: Assessment) -> pb::Assessment {
             hidden_ratings: i.hidden_ratings as i32,
             complaints: i.complaints as i32,
             current_level: i.current_level,
+            home_visits_held: i.home_visits_held as i32,
+            home_visit_travel: Some(prost_types::Duration { seconds: i.home_visit_travel_secs, nanos: 0 }),
         }),
         explanation: a.outcome.explanation,
     }

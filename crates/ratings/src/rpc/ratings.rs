@@ -15,7 +15,7 @@ use tonic::Status;
 use crate::domain::summary::Scores;
 use crate::error::Error;
 use crate::repo::Rating;
-use crate::service::{self, HideRating, ListRatings, RatingPage, SubmitRating, UpdateRating};
+use crate::service::{self, HideRating, ListRatings, Rated, RatingPage, SubmitRating, UpdateRating};
 
 const COMMENT_CHARS: usize = 1000;
 const REASON_CHARS: usize = 500;
@@ -43,14 +43,21 @@ impl TryFrom<pb::SubmitRatingRequest> for SubmitRating {
 
     fn try_from(req: pb::SubmitRatingRequest) -> Result<Self, Status> {
         let mut v = Violations::new();
-        let appointment_id = v.id("appointment_id", &req.appointment_id);
+        let rated = match (req.appointment_id.is_empty(), req.home_visit_id.is_empty()) {
+            (false, true) | (true, true) => v.id("appointment_id", &req.appointment_id).map(Rated::Appointment),
+            (true, false) => v.id("home_visit_id", &req.home_visit_id).map(Rated::HomeVisit),
+            (false, false) => {
+                v.add("appointment_id", "name either the session or the home visit, not both");
+                None
+            }
+        };
         let scores = scores(&mut v, req.scores);
         let comment = comment(&mut v, &req.comment);
         let mediator_id = v.optional_id("mediator_id", &req.mediator_id);
         let request_id = if req.request_id.is_empty() { Some(None) } else { v.request_id(&req.request_id).map(Some) };
         v.finish(|| {
             Some(Self {
-                appointment_id: appointment_id?,
+                rated: rated?,
                 mediator_id: mediator_id?,
                 scores: scores?,
                 comment: comment?,
@@ -170,6 +177,7 @@ mod tests {
             comment: "好".repeat(COMMENT_CHARS + 1),
             mediator_id: "x".repeat(65),
             request_id: "retry-1".into(),
+            home_visit_id: String::new(),
         };
         let status = SubmitRating::try_from(req).unwrap_err();
         assert_eq!(fields(&status), ["appointment_id", "scores.overall", "comment", "mediator_id", "request_id"]);
@@ -183,12 +191,19 @@ mod tests {
             comment: "耐心\u{7}细致\n".into(),
             mediator_id: String::new(),
             request_id: "8C8E5D0E-8A7C-4E8B-9B4C-1B2F0E9C1A11".into(),
+            home_visit_id: String::new(),
         };
-        let parsed = SubmitRating::try_from(req).unwrap();
-        assert_eq!(parsed.appointment_id, "a-1");
+        let parsed = SubmitRating::try_from(req.clone()).unwrap();
+        assert_eq!(parsed.rated, Rated::Appointment("a-1".into()));
         assert_eq!(parsed.mediator_id, None);
         assert_eq!(parsed.comment, "耐心细致");
         assert_eq!(parsed.request_id.as_deref(), Some("8c8e5d0e-8a7c-4e8b-9b4c-1b2f0e9c1a11"));
+        // A home visit is rated by its id instead; naming both is refused.
+        let visit =
+            pb::SubmitRatingRequest { appointment_id: String::new(), home_visit_id: "v-1".into(), ..req.clone() };
+        assert_eq!(SubmitRating::try_from(visit).unwrap().rated, Rated::HomeVisit("v-1".into()));
+        let both = pb::SubmitRatingRequest { home_visit_id: "v-1".into(), ..req };
+        assert_eq!(fields(&SubmitRating::try_from(both).unwrap_err()), ["appointment_id"]);
     }
 
     #[test]

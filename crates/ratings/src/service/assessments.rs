@@ -9,7 +9,7 @@ use mediation_api::paging::split_page;
 use mediation_appointments::domain::{AppointmentStatus, OutcomeResult};
 use mediation_appointments::repo::AppointmentFilter;
 use mediation_auth::{Principal, Role};
-use mediation_directory::domain::{Mediator, MediatorKind, Site, manages};
+use mediation_directory::domain::{Mediator, MediatorKind, Mode, Site, manages};
 use mediation_store::DbConnection;
 
 use super::lookup::home_site;
@@ -98,10 +98,16 @@ fn compute(
     };
     let sessions = mediation_appointments::repo::list_appointments(conn, &filter, None, i64::MAX)?;
     let mut inputs = Inputs { current_level: mediator.level, ..Inputs::default() };
+    let mut visits = Vec::new();
     for session in sessions.iter().filter(|s| s.span.start >= from && s.span.start < to) {
         match session.status {
             AppointmentStatus::Completed => {
                 inputs.sessions_held += 1;
+                // A home visit is a session: it counts above like any other, and is shown apart.
+                if session.mode == Mode::HomeVisit {
+                    inputs.home_visits_held += 1;
+                    visits.push(session.id.clone());
+                }
                 if session.outcome.as_ref().is_some_and(|o| o.result == OutcomeResult::Settled) {
                     inputs.settled += 1;
                 }
@@ -113,6 +119,10 @@ fn compute(
             _ => {}
         }
     }
+    inputs.home_visit_travel_secs = mediation_appointments::repo::home_visit_travel(conn, &visits)?
+        .into_iter()
+        .map(|(_, secs)| i64::from(secs))
+        .sum();
     for rating in repo::in_period(conn, &mediator.id, from, to)? {
         if rating.hidden {
             inputs.hidden_ratings += 1;

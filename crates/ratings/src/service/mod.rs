@@ -13,6 +13,6 @@ pub use assessments::{
     Assessment, AssessmentPage, ExportAssessments, GetAssessment, ListAssessments, export_assessments, get_assessment,
     list_assessments, to_csv,
 };
-pub use ratings::{HideRating, ListRatings, RatingPage, SubmitRating, UpdateRating, hide, list, submit, update};
+pub use ratings::{HideRating, ListRatings, Rated, RatingPage, SubmitRating, UpdateRating, hide, list, submit, update};
 pub use settings::RatingSettings;
 pub use summaries::{GetSummary, rating_book, summary};

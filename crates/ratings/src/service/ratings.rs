@@ -16,10 +16,17 @@ use crate::domain::summary::{Scores, Sums};
 use crate::error::{Error, Result};
 use crate::repo::{self, Moderation, Rating};
 
+/// What is rated: a session, or a completed home visit (rated as the session that records it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rated {
+    Appointment(String),
+    HomeVisit(String),
+}
+
 /// A resident's rating of a session they took part in.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubmitRating {
-    pub appointment_id: String,
+    pub rated: Rated,
     /// Which mediator of a joint session; `None` for a session with one mediator.
     pub mediator_id: Option<String>,
     pub scores: Scores,
@@ -78,9 +85,17 @@ fn is_party(conn: &mut DbConnection, principal: &Principal, case: &Case) -> Resu
 }
 
 pub fn submit(conn: &mut DbConnection, principal: &Principal, req: SubmitRating, now: DateTime<Utc>) -> Result<Rating> {
-    let SubmitRating { appointment_id, mediator_id, scores, comment, request_id: _ } = req;
-    let appointment =
-        mediation_appointments::repo::appointment(conn, &appointment_id)?.ok_or(Fault::NotFound("appointment"))?;
+    let SubmitRating { rated, mediator_id, scores, comment, request_id: _ } = req;
+    let appointment = match rated {
+        Rated::Appointment(id) => {
+            mediation_appointments::repo::appointment(conn, &id)?.ok_or(Fault::NotFound("appointment"))?
+        }
+        // A visit has a session once it is COMPLETED; before that there is nothing to rate.
+        Rated::HomeVisit(id) => {
+            mediation_appointments::repo::appointment_of_home_visit(conn, &id)?.ok_or(Fault::NotFound("home visit"))?
+        }
+    };
+    let appointment_id = appointment.id.clone();
     let case = mediation_appointments::repo::case(conn, &appointment.case_id)?.ok_or(Fault::NotFound("appointment"))?;
     if !is_party(conn, principal, &case)? {
         return Err(Fault::Forbidden("only a party to the session may rate it").into());
