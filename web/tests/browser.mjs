@@ -7,7 +7,7 @@
 // SCREENS_DIR, CHROMIUM (default /usr/bin/chromium).
 import { readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { chromium } from "playwright-core";
 import { connect, login } from "./api.mjs";
 import { dayAhead, prepareDay, STATION, VAN } from "./day.mjs";
@@ -348,10 +348,64 @@ async function dashboardShowsWhatGetStatisticsReturns(browser) {
 
 // ------------------------------------------------------------------------------------------------
 
+/** The tracking token in the VISIT_EN_ROUTE notice sent to `phone` (E.164), waiting for it. */
+async function trackingToken(phone, after) {
+  const deadline = Date.now() + WITHIN;
+  while (Date.now() < deadline) {
+    const lines = existsSync(env("SMS_FILE")) ? readFileSync(env("SMS_FILE"), "utf8").trim().split("\n").slice(after) : [];
+    const notice = lines.map((line) => JSON.parse(line)).find((m) => m.to === phone && m.kind === "VISIT_EN_ROUTE");
+    const token = notice?.text.match(/\/track\/([A-Za-z0-9_-]+)/)?.[1];
+    if (token) return token;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no tracking link reached ${phone}`);
+}
+
+async function trackingPageShowsTheEtaUntilTheVisitEnds(browser) {
+  const date = dayAhead(3);
+  const day = await prepareDay(BASE, { password: PASSWORD, residentPhone: RESIDENT, date, visits: 1 });
+  const plan = await day.dispatcher.dispatch.proposePlan({ date: dateParts(date), stationId: STATION });
+  await day.dispatcher.dispatch.commitPlan({ planId: plan.id });
+  const [visit] = day.visits;
+  const before = smsLines();
+  await day.dispatcher.dispatch.updateVisitStatus({ visitId: visit.id, status: VisitStatus.EN_ROUTE });
+  await day.dispatcher.dispatch.reportPosition({ vanId: VAN, location: { latitude: 29.84723, longitude: 121.55871 } });
+  const token = await trackingToken(`+86${RESIDENT}`, before);
+
+  // The SMS link opens on a phone, with no account.
+  const page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true });
+  await page.goto(`${BASE}/track/${token}`);
+  await page.locator('#t-status[data-status="EN_ROUTE"]').waitFor({ timeout: WITHIN });
+  const seen = await day.dispatcher.dispatch.getHomeVisit({ id: visit.id });
+  const eta = timestampDate(seen.eta).toLocaleTimeString("zh-CN", { timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit", hour12: false });
+  check((await page.textContent("#t-eta")).endsWith(` ${eta}`), `the page shows the ETA ${eta}`);
+  check((await page.textContent("#t-van")) === "29.850, 121.560", "the van's position, rounded to about a kilometre");
+  const content = await page.content();
+  check(!content.includes(visit.address) && !content.includes("王秀英"), "no address or name on the page");
+  await page.screenshot({ path: join(SCREENS, "track.png") });
+
+  // Once the visit is over the link stops working.
+  await day.dispatcher.dispatch.updateVisitStatus({ visitId: visit.id, status: VisitStatus.ARRIVED });
+  await day.dispatcher.dispatch.updateVisitStatus({
+    visitId: visit.id,
+    status: VisitStatus.COMPLETED,
+    outcome: { result: OutcomeResult.SETTLED, agreementSummary: "双方同意分担赡养费用。" },
+  });
+  await page.reload();
+  await page.locator('#t-status[data-status="EXPIRED"]').waitFor({ state: "attached", timeout: WITHIN });
+  check((await page.textContent("#t-error")).includes("link no longer works"), "the page says the link has ended");
+  check((await page.textContent("#t-eta")) === "", "nothing of the visit is left on the page");
+  await page.screenshot({ path: join(SCREENS, "track-expired.png") });
+  await page.close();
+}
+
+// ------------------------------------------------------------------------------------------------
+
 const tests = [
   ["the dispatcher proposes, commits and watches a van move", dispatcherProposesCommitsAndWatchesAVanMove],
   ["the kiosk serves a walk-in from phone code to a booked session", kioskServesAWalkInFromPhoneCodeToABookedSession],
   ["the dashboard shows what GetStatistics returns", dashboardShowsWhatGetStatisticsReturns],
+  ["the tracking page shows the ETA until the visit ends", trackingPageShowsTheEtaUntilTheVisitEnds],
 ];
 
 const browser = await chromium.launch({

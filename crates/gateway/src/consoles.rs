@@ -1,6 +1,6 @@
 //! The consoles: the web screens built from `web/` (the dispatcher's board, the kiosk, the
-//! centre's dashboard), served on the same port as gRPC and grpc-web so that a browser needs no
-//! second origin and no CORS. Only GET and HEAD of the console pages and of `/assets/<file>`
+//! centre's dashboard, the resident's tracking page), served on the same port as gRPC and
+//! grpc-web so that a browser needs no second origin and no CORS. Only GET and HEAD of the console pages and of `/assets/<file>`
 //! are answered here; every other request, gRPC and grpc-web included, goes on to the services
 //! untouched. The screens call the public API like any phone app: nothing here reads the
 //! database or skips the auth layer.
@@ -53,7 +53,7 @@ impl ConsolesLayer {
         }
         let dir = PathBuf::from(dir);
         if dir.join("board.html").is_file() {
-            tracing::info!(dir = %dir.display(), "serving the consoles at /board, /kiosk, /centre");
+            tracing::info!(dir = %dir.display(), "serving the consoles at /board, /kiosk, /centre and /track/<token>");
         } else {
             tracing::warn!(dir = %dir.display(), "{}", NOT_BUILT.trim_end());
         }
