@@ -1,8 +1,8 @@
 //! The consoles: the web screens built from `web/` (the dispatcher's board, the kiosk, the
 //! centre's dashboard, the resident's tracking page), served on the same port as gRPC and
-//! grpc-web so that a browser needs no second origin and no CORS. Only GET and HEAD of the console pages and of `/assets/<file>`
-//! are answered here; every other request, gRPC and grpc-web included, goes on to the services
-//! untouched. The screens call the public API like any phone app: nothing here reads the
+//! grpc-web so that a browser needs no second origin and no CORS. Only GET and HEAD of the
+//! console pages and of `/assets/<file>` are answered here; every other request, gRPC and
+//! grpc-web included, goes on to the services untouched. The screens call the public API like any phone app: nothing here reads the
 //! database or skips the auth layer.
 //!
 //! Files come from `consoles.dir` (default `web/dist`, what `npm --prefix web run build`
