@@ -2,8 +2,8 @@
 //! centre's dashboard, the resident's tracking page), served on the same port as gRPC and
 //! grpc-web so that a browser needs no second origin and no CORS. Only GET and HEAD of the
 //! console pages and of `/assets/<file>` are answered here; every other request, gRPC and
-//! grpc-web included, goes on to the services untouched. The screens call the public API like any phone app: nothing here reads the
-//! database or skips the auth layer.
+//! grpc-web included, goes on to the services untouched. The screens call the public API like
+//! any phone app: nothing here reads the database or skips the auth layer.
 //!
 //! Files come from `consoles.dir` (default `web/dist`, what `npm --prefix web run build`
 //! writes), read on each request, so a rebuild needs no restart. Paths map to a fixed set of
