@@ -114,6 +114,8 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub settings: Settings,
     db: TestDatabase,
+    /// What the agreement flows and the notice worker take as now.
+    clock: mediation_appointments::Clock,
     /// Holds the notification file until the test ends.
     _dir: tempfile::TempDir,
 }
@@ -131,6 +133,15 @@ impl TestApp {
 
     /// Starts a gateway after `tweak` has adjusted its settings.
     pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> TestApp {
+        Self::spawn_with_clock(backend, mediation_appointments::Clock::system(), tweak).await
+    }
+
+    /// Starts a gateway whose agreement flows and notice worker read the time from `clock`.
+    pub async fn spawn_with_clock(
+        backend: Backend,
+        clock: mediation_appointments::Clock,
+        tweak: impl FnOnce(&mut Settings),
+    ) -> TestApp {
         init_logging();
         let db = match backend {
             Backend::Sqlite => TestDatabase::sqlite(),
@@ -155,14 +166,15 @@ impl TestApp {
             settings.privacy.index_key = Some(TEST_INDEX_KEY.to_owned().into());
         }
         tweak(&mut settings);
-        let mut app =
-            TestApp { running: Running::default(), addr: "127.0.0.1:0".parse().unwrap(), settings, db, _dir: dir };
+        let addr = "127.0.0.1:0".parse().unwrap();
+        let mut app = TestApp { running: Running::default(), addr, settings, db, clock, _dir: dir };
         app.start().await;
         app
     }
 
     async fn start(&mut self) {
-        let application = Application::build(self.settings.clone()).await.expect("the gateway starts");
+        let application =
+            Application::build_with_clock(self.settings.clone(), self.clock.clone()).await.expect("the gateway starts");
         self.addr = application.local_addr();
         self.running = Running::start(application);
     }
@@ -207,6 +219,7 @@ impl TestApp {
             addr: "127.0.0.1:0".parse().unwrap(),
             settings: self.settings.clone(),
             db: self.db.shared(),
+            clock: self.clock.clone(),
             _dir: tempfile::tempdir().unwrap(),
         };
         second.start().await;

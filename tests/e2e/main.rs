@@ -4,6 +4,7 @@
 //! that it was skipped).
 
 mod accounts;
+mod agreements;
 mod appointments;
 mod audit;
 mod common;

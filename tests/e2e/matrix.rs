@@ -242,6 +242,8 @@ pub(crate) struct World {
     pub(crate) case: String,
     pub(crate) booked: String,
     pub(crate) rating: String,
+    /// The mediation agreement of A's settled session, drafted by station 1's mediator.
+    pub(crate) agreement: String,
     pub(crate) visit: String,
     pub(crate) spare_visit: String,
     pub(crate) van: String,
@@ -338,6 +340,19 @@ pub(crate) async fn world(app: &TestApp) -> World {
     };
     let complete = appointments::CompleteAppointmentRequest { appointment_id: done.clone(), outcome: Some(outcome) };
     client.complete_appointment(authed(complete, &admin)).await.expect("completes");
+    let draft = appointments::DraftAgreementRequest {
+        request_id: new_request_id(),
+        case_id: case.clone(),
+        terms: vec![appointments::AgreementTerm {
+            party_position: 1,
+            obligation: "修复漏水管道".into(),
+            due: Some(ts(Utc::now() + TimeDelta::days(7))),
+        }],
+        performance_deadline: Some(ts(Utc::now() + TimeDelta::days(14))),
+        facts: String::new(),
+    };
+    let agreement =
+        client.draft_agreement(authed(draft, &tokens[&Who::Mediator])).await.expect("drafts").into_inner().id;
     // The kiosk checks the later session in below: its time has come too.
     session_time_has_come(app, &booked).await;
     let rating = ratings::SubmitRatingRequest {
@@ -372,6 +387,7 @@ pub(crate) async fn world(app: &TestApp) -> World {
         case,
         booked,
         rating,
+        agreement,
         visit,
         spare_visit,
         van,
@@ -589,6 +605,79 @@ fn own_and_foreign(w: &World) -> Vec<Check> {
             "ListMessages",
             appointments::ListMessagesRequest { case_id: case(), ..Default::default() },
             &[(OtherResident, HIDDEN), (OtherMediator, HIDDEN), (OtherStationAdmin, HIDDEN), (Resident, Allowed)],
+        ),
+        check(
+            "A's agreement",
+            APPOINTMENTS,
+            "GetAgreement",
+            appointments::GetAgreementRequest { id: w.agreement.clone(), ..Default::default() },
+            &[
+                (OtherResident, HIDDEN),
+                (OtherMediator, HIDDEN),
+                (OtherStationAdmin, HIDDEN),
+                (Resident, Allowed),
+                (Mediator, Allowed),
+                (Dispatcher, Allowed),
+                (StationAdmin, Allowed),
+                (CentreAdmin, Allowed),
+            ],
+        ),
+        check(
+            "A's agreement",
+            APPOINTMENTS,
+            "ExportAgreement",
+            appointments::ExportAgreementRequest { id: w.agreement.clone() },
+            &[(OtherResident, HIDDEN), (OtherStationAdmin, HIDDEN), (Resident, Allowed), (Mediator, Allowed)],
+        ),
+        check(
+            "A's agreement",
+            APPOINTMENTS,
+            "SignAgreement",
+            appointments::SignAgreementRequest { agreement_id: w.agreement.clone(), code: "000000".into() },
+            // A, a party, gets past every check but the code (none was sent).
+            &[(OtherResident, HIDDEN), (Resident, Denied(Code::FailedPrecondition))],
+        ),
+        check(
+            "A's case",
+            APPOINTMENTS,
+            "RecordFollowUp",
+            appointments::RecordFollowUpRequest {
+                case_id: case(),
+                result: appointments::FollowUpResult::Kept.into(),
+                note: String::new(),
+            },
+            // Nothing is signed yet: a party or the station gets as far as that.
+            &[
+                (OtherResident, HIDDEN),
+                (OtherMediator, HIDDEN),
+                (OtherStationAdmin, HIDDEN),
+                (Resident, Denied(Code::FailedPrecondition)),
+                (StationAdmin, Denied(Code::FailedPrecondition)),
+            ],
+        ),
+        check(
+            "A's case",
+            APPOINTMENTS,
+            "DraftAgreement",
+            appointments::DraftAgreementRequest {
+                request_id: new_request_id(),
+                case_id: case(),
+                terms: vec![appointments::AgreementTerm {
+                    party_position: 0,
+                    obligation: "配合查看管道".into(),
+                    due: Some(ts(Utc::now() + TimeDelta::days(7))),
+                }],
+                performance_deadline: Some(ts(Utc::now() + TimeDelta::days(14))),
+                facts: String::new(),
+            },
+            &[(OtherMediator, HIDDEN), (OtherStationAdmin, HIDDEN), (Mediator, Allowed), (StationAdmin, Allowed)],
+        ),
+        check(
+            "A's agreement",
+            APPOINTMENTS,
+            "VoidAgreement",
+            appointments::VoidAgreementRequest { agreement_id: w.agreement.clone(), reason: "重新拟定".into() },
+            &[(OtherStationAdmin, HIDDEN), (StationAdmin, Allowed)],
         ),
         check(
             "A's case",

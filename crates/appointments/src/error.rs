@@ -16,6 +16,12 @@ pub enum Error {
     /// The station already has a case with that 110 incident number.
     #[error("police_incident_id: this station already has a case with that 110 incident number")]
     IncidentTaken,
+    /// A SIGN_AGREEMENT code was wrong, used or expired (a wrong one was counted).
+    #[error("code: the code is wrong, used or expired; ask for a new one")]
+    CodeNotAccepted,
+    /// A document could not be rendered.
+    #[error("the document could not be rendered: {0}")]
+    Document(#[from] mediation_document::Error),
     /// The video system could not issue a join link.
     #[error("the video join link could not be issued: {0}")]
     Video(#[from] mediation_video::VideoError),

@@ -1,10 +1,12 @@
 //! Appointments: cases graded by pre-assessment, mediators' working hours, availability,
-//! conflict-free booking, the session lifecycle, the written consultation, statistics, and the
-//! notices (booked, moved, cancelled, reminder) delivered from an outbox.
+//! conflict-free booking, the session lifecycle, the written consultation, statistics, the
+//! mediation agreement a settled session ends in (drafted, signed by every party with a phone
+//! code, exported as a PDF, followed up), and the notices (booked, moved, cancelled, reminder,
+//! agreement to sign, follow-up) delivered from an outbox.
 //!
 //! It owns the `cases`, `case_parties`, `case_events`, `working_hours`, `schedule_exceptions`,
-//! `appointments`, `appointment_mediators`, `resource_holds`, `case_messages` and `outbox`
-//! tables; it reads sites, rooms and mediators through the directory crate and accounts through
+//! `appointments`, `appointment_mediators`, `resource_holds`, `case_messages`, `agreements`,
+//! `agreement_signatures`, `follow_ups` and `outbox` tables; it reads sites, rooms and mediators through the directory crate and accounts through
 //! the identity crate.
 //!
 //! It is built in layers, each depending only on those below it: `rpc/` is the gRPC face (one
@@ -18,6 +20,7 @@
 //! **Invariant**: a mediator or room is never held twice for overlapping time; the database
 //! refuses it (`resource_holds_no_overlap`), the checks here only answer sooner.
 
+pub mod clock;
 pub mod domain;
 mod error;
 pub mod notices;
@@ -26,6 +29,7 @@ pub mod repo;
 mod rpc;
 pub mod service;
 
+pub use clock::Clock;
 pub use error::{Error, Result};
 pub use policy::POLICY;
 pub use rpc::{Appointments, outcome_from, outcome_to, to_status};

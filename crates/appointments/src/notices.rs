@@ -12,6 +12,8 @@ use chrono::{DateTime, Duration, Utc};
 use mediation_notify::{Notification, Notifier};
 use mediation_store::{Db, DbConnection};
 
+use crate::Clock;
+use crate::domain::agreement::{Agreement, broken_text, follow_up_text, to_sign_text};
 use crate::domain::parties::{Participation, invitation_text};
 use crate::domain::{Appointment, Case, NoticeKind};
 use crate::error::Result;
@@ -191,20 +193,109 @@ pub fn cancelled(
     Ok(())
 }
 
+/// Enqueues one message about an agreement, due at `at`.
+fn enqueue_agreement_notice(
+    conn: &mut DbConnection,
+    kind: NoticeKind,
+    to: &str,
+    body: String,
+    agreement: &Agreement,
+    at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let message = OutboxMessage {
+        id: uuid::Uuid::now_v7().to_string(),
+        kind,
+        recipient: to.to_owned(),
+        body,
+        appointment_id: None,
+        deliver_after: at,
+    };
+    Ok(repo::enqueue_for_agreement(conn, &message, &agreement.id, now)?)
+}
+
+/// Tells every party that the agreement is ready to sign (again, after a redraft: an earlier
+/// notice not yet sent is withdrawn). The SMS carries no term of it, only where to read it.
+pub fn agreement_to_sign(
+    conn: &mut DbConnection,
+    case: &Case,
+    agreement: &Agreement,
+    station: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    repo::withdraw_for_agreement(conn, &agreement.id, NoticeKind::AgreementToSign, now)?;
+    for party in &case.parties {
+        enqueue_agreement_notice(
+            conn,
+            NoticeKind::AgreementToSign,
+            &party.phone,
+            to_sign_text(station),
+            agreement,
+            now,
+            now,
+        )?;
+    }
+    Ok(())
+}
+
+/// Schedules each party's FOLLOW_UP notice `settings.follow_up_after` after signing.
+pub fn follow_up(
+    conn: &mut DbConnection,
+    settings: &AppointmentSettings,
+    case: &Case,
+    agreement: &Agreement,
+    station: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let at = now + settings.follow_up_after;
+    for party in &case.parties {
+        enqueue_agreement_notice(
+            conn,
+            NoticeKind::FollowUp,
+            &party.phone,
+            follow_up_text(station),
+            agreement,
+            at,
+            now,
+        )?;
+    }
+    Ok(())
+}
+
+/// Withdraws the follow-up of a voided agreement, if it was not sent yet.
+pub fn withdraw_follow_up(conn: &mut DbConnection, agreement: &Agreement, now: DateTime<Utc>) -> Result<()> {
+    repo::withdraw_for_agreement(conn, &agreement.id, NoticeKind::AgreementToSign, now)?;
+    repo::withdraw_for_agreement(conn, &agreement.id, NoticeKind::FollowUp, now)?;
+    Ok(())
+}
+
+/// Tells the station's staff that an agreement was reported broken and the case is open again:
+/// by SMS to those with a phone, else to `account:<id>` for the sink to route to their console.
+pub fn agreement_broken(conn: &mut DbConnection, case: &Case, agreement: &Agreement, now: DateTime<Utc>) -> Result<()> {
+    let body = broken_text(&case.id);
+    for staff in mediation_identity::repo::staff_of_station(conn, &case.site_id)? {
+        let to = staff.phone.map_or_else(|| format!("account:{}", staff.id), |p| p.as_str().to_owned());
+        enqueue_agreement_notice(conn, NoticeKind::AgreementBroken, &to, body.clone(), agreement, now, now)?;
+    }
+    Ok(())
+}
+
 /// How long a claimed message is reserved for the worker that claimed it.
 const LEASE: Duration = Duration::seconds(60);
 const BATCH: i64 = 50;
 
-/// Delivers due messages until `shutdown` resolves, polling every `poll`.
+/// Delivers due messages until `shutdown` resolves, polling every `poll`; `clock` says what
+/// is due.
 pub async fn deliver_until(
     db: Db,
     notifier: Arc<Notifier>,
     poll: StdDuration,
+    clock: Clock,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
     tokio::pin!(shutdown);
     loop {
-        if let Err(err) = deliver_due(&db, &notifier).await {
+        if let Err(err) = deliver_due(&db, &notifier, &clock).await {
             tracing::error!(error = %err, "outbox delivery failed; will retry");
         }
         tokio::select! {
@@ -215,8 +306,9 @@ pub async fn deliver_until(
 }
 
 /// One round: claim what is due, send it, mark what the sink accepted. Returns how many went.
-pub async fn deliver_due(db: &Db, notifier: &Notifier) -> Result<usize> {
-    let claimed = db.write::<_, crate::Error, _>(|conn| Ok(repo::claim_due(conn, Utc::now(), LEASE, BATCH)?)).await?;
+pub async fn deliver_due(db: &Db, notifier: &Notifier, clock: &Clock) -> Result<usize> {
+    let now = clock.now();
+    let claimed = db.write::<_, crate::Error, _>(move |conn| Ok(repo::claim_due(conn, now, LEASE, BATCH)?)).await?;
     let mut sent = 0;
     for message in claimed {
         let notification = Notification {
@@ -227,8 +319,8 @@ pub async fn deliver_due(db: &Db, notifier: &Notifier) -> Result<usize> {
         };
         match notifier.send(&notification).await {
             Ok(()) => {
-                let id = message.id.clone();
-                db.write::<_, crate::Error, _>(move |conn| Ok(repo::mark_delivered(conn, &id, Utc::now())?)).await?;
+                let (id, now) = (message.id.clone(), clock.now());
+                db.write::<_, crate::Error, _>(move |conn| Ok(repo::mark_delivered(conn, &id, now)?)).await?;
                 sent += 1;
             }
             // The lease runs out and a later round tries again.

@@ -6,6 +6,15 @@ const STAFF_AND_KIOSKS: Access =
     Access::Roles(&[Role::Kiosk, Role::Mediator, Role::Dispatcher, Role::StationAdmin, Role::CentreAdmin]);
 const HOURS_KEEPERS: Access = Access::Roles(&[Role::Mediator, Role::StationAdmin, Role::CentreAdmin]);
 const ON_THE_SPOT: Access = Access::Roles(&[Role::Mediator, Role::StationAdmin]);
+/// Who may call the agreement's reads and the follow-up: everyone but kiosks, which see no case
+/// (a walk-in resident acts through their own kiosk session, a RESIDENT).
+const IN_THE_CASE: Access =
+    Access::Roles(&[Role::Resident, Role::Mediator, Role::Dispatcher, Role::StationAdmin, Role::CentreAdmin]);
+/// Drafting: the settled session's mediators, and the station's admin (a clerk typing the
+/// agreement for a remote expert); which session and station is checked next to the method.
+const DRAFTERS: Access = Access::Roles(&[Role::Mediator, Role::StationAdmin]);
+/// Voiding a signed document is the station admin's (or the centre's), not a mediator's.
+const VOIDERS: Access = Access::Roles(&[Role::StationAdmin, Role::CentreAdmin]);
 const SESSION_RUNNERS: Access = Access::Roles(&[Role::Mediator, Role::StationAdmin, Role::CentreAdmin]);
 
 /// Who may call each AppointmentService method; which case or appointment they may touch is
@@ -38,6 +47,12 @@ pub const POLICY: MethodPolicy = &[
     ("/mediation.appointments.v1.AppointmentService/ExtendSession", SESSION_RUNNERS),
     ("/mediation.appointments.v1.AppointmentService/GetStationNow", STAFF_AND_KIOSKS),
     ("/mediation.appointments.v1.AppointmentService/RespondToCase", EVERYONE),
+    ("/mediation.appointments.v1.AppointmentService/DraftAgreement", DRAFTERS),
+    ("/mediation.appointments.v1.AppointmentService/SignAgreement", Access::Roles(&[Role::Resident])),
+    ("/mediation.appointments.v1.AppointmentService/GetAgreement", IN_THE_CASE),
+    ("/mediation.appointments.v1.AppointmentService/VoidAgreement", VOIDERS),
+    ("/mediation.appointments.v1.AppointmentService/ExportAgreement", IN_THE_CASE),
+    ("/mediation.appointments.v1.AppointmentService/RecordFollowUp", IN_THE_CASE),
     ("/mediation.appointments.v1.AppointmentService/ProceedWithCase", SESSION_RUNNERS),
     ("/mediation.appointments.v1.AppointmentService/GetJoinLink", EVERYONE),
 ];

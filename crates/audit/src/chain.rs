@@ -31,10 +31,14 @@ pub enum Action {
     PlanCommitted,
     /// A dispatcher's manual placement of a visit on a van (AssignVisit).
     VisitAssigned,
+    /// Every party signed a mediation agreement; the detail is the SHA-256 of its text.
+    AgreementSigned,
+    /// Station staff voided a mediation agreement, with the reason.
+    AgreementVoided,
 }
 
 impl Action {
-    pub const ALL: [Action; 9] = [
+    pub const ALL: [Action; 11] = [
         Action::PersonalDataRead,
         Action::GradeOverridden,
         Action::RatingHidden,
@@ -44,6 +48,8 @@ impl Action {
         Action::AccountEnabled,
         Action::PlanCommitted,
         Action::VisitAssigned,
+        Action::AgreementSigned,
+        Action::AgreementVoided,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -57,6 +63,8 @@ impl Action {
             Action::AccountEnabled => "ACCOUNT_ENABLED",
             Action::PlanCommitted => "PLAN_COMMITTED",
             Action::VisitAssigned => "VISIT_ASSIGNED",
+            Action::AgreementSigned => "AGREEMENT_SIGNED",
+            Action::AgreementVoided => "AGREEMENT_VOIDED",
         }
     }
 }
@@ -81,6 +89,7 @@ pub enum TargetKind {
     Rating,
     Account,
     Plan,
+    Agreement,
 }
 
 impl TargetKind {
@@ -91,6 +100,7 @@ impl TargetKind {
             TargetKind::Rating => "RATING",
             TargetKind::Account => "ACCOUNT",
             TargetKind::Plan => "PLAN",
+            TargetKind::Agreement => "AGREEMENT",
         }
     }
 }

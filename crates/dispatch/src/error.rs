@@ -70,8 +70,11 @@ impl From<mediation_appointments::Error> for Error {
             A::Fault(fault) => Error::Fault(fault),
             A::SlotTaken => Error::CrewTaken("a station session".into()),
             incident @ A::IncidentTaken => Error::Fault(Fault::invalid("police_incident_id", incident)),
-            // No flow dispatch runs issues video links; were one to fail, it is internal.
+            // No flow dispatch runs issues video links, checks agreement codes or prints
+            // documents; were one to fail, it is internal.
             A::Video(err) => Error::Planner(err.to_string()),
+            A::Document(err) => Error::Planner(err.to_string()),
+            refused @ A::CodeNotAccepted => Error::Fault(Fault::invalid("code", refused)),
         }
     }
 }

@@ -24,6 +24,8 @@ pub struct Rekeyed {
     pub parties: usize,
     pub outbox: usize,
     pub visits: usize,
+    /// Mediation agreements (their text and terms).
+    pub agreements: usize,
     /// Idempotency records looked at (their responses are re-sealed where needed).
     pub idempotency_records: usize,
 }
@@ -32,9 +34,9 @@ impl fmt::Display for Rekeyed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "re-sealed {} account phones, {} case parties, {} outbox recipients, {} home-visit addresses; \
-             checked {} idempotency records",
-            self.accounts, self.parties, self.outbox, self.visits, self.idempotency_records
+            "re-sealed {} account phones, {} case parties, {} outbox recipients, {} home-visit addresses, \
+             {} agreements; checked {} idempotency records",
+            self.accounts, self.parties, self.outbox, self.visits, self.agreements, self.idempotency_records
         )
     }
 }
@@ -61,6 +63,7 @@ pub async fn rekey(db: &Db, batch: i64) -> anyhow::Result<Rekeyed> {
         parties: until_done(db, batch, mediation_appointments::repo::rekey_parties).await?,
         outbox: until_done(db, batch, mediation_appointments::repo::rekey_outbox).await?,
         visits: until_done(db, batch, mediation_dispatch::repo::rekey_visits).await?,
+        agreements: until_done(db, batch, mediation_appointments::repo::rekey_agreements).await?,
         ..Rekeyed::default()
     };
     loop {

@@ -31,12 +31,14 @@
 //! | `auth.max_failures_per_login` / `auth.max_failures_per_peer` | `5` / `50` | failed logins allowed per 15 minutes (per process) |
 //! | `auth.hashing_concurrency` | `2` | argon2 hashes at once |
 //! | `auth.code_country_codes` | `["86"]` (mainland China) | country calling codes (digits, no `+`) of the numbers one-time codes may be sent to; RegisterResident and SendPhoneCode refuse any other number (INVALID_ARGUMENT naming `phone`); comma-separated in `MEDIATION__AUTH__CODE_COUNTRY_CODES`, e.g. `86,852` |
+//! | `auth.code_min_interval_secs` | `60` | least time between two one-time codes to one phone |
 //! | `auth.codes_per_hour` | `1000` | one-time codes to all phones together in the last hour, counted in the database (so across replicas); past it codes are refused (RESOURCE_EXHAUSTED / RATE_LIMITED, a warning in the log, `mediation_code_budget_refusals_total`) until the hour moves on; 0 turns the budget off |
 //! | `appointments.min_notice_minutes` | `120` | earliest booking, from now |
 //! | `appointments.horizon_days` | `60` | latest booking, from now |
 //! | `appointments.buffer_minutes` | `0` | free time kept around each session |
 //! | `appointments.applicant_cancel_cutoff_minutes` | `120` | residents cancel up to this long before the start; staff any time |
 //! | `appointments.reminder_lead_minutes` | `1440` | how long before a session its reminder goes out |
+//! | `appointments.follow_up_after_days` | `30` | how long after a mediation agreement is SIGNED each party gets the FOLLOW_UP notice |
 //! | `appointments.check_in_early_minutes` | `60` | a session is checked in from this long before its start (and completed from its start; earlier is `TOO_EARLY`) |
 //! | `appointments.outbox_poll_ms` | `1000` | how often the notice worker looks for due messages |
 //! | `appointments.major_parties` / `major_amount_yuan` | `10` / `1000000` | grading: MAJOR from this many parties or yuan |
@@ -56,6 +58,7 @@
 //! | `ratings.prior_mean` / `ratings.prior_weight` | `4.0` / `10` | the Bayesian mean's prior and how many ratings it counts as |
 //! | `ratings.edit_window_days` | `7` | how long an author may change a rating |
 //! | `ratings.weight_settlement` / `weight_rating` / `weight_volume` | `0.4` / `0.4` / `0.2` | assessment score weights |
+//! | `ratings.weight_agreement_kept` | `0` | weight of the share of followed-up agreements kept in the assessment score; 0 shows it without changing score or pay |
 //! | `ratings.volume_target_per_month` | `20` | sessions a month that count as a full workload |
 //! | `ratings.base_wage_yuan` / `level_wage_yuan` | `3000` / `400` | monthly base wage; level wage per level a month |
 //! | `ratings.reward_per_settled_case_yuan` / `reward_per_think_tank_session_yuan` | `100` / `200` | rewards instead of subsidy |
@@ -113,6 +116,7 @@ pub struct Appointments {
     pub buffer_minutes: i64,
     pub applicant_cancel_cutoff_minutes: i64,
     pub reminder_lead_minutes: i64,
+    pub follow_up_after_days: i64,
     pub check_in_early_minutes: i64,
     pub outbox_poll_ms: u64,
     pub major_parties: i32,
@@ -199,6 +203,7 @@ pub struct Auth {
     pub code_country_codes: Vec<String>,
     /// One-time codes to all phones in an hour (0: no budget).
     pub codes_per_hour: u32,
+    pub code_min_interval_secs: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -209,6 +214,7 @@ pub struct Ratings {
     pub weight_settlement: f64,
     pub weight_rating: f64,
     pub weight_volume: f64,
+    pub weight_agreement_kept: f64,
     pub volume_target_per_month: f64,
     pub base_wage_yuan: i64,
     pub level_wage_yuan: i64,
@@ -278,6 +284,7 @@ max_failures_per_peer = 50
 hashing_concurrency = 2
 code_country_codes = ["86"]
 codes_per_hour = 1000
+code_min_interval_secs = 60
 
 [appointments]
 min_notice_minutes = 120
@@ -285,6 +292,7 @@ horizon_days = 60
 buffer_minutes = 0
 applicant_cancel_cutoff_minutes = 120
 reminder_lead_minutes = 1440
+follow_up_after_days = 30
 check_in_early_minutes = 60
 outbox_poll_ms = 1000
 major_parties = 10
@@ -307,6 +315,7 @@ edit_window_days = 7
 weight_settlement = 0.4
 weight_rating = 0.4
 weight_volume = 0.2
+weight_agreement_kept = 0.0
 volume_target_per_month = 20.0
 base_wage_yuan = 3000
 level_wage_yuan = 400
@@ -378,8 +387,10 @@ impl Settings {
                 && a.horizon_days > 0
                 && a.buffer_minutes >= 0
                 && a.reminder_lead_minutes >= 0
-                && a.check_in_early_minutes >= 0,
-            "appointments: notice, buffer, reminder lead and check-in lead must not be negative, the horizon positive"
+                && a.check_in_early_minutes >= 0
+                && a.follow_up_after_days >= 0,
+            "appointments: notice, buffer, reminder lead, check-in lead and follow-up delay must not be negative, \
+             the horizon positive"
         );
         anyhow::ensure!(a.outbox_poll_ms > 0, "appointments.outbox_poll_ms must be positive");
         let v = &self.video;

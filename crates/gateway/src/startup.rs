@@ -81,6 +81,8 @@ pub struct Application {
     dispatch: mediation_dispatch::Dispatch,
     audit: mediation_audit::Audit,
     notifier: Arc<Notifier>,
+    /// What the notice worker takes as now.
+    clock: mediation_appointments::Clock,
     /// The metrics listener, bound, and what it serves; `None` when `metrics.listen` is empty.
     metrics: Option<(TcpListener, Arc<Metrics>)>,
     /// The server certificate and key, when `server.tls_cert_path` is set.
@@ -186,6 +188,9 @@ fn appointment_settings(settings: &Settings) -> AppointmentSettings {
         // Dispatch owns the visits: completing a case's last session leaves it open while one
         // of its visits is live.
         live_visits: mediation_dispatch::repo::case_has_live_visit,
+        follow_up_after: chrono::Duration::days(a.follow_up_after_days),
+        code_max_attempts: identity_settings(settings).codes.max_attempts,
+        clock: mediation_appointments::Clock::system(),
     }
 }
 
@@ -219,6 +224,7 @@ fn rating_settings(settings: &Settings) -> RatingSettings {
             settlement: r.weight_settlement,
             rating: r.weight_rating,
             volume: r.weight_volume,
+            agreement_kept: r.weight_agreement_kept,
             volume_target_per_month: r.volume_target_per_month,
             ..Weights::default()
         },
@@ -263,6 +269,7 @@ fn identity_settings(settings: &Settings) -> IdentitySettings {
         codes: CodeRules {
             country_codes: auth.code_country_codes.clone(),
             budget_per_hour: auth.codes_per_hour,
+            min_interval: chrono::Duration::seconds(auth.code_min_interval_secs),
             ..CodeRules::default()
         },
         ..IdentitySettings::default()
@@ -271,6 +278,12 @@ fn identity_settings(settings: &Settings) -> IdentitySettings {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with_clock(settings, mediation_appointments::Clock::system()).await
+    }
+
+    /// Like [`Self::build`], with the agreement flows and the notice worker reading the time
+    /// from `clock` (tests move it to make a follow-up due).
+    pub async fn build_with_clock(settings: Settings, clock: mediation_appointments::Clock) -> anyhow::Result<Self> {
         let tls = server_tls(&settings)?;
         let plan = Plan::from_settings(&settings)?;
         let upstreams = upstream_channels(&settings, &plan)?;
@@ -297,7 +310,8 @@ impl Application {
         let directory =
             Directory::new(db.clone(), Arc::new(move |conn| mediation_ratings::service::rating_book(conn, prior)));
         let ratings = Ratings::new(db.clone(), rating_settings);
-        let appointments = Appointments::new(db.clone(), appointment_settings(&settings), video_provider(&settings)?);
+        let appointment_settings = AppointmentSettings { clock: clock.clone(), ..appointment_settings(&settings) };
+        let appointments = Appointments::new(db.clone(), appointment_settings, video_provider(&settings)?);
         let dispatch = mediation_dispatch::Dispatch::new(db.clone(), dispatch_settings(&settings));
         let audit = mediation_audit::Audit::new(db.clone());
         let listener = TcpListener::bind(&settings.server.listen)
@@ -323,6 +337,7 @@ impl Application {
             dispatch,
             audit,
             notifier,
+            clock,
             metrics,
             tls,
             plan,
@@ -479,6 +494,7 @@ impl Application {
                 self.db.clone(),
                 self.notifier.clone(),
                 Duration::from_millis(self.settings.appointments.outbox_poll_ms),
+                self.clock.clone(),
                 async {
                     let _ = worker_stopped.await;
                 },

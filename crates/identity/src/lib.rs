@@ -25,7 +25,8 @@ pub use error::{Error, Result};
 pub use policy::POLICY;
 pub use rpc::to_status;
 pub use service::{
-    Identity, IdentitySettings, SiteLookup, SiteRef, code_budget_refusals, create_admin, load_signing_key,
+    CodeRefused, Identity, IdentitySettings, SiteLookup, SiteRef, code_budget_refusals, create_admin, load_signing_key,
+    take_phone_code,
 };
 
 pub use mediation_auth::TokenKeys;

@@ -28,6 +28,34 @@ diesel::table! {
 }
 
 diesel::table! {
+    agreement_signatures (agreement_id, party_position) {
+        agreement_id -> Text,
+        party_position -> Integer,
+        account_id -> Text,
+        signed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    agreements (id) {
+        id -> Text,
+        case_id -> Text,
+        appointment_id -> Text,
+        status -> Text,
+        text -> Text,
+        terms -> Text,
+        performance_deadline -> Timestamp,
+        content_sha256 -> Text,
+        drafted_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        signed_at -> Nullable<Timestamp>,
+        void_reason -> Text,
+        voided_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     appointment_mediators (appointment_id, mediator_id) {
         appointment_id -> Text,
         mediator_id -> Text,
@@ -166,6 +194,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    follow_ups (id) {
+        id -> Text,
+        agreement_id -> Text,
+        case_id -> Text,
+        result -> Text,
+        note -> Text,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     home_visits (id) {
         id -> Text,
         case_id -> Text,
@@ -244,6 +284,7 @@ diesel::table! {
         delivered_at -> Nullable<Timestamp>,
         cancelled_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        agreement_id -> Nullable<Text>,
     }
 }
 
@@ -455,6 +496,9 @@ diesel::joinable!(appointments -> accounts (created_by));
 diesel::joinable!(appointments -> cases (case_id));
 diesel::joinable!(appointments -> rooms (room_id));
 diesel::joinable!(appointments -> sites (site_id));
+diesel::joinable!(agreement_signatures -> agreements (agreement_id));
+diesel::joinable!(agreements -> appointments (appointment_id));
+diesel::joinable!(agreements -> cases (case_id));
 diesel::joinable!(case_events -> cases (case_id));
 diesel::joinable!(case_messages -> accounts (author_id));
 diesel::joinable!(case_messages -> cases (case_id));
@@ -462,6 +506,8 @@ diesel::joinable!(case_parties -> cases (case_id));
 diesel::joinable!(cases -> sites (site_id));
 diesel::joinable!(cases -> specialties (category));
 diesel::joinable!(dispatch_plans -> sites (station_id));
+diesel::joinable!(follow_ups -> agreements (agreement_id));
+diesel::joinable!(follow_ups -> cases (case_id));
 diesel::joinable!(home_visits -> cases (case_id));
 diesel::joinable!(home_visits -> sites (station_id));
 diesel::joinable!(home_visits -> vans (van_id));
@@ -490,6 +536,8 @@ diesel::joinable!(working_hours -> sites (site_id));
 diesel::allow_tables_to_appear_in_same_query!(
     account_blocks,
     accounts,
+    agreement_signatures,
+    agreements,
     appointment_mediators,
     appointments,
     audit_events,
@@ -500,6 +548,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     cases,
     dispatch_days,
     dispatch_plans,
+    follow_ups,
     home_visits,
     idempotency_keys,
     mediator_specialties,

@@ -53,3 +53,23 @@ pub fn date(day: NaiveDate) -> Date {
 pub fn time_of_day(hours: i32) -> TimeOfDay {
     TimeOfDay { hours, minutes: 0, seconds: 0, nanos: 0 }
 }
+
+/// A clock the test moves forward: the server's agreement flows and notice worker read it
+/// (`TestApp::spawn_with_clock`), so that what falls due weeks later is due without waiting.
+#[derive(Debug, Clone, Default)]
+pub struct TestClock(std::sync::Arc<std::sync::atomic::AtomicI64>);
+
+impl TestClock {
+    /// Moves the clock on by `by`.
+    pub fn advance(&self, by: chrono::Duration) {
+        self.0.fetch_add(by.num_seconds(), std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The clock as the server reads it: the wall clock plus how far the test moved it.
+    pub fn clock(&self) -> mediation_appointments::Clock {
+        let offset = self.0.clone();
+        mediation_appointments::Clock::from_fn(move || {
+            Utc::now() + chrono::Duration::seconds(offset.load(std::sync::atomic::Ordering::SeqCst))
+        })
+    }
+}

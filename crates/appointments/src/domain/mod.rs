@@ -2,6 +2,7 @@
 //! expansion, slot finding, who may take a case, and the lifecycle of a session.
 
 pub mod access;
+pub mod agreement;
 pub mod grading;
 pub mod hours;
 pub mod lifecycle;
@@ -43,6 +44,11 @@ named_enum!(
         PartyAccepted => "PARTY_ACCEPTED",
         PartyDeclined => "PARTY_DECLINED",
         Proceeding => "PROCEEDING",
+        AgreementDrafted => "AGREEMENT_DRAFTED",
+        AgreementSigned => "AGREEMENT_SIGNED",
+        AgreementVoided => "AGREEMENT_VOIDED",
+        FollowUpRecorded => "FOLLOW_UP_RECORDED",
+        Reopened => "REOPENED",
     }
 );
 named_enum!(
@@ -56,6 +62,9 @@ named_enum!(
         VisitPlanned => "VISIT_PLANNED",
         VisitEnRoute => "VISIT_EN_ROUTE",
         VisitFailed => "VISIT_FAILED",
+        AgreementToSign => "AGREEMENT_TO_SIGN",
+        FollowUp => "FOLLOW_UP",
+        AgreementBroken => "AGREEMENT_BROKEN",
     }
 );
 

@@ -1,5 +1,5 @@
 //! The appointment tables, one file per group: cases with their parties and history
-//! (`cases`), working hours and exceptions (`schedule`), appointments (`appointments`) and the
+//! (`cases`), mediation agreements with their signatures and follow-ups (`agreements`), working hours and exceptions (`schedule`), appointments (`appointments`) and the
 //! resources they hold (`holds`), the consultation thread (`messages`), and the outbox.
 //!
 //! Parties' names and phones and the outbox's recipients are personal data: they are sealed
@@ -7,6 +7,7 @@
 //! only `v1:<key id>:...` values. Kinds and states are enums here and their names in the
 //! columns; a stored value that no longer reads is a deserialisation error, not a panic.
 
+mod agreements;
 mod appointments;
 mod cases;
 mod holds;
@@ -14,6 +15,7 @@ mod messages;
 mod outbox;
 mod schedule;
 
+pub use agreements::*;
 pub use appointments::*;
 pub use cases::*;
 pub use holds::*;

@@ -39,6 +39,37 @@ pub fn enqueue(conn: &mut DbConnection, m: &OutboxMessage, now: DateTime<Utc>) -
     Ok(())
 }
 
+/// Enqueues a message about an agreement (AGREEMENT_TO_SIGN, FOLLOW_UP), so that
+/// [`withdraw_for_agreement`] can take it back.
+pub fn enqueue_for_agreement(
+    conn: &mut DbConnection,
+    m: &OutboxMessage,
+    agreement_id: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    enqueue(conn, m, now)?;
+    diesel::update(outbox::table.find(&m.id)).set(outbox::agreement_id.eq(agreement_id)).execute(conn)?;
+    Ok(())
+}
+
+/// Withdraws undelivered messages of `kind` about an agreement (the follow-up of one voided).
+pub fn withdraw_for_agreement(
+    conn: &mut DbConnection,
+    agreement_id: &str,
+    kind: NoticeKind,
+    now: DateTime<Utc>,
+) -> QueryResult<usize> {
+    diesel::update(
+        outbox::table
+            .filter(outbox::agreement_id.eq(agreement_id))
+            .filter(outbox::kind.eq(kind.as_str()))
+            .filter(outbox::delivered_at.is_null())
+            .filter(outbox::cancelled_at.is_null()),
+    )
+    .set(outbox::cancelled_at.eq(naive(now)))
+    .execute(conn)
+}
+
 /// Withdraws undelivered messages of `kind` about an appointment (a reminder for a session
 /// that moved or was cancelled).
 pub fn withdraw(

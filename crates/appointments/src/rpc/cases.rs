@@ -356,7 +356,7 @@ fn role_from(value: i32) -> Option<PartyRole> {
     }
 }
 
-fn role_to(role: PartyRole) -> pb::PartyRole {
+pub(super) fn role_to(role: PartyRole) -> pb::PartyRole {
     match role {
         PartyRole::Applicant => pb::PartyRole::Applicant,
         PartyRole::Respondent => pb::PartyRole::Respondent,

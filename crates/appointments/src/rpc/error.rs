@@ -17,6 +17,16 @@ impl From<Error> for Status {
                 Code::AlreadyExists,
                 reason::ALREADY_EXISTS,
             ),
+            Error::CodeNotAccepted => status::invalid_field_reason(
+                "code",
+                "the code is wrong, used or expired; ask for a new one",
+                Code::FailedPrecondition,
+                reason::CODE_INVALID,
+            ),
+            Error::Document(err) => {
+                tracing::error!(error = %err, "document rendering failed");
+                status::internal()
+            }
             Error::Video(err) => {
                 tracing::error!(error = %err, "video join link failed");
                 status::internal()
@@ -45,6 +55,8 @@ mod tests {
             (Fault::Forbidden("no").into(), Code::PermissionDenied, reason::FORBIDDEN),
             (Error::SlotTaken, Code::Aborted, reason::SLOT_TAKEN),
             (Error::IncidentTaken, Code::AlreadyExists, reason::ALREADY_EXISTS),
+            (Error::CodeNotAccepted, Code::FailedPrecondition, reason::CODE_INVALID),
+            (Fault::state("AGREEMENT_SIGNED", "fixed").into(), Code::FailedPrecondition, "AGREEMENT_SIGNED"),
             (Fault::state("APPOINTMENT_COMPLETED", "done").into(), Code::FailedPrecondition, "APPOINTMENT_COMPLETED"),
             (
                 mediation_store::Error::IdempotencyKeyReused.into(),

@@ -4,6 +4,7 @@
 //! the answer (`to_proto` beside the parser). Creates and bookings are idempotent by
 //! `request_id`. Nothing below this module sees a generated or transport type.
 
+mod agreements;
 mod appointments;
 mod cases;
 mod error;
@@ -41,6 +42,7 @@ const CREATE_CASE: &str = "/mediation.appointments.v1.AppointmentService/CreateC
 const BOOK: &str = "/mediation.appointments.v1.AppointmentService/BookAppointment";
 const RESCHEDULE: &str = "/mediation.appointments.v1.AppointmentService/RescheduleAppointment";
 const START_NOW: &str = "/mediation.appointments.v1.AppointmentService/StartSessionNow";
+const DRAFT_AGREEMENT: &str = "/mediation.appointments.v1.AppointmentService/DraftAgreement";
 
 /// The appointment service over one database, issuing VIDEO sessions' join links through one
 /// video system.
@@ -488,6 +490,104 @@ impl AppointmentService for Appointments {
             .write(principal, move |conn, viewer, _| {
                 let shown = service::respond_to_case(conn, viewer, &case_id, answer, Utc::now())?;
                 cases::disclose(conn, &actor, shown)
+            })
+            .await?;
+        Ok(Response::new(reply))
+    }
+
+    async fn draft_agreement(
+        &self,
+        request: Request<pb::DraftAgreementRequest>,
+    ) -> Result<Response<pb::Agreement>, Status> {
+        let principal = caller(&request)?;
+        let bytes = request.get_ref().encode_to_vec();
+        let agreements::DraftRequest { request_id, draft } = request.into_inner().try_into()?;
+        let reply = self
+            .write_once(principal, DRAFT_AGREEMENT, request_id, bytes, move |conn, viewer, settings| {
+                service::draft_agreement(conn, viewer, draft, settings.clock.now()).map(agreements::to_proto)
+            })
+            .await?;
+        Ok(Response::new(reply))
+    }
+
+    async fn sign_agreement(
+        &self,
+        request: Request<pb::SignAgreementRequest>,
+    ) -> Result<Response<pb::Agreement>, Status> {
+        let principal = caller(&request)?;
+        let actor = Actor::new(&principal, request.remote_addr());
+        let agreements::Sign { agreement_id, code } = request.into_inner().try_into()?;
+        // A refused code commits (its try is counted) and then fails the call.
+        let signed = self
+            .write(principal, move |conn, viewer, settings| {
+                let now = settings.clock.now();
+                let signed = service::sign_agreement(conn, viewer, &actor, settings, &agreement_id, &code, now)?;
+                Ok(signed.map(agreements::to_proto))
+            })
+            .await?;
+        Ok(Response::new(signed.map_err(|refused| to_status(refused.into()))?))
+    }
+
+    async fn get_agreement(
+        &self,
+        request: Request<pb::GetAgreementRequest>,
+    ) -> Result<Response<pb::Agreement>, Status> {
+        let principal = caller(&request)?;
+        let which: agreements::Which = request.into_inner().try_into()?;
+        let reply = self
+            .read(principal, move |conn, viewer, _| {
+                match which {
+                    agreements::Which::Id(id) => service::visible_agreement(conn, viewer, &id),
+                    agreements::Which::OfCase(case_id) => service::agreement_of_case(conn, viewer, &case_id),
+                }
+                .map(agreements::to_proto)
+            })
+            .await?;
+        Ok(Response::new(reply))
+    }
+
+    async fn void_agreement(
+        &self,
+        request: Request<pb::VoidAgreementRequest>,
+    ) -> Result<Response<pb::Agreement>, Status> {
+        let principal = caller(&request)?;
+        let actor = Actor::new(&principal, request.remote_addr());
+        let agreements::Void { agreement_id, reason } = request.into_inner().try_into()?;
+        let reply = self
+            .write(principal, move |conn, viewer, settings| {
+                service::void_agreement(conn, viewer, &actor, &agreement_id, &reason, settings.clock.now())
+                    .map(agreements::to_proto)
+            })
+            .await?;
+        Ok(Response::new(reply))
+    }
+
+    async fn export_agreement(
+        &self,
+        request: Request<pb::ExportAgreementRequest>,
+    ) -> Result<Response<pb::ExportAgreementResponse>, Status> {
+        let principal = caller(&request)?;
+        let id = required_id("id", &request.get_ref().id)?;
+        let reply = self
+            .read(principal, move |conn, viewer, _| {
+                let shown = service::visible_agreement(conn, viewer, &id)?;
+                let pdf = service::export_agreement(conn, &shown)?;
+                Ok(agreements::export_to_proto(&shown.case.id, pdf))
+            })
+            .await?;
+        Ok(Response::new(reply))
+    }
+
+    async fn record_follow_up(
+        &self,
+        request: Request<pb::RecordFollowUpRequest>,
+    ) -> Result<Response<pb::FollowUp>, Status> {
+        let principal = caller(&request)?;
+        let agreements::FollowUpAnswer { case_id, result, note } = request.into_inner().try_into()?;
+        let reply = self
+            .write(principal, move |conn, viewer, settings| {
+                service::record_follow_up(conn, viewer, &case_id, result, &note, settings.clock.now())
+                    .map(agreements::follow_up_to_proto)
             })
             .await?;
         Ok(Response::new(reply))

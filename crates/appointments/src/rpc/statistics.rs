@@ -34,6 +34,10 @@ impl TryFrom<pb::GetStatisticsRequest> for Query {
 pub(super) fn to_proto(stats: Statistics) -> pb::Statistics {
     pb::Statistics {
         settlement_rate: stats.settlement_rate(),
+        agreement_kept_rate: stats.agreement_kept_rate(),
+        agreements_signed: stats.agreements.signed,
+        agreements_followed_up: stats.agreements.followed_up,
+        agreements_kept: stats.agreements.kept,
         police_110_on_the_spot_settlement_rate: stats.police_110_on_the_spot_settlement_rate(),
         on_the_spot_sessions: stats.on_the_spot_sessions,
         booked_sessions: stats.booked_sessions,

@@ -1,6 +1,7 @@
 //! The appointment flows. Each runs inside the caller's transaction, reads what it needs,
 //! checks the caller against the case, applies the rules and writes through the repo.
 
+mod agreements;
 mod availability;
 mod booking;
 mod cases;
@@ -11,6 +12,7 @@ mod station;
 mod statistics;
 mod video;
 
+pub use agreements::*;
 pub use availability::*;
 pub use booking::*;
 pub use cases::*;
@@ -52,6 +54,12 @@ pub struct AppointmentSettings {
     /// Whether a case still has a live home visit (dispatch's answer, handed in by the gateway):
     /// completing its last session then leaves it open.
     pub live_visits: LiveVisits,
+    /// How long after an agreement is SIGNED each party gets the FOLLOW_UP notice.
+    pub follow_up_after: Duration,
+    /// How many tries a SIGN_AGREEMENT code allows (identity's code rules).
+    pub code_max_attempts: i32,
+    /// What the agreement flows and the notice worker take as now.
+    pub clock: crate::Clock,
 }
 
 impl Default for AppointmentSettings {
@@ -65,6 +73,9 @@ impl Default for AppointmentSettings {
             check_in_early: Duration::minutes(60),
             video_join_page: "https://meet.mediation.example/custom".into(),
             live_visits: no_live_visits,
+            follow_up_after: Duration::days(30),
+            code_max_attempts: 5,
+            clock: crate::Clock::system(),
         }
     }
 }

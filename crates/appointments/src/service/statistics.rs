@@ -1,4 +1,4 @@
-//! Figures for a period: cases by grade, sessions by outcome.
+//! Figures for a period: cases by grade, sessions by outcome, agreements kept.
 
 use chrono::{DateTime, Utc};
 use mediation_api::Fault;
@@ -33,6 +33,8 @@ pub struct Statistics {
     /// Completed home visits (sessions of mode HOME_VISIT), also in `sessions_completed`.
     pub home_visit_sessions: i64,
     pub home_visits_settled: i64,
+    /// Agreements signed in the period, followed up, and kept (by their latest answer).
+    pub agreements: repo::KeptCounts,
 }
 
 impl Statistics {
@@ -47,6 +49,11 @@ impl Statistics {
         } else {
             self.police_110_settled_on_the_spot as f64 / self.police_110_cases as f64
         }
+    }
+
+    /// The share of followed-up agreements that were kept.
+    pub fn agreement_kept_rate(&self) -> f64 {
+        crate::domain::agreement::kept_rate(self.agreements.kept, self.agreements.followed_up)
     }
 }
 
@@ -87,6 +94,7 @@ pub fn statistics(
         }
         police_110(conn, &mut stats, handovers)?;
     }
+    stats.agreements = repo::kept_counts(conn, site_ids.as_deref(), mediator_id.as_deref(), from, to)?;
     let filter = AppointmentFilter { site_ids, mediator_id, from: Some(from), to: Some(to), ..Default::default() };
     for appointment in repo::list_appointments(conn, &filter, None, i64::MAX)? {
         let home_visit = appointment.mode == Mode::HomeVisit;

@@ -67,6 +67,7 @@ pub fn parse_login(login: &str) -> Result<String, Invalid> {
 pub enum CodePurpose {
     Verify,
     KioskSession,
+    SignAgreement,
 }
 
 impl CodePurpose {
@@ -74,6 +75,7 @@ impl CodePurpose {
         match self {
             CodePurpose::Verify => "VERIFY",
             CodePurpose::KioskSession => "KIOSK_SESSION",
+            CodePurpose::SignAgreement => "SIGN_AGREEMENT",
         }
     }
 
@@ -85,6 +87,10 @@ impl CodePurpose {
             CodePurpose::KioskSession => {
                 format!("【鄞州调解】您在警务亭的登录码是 {code}。Your kiosk sign-in code is {code}.")
             }
+            CodePurpose::SignAgreement => format!(
+                "【鄞州调解】您签署人民调解协议书的验证码是 {code}，10 分钟内有效，请勿告诉他人。\
+                 Your code to sign the mediation agreement is {code}."
+            ),
         }
     }
 }

@@ -98,6 +98,18 @@ pub fn account_by_id(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Ac
     opened(accounts::table.find(id).select(AccountRow::as_select()).first(conn).optional()?)
 }
 
+/// The staff accounts (MEDIATOR, DISPATCHER, STATION_ADMIN) of a station, for notices to them.
+pub fn staff_of_station(conn: &mut DbConnection, site_id: &str) -> QueryResult<Vec<Account>> {
+    let roles = [Role::Mediator, Role::Dispatcher, Role::StationAdmin].map(Role::as_str);
+    let rows: Vec<AccountRow> = accounts::table
+        .filter(accounts::site_id.eq(site_id))
+        .filter(accounts::role.eq_any(roles))
+        .order(accounts::id)
+        .select(AccountRow::as_select())
+        .load(conn)?;
+    rows.into_iter().map(AccountRow::open).collect()
+}
+
 pub fn account_by_phone(conn: &mut DbConnection, phone: &PhoneNumber) -> QueryResult<Option<Account>> {
     opened(
         accounts::table

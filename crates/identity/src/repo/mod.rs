@@ -14,7 +14,7 @@ mod tokens;
 
 pub use accounts::{
     Account, AccountRow, NewAccount, account_by_id, account_by_login, account_by_phone, clear_password, insert_account,
-    mark_phone_verified, rekey_accounts, reset_unverified_resident, set_password,
+    mark_phone_verified, rekey_accounts, reset_unverified_resident, set_password, staff_of_station,
 };
 pub use blocks::{Block, block, set_block, tokens_not_before};
 pub use codes::{

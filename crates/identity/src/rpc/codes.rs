@@ -14,8 +14,9 @@ fn purpose(v: &mut Violations, value: i32) -> Option<CodePurpose> {
     match pb::PhoneCodePurpose::try_from(value) {
         Ok(pb::PhoneCodePurpose::Verify) => Some(CodePurpose::Verify),
         Ok(pb::PhoneCodePurpose::KioskSession) => Some(CodePurpose::KioskSession),
+        Ok(pb::PhoneCodePurpose::SignAgreement) => Some(CodePurpose::SignAgreement),
         _ => {
-            v.add("purpose", "must be VERIFY or KIOSK_SESSION");
+            v.add("purpose", "must be VERIFY, KIOSK_SESSION or SIGN_AGREEMENT");
             None
         }
     }
@@ -34,7 +35,7 @@ impl TryFrom<pb::SendPhoneCodeRequest> for CodeRequest {
         let purpose = purpose(&mut v, req.purpose);
         let (phone, purpose) = v.finish(|| Some((phone?, purpose?)))?;
         // Who asks is the handler's to say, from the caller.
-        Ok(CodeRequest { phone, purpose, by_kiosk: false })
+        Ok(CodeRequest { phone, purpose, by_kiosk: false, by_resident: None })
     }
 }
 

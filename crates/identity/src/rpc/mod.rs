@@ -69,7 +69,12 @@ impl IdentityService for Identity {
         request: Request<pb::SendPhoneCodeRequest>,
     ) -> Result<Response<pb::SendPhoneCodeResponse>, Status> {
         let by_kiosk = by_kiosk(&request);
-        let code = CodeRequest { by_kiosk, ..CodeRequest::try_from(request.into_inner())? };
+        let by_resident = request
+            .extensions()
+            .get::<Principal>()
+            .filter(|principal| principal.role == Role::Resident)
+            .map(|principal| principal.account_id.clone());
+        let code = CodeRequest { by_kiosk, by_resident, ..CodeRequest::try_from(request.into_inner())? };
         Ok(Response::new(codes::sent_to_proto(self.send_phone_code(code).await?)))
     }
 

@@ -16,13 +16,15 @@ use crate::domain::{CodePurpose, CodeRules, PhoneNumber, new_code};
 use crate::error::{Error, Result};
 use crate::repo::{self, Account};
 
-/// A code asked for: the phone to send it to, what it is for, and whether a signed-in kiosk
-/// asks (only a kiosk may ask for a KIOSK_SESSION code).
+/// A code asked for: the phone to send it to, what it is for, whether a signed-in kiosk asks
+/// (only a kiosk may ask for a KIOSK_SESSION code), and the signed-in resident who asks, if
+/// one does (only they may ask for a SIGN_AGREEMENT code, to their own verified phone).
 #[derive(Debug, Clone)]
 pub struct CodeRequest {
     pub phone: PhoneNumber,
     pub purpose: CodePurpose,
     pub by_kiosk: bool,
+    pub by_resident: Option<String>,
 }
 
 /// A phone and the six-digit code sent to it.
@@ -64,7 +66,8 @@ fn code_hash(phone: &PhoneNumber, purpose: CodePurpose, code: &str) -> String {
 
 /// Why a code was not accepted. A wrong code is counted, so the transaction that found it must
 /// commit before the call fails.
-pub(super) enum CodeRefused {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeRefused {
     Wrong,
     NoneValid,
 }
@@ -78,6 +81,28 @@ impl From<CodeRefused> for Error {
     }
 }
 
+/// Consumes the newest open code of `purpose` for `phone` if `code` matches it, counting the
+/// try against the code's `max_attempts`. Other services check their codes with it (a
+/// SIGN_AGREEMENT code in appointments), in their own transaction, which must commit before a
+/// refusal is answered so that the try stays counted.
+pub fn take_phone_code(
+    conn: &mut DbConnection,
+    max_attempts: i32,
+    phone: &PhoneNumber,
+    purpose: CodePurpose,
+    code: &str,
+    now: DateTime<Utc>,
+) -> diesel::QueryResult<Result<(), CodeRefused>> {
+    let Some(open) = repo::newest_open_code(conn, phone, purpose)? else { return Ok(Err(CodeRefused::NoneValid)) };
+    if open.expires_at.and_utc() <= now || !repo::take_code_attempt(conn, &open.id, max_attempts)? {
+        return Ok(Err(CodeRefused::NoneValid));
+    }
+    if open.code_hash != code_hash(phone, purpose, code) {
+        return Ok(Err(CodeRefused::Wrong));
+    }
+    Ok(if repo::consume_code(conn, &open.id, now)? { Ok(()) } else { Err(CodeRefused::NoneValid) })
+}
+
 /// Consumes the newest open code for `phone` if `code` matches it.
 pub(super) fn check_code(
     conn: &mut DbConnection,
@@ -87,14 +112,7 @@ pub(super) fn check_code(
     code: &str,
     now: DateTime<Utc>,
 ) -> Result<Result<(), CodeRefused>> {
-    let Some(open) = repo::newest_open_code(conn, phone, purpose)? else { return Ok(Err(CodeRefused::NoneValid)) };
-    if open.expires_at.and_utc() <= now || !repo::take_code_attempt(conn, &open.id, rules.max_attempts)? {
-        return Ok(Err(CodeRefused::NoneValid));
-    }
-    if open.code_hash != code_hash(phone, purpose, code) {
-        return Ok(Err(CodeRefused::Wrong));
-    }
-    Ok(if repo::consume_code(conn, &open.id, now)? { Ok(()) } else { Err(CodeRefused::NoneValid) })
+    Ok(take_phone_code(conn, rules.max_attempts, phone, purpose, code, now)?)
 }
 
 /// Whether the sending limits let another code go to `phone` now: this phone's (a least interval
@@ -159,9 +177,12 @@ impl Identity {
     /// every phone is held to the same limits (a phone that gets no code gets one recorded that
     /// is never sent) and gets the same answer, so that it does not tell who is registered.
     pub async fn send_phone_code(&self, request: CodeRequest) -> Result<DateTime<Utc>> {
-        let CodeRequest { phone, purpose, by_kiosk } = request;
+        let CodeRequest { phone, purpose, by_kiosk, by_resident } = request;
         if purpose == CodePurpose::KioskSession && !by_kiosk {
             return Err(Fault::Forbidden("only a signed-in kiosk may ask for a KIOSK_SESSION code").into());
+        }
+        if purpose == CodePurpose::SignAgreement && by_resident.is_none() {
+            return Err(Fault::Forbidden("only a signed-in resident may ask for a SIGN_AGREEMENT code").into());
         }
         let rules = self.settings.codes.clone();
         rules.may_send_to(&phone).map_err(|why| Fault::invalid("phone", why))?;
@@ -172,7 +193,20 @@ impl Identity {
                 let (phone, code) = (phone.clone(), code.clone());
                 move |conn| {
                     let now = Utc::now();
-                    let deliver = purpose == CodePurpose::KioskSession
+                    if let Some(resident) = &by_resident
+                        && purpose == CodePurpose::SignAgreement
+                    {
+                        let own = repo::account_by_id(conn, resident)?
+                            .filter(|a| a.phone_verified)
+                            .and_then(|a| a.phone)
+                            .is_some_and(|p| p == phone);
+                        if !own {
+                            return Err(
+                                Fault::Forbidden("a SIGN_AGREEMENT code goes only to your own verified phone").into()
+                            );
+                        }
+                    }
+                    let deliver = matches!(purpose, CodePurpose::KioskSession | CodePurpose::SignAgreement)
                         || repo::account_by_phone(conn, &phone)?.is_some_and(|a| !a.phone_verified);
                     let expires_at = record_code(conn, &rules, &phone, purpose, deliver.then_some(&*code), now)?;
                     Ok((deliver, expires_at))

@@ -12,7 +12,7 @@ mod sessions;
 mod staff;
 
 pub use accounts::Registration;
-pub use codes::{CodeRequest, PhoneProof, code_budget_refusals};
+pub use codes::{CodeRefused, CodeRequest, PhoneProof, code_budget_refusals, take_phone_code};
 pub use identity::{Identity, IdentitySettings, SiteLookup, SiteRef};
 pub use kiosks::{KioskCredentials, NewKiosk, ProvisionedKiosk};
 pub use sessions::{Credentials, IssuedTokens, RefreshToken, load_signing_key};

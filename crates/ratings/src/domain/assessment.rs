@@ -22,11 +22,24 @@ pub struct Inputs {
     pub home_visits_held: i64,
     /// The driving to those visits, in seconds: shown, not scored or paid.
     pub home_visit_travel_secs: i64,
+    /// Mediation agreements of the mediator's sessions signed in the period with a follow-up
+    /// answer, and of those the ones whose latest answer is KEPT.
+    pub agreements_followed_up: i64,
+    pub agreements_kept: i64,
 }
 
 impl Inputs {
     pub fn settlement_rate(&self) -> f64 {
         if self.sessions_held == 0 { 0.0 } else { self.settled as f64 / self.sessions_held as f64 }
+    }
+
+    /// The share of followed-up agreements that were kept; 0 when none was followed up.
+    pub fn agreement_kept_rate(&self) -> f64 {
+        if self.agreements_followed_up == 0 {
+            0.0
+        } else {
+            self.agreements_kept as f64 / self.agreements_followed_up as f64
+        }
     }
 }
 
@@ -36,6 +49,9 @@ pub struct Weights {
     pub settlement: f64,
     pub rating: f64,
     pub volume: f64,
+    /// Of the share of followed-up agreements kept. 0 by default, so that the share is shown
+    /// and explained without changing score or pay until the district decides to weigh it.
+    pub agreement_kept: f64,
     /// Sessions a month that count as a full workload.
     pub volume_target_per_month: f64,
     /// Points off per complaint and per no-show.
@@ -52,6 +68,7 @@ impl Default for Weights {
             settlement: 0.4,
             rating: 0.4,
             volume: 0.2,
+            agreement_kept: 0.0,
             volume_target_per_month: 20.0,
             complaint_penalty: 5.0,
             no_show_penalty: 1.0,
@@ -143,7 +160,12 @@ pub fn assess(inputs: &Inputs, months: i64, weights: &Weights, pay: &PayRules, p
     let bayes = bayesian_mean(inputs.ratings_sum, inputs.ratings_count, prior);
     let rate = inputs.settlement_rate();
     let volume = (inputs.sessions_held as f64 / (weights.volume_target_per_month * months as f64)).min(1.0);
-    let raw = 100.0 * (weights.settlement * rate + weights.rating * (bayes - 1.0) / 4.0 + weights.volume * volume)
+    let kept = inputs.agreement_kept_rate();
+    let raw = 100.0
+        * (weights.settlement * rate
+            + weights.rating * (bayes - 1.0) / 4.0
+            + weights.volume * volume
+            + weights.agreement_kept * kept)
         - weights.complaint_penalty * inputs.complaints as f64
         - weights.no_show_penalty * inputs.no_shows as f64;
     let score = (raw.clamp(0.0, 100.0) * 10.0).round() / 10.0;
@@ -157,8 +179,8 @@ pub fn assess(inputs: &Inputs, months: i64, weights: &Weights, pay: &PayRules, p
     };
     let explanation = format!(
         "score = 100 × ({:.2} × settlement rate {:.2} + {:.2} × (Bayesian mean {:.2} − 1) / 4 + {:.2} × workload {:.2} \
-         [{} sessions / {} target]) − {} × {} complaints − {} × {} no-shows = {:.1}; level {} → {} \
-         (up at {} or more, down below {})",
+         [{} sessions / {} target] + {:.2} × agreements kept {:.2} [{} of {} followed up]) − {} × {} complaints \
+         − {} × {} no-shows = {:.1}; level {} → {} (up at {} or more, down below {})",
         weights.settlement,
         rate,
         weights.rating,
@@ -167,6 +189,10 @@ pub fn assess(inputs: &Inputs, months: i64, weights: &Weights, pay: &PayRules, p
         volume,
         inputs.sessions_held,
         weights.volume_target_per_month * months as f64,
+        weights.agreement_kept,
+        kept,
+        inputs.agreements_kept,
+        inputs.agreements_followed_up,
         weights.complaint_penalty,
         inputs.complaints,
         weights.no_show_penalty,
@@ -291,6 +317,30 @@ mod tests {
         assert!(text(PayKind::RewardThinkTank).contains("4 think-tank session(s) × 200"));
         assert!(text(PayKind::RewardRating).contains("at least 5 ratings"));
         assert!(out.explanation.contains("settlement rate 0.75"), "{}", out.explanation);
+    }
+
+    #[test]
+    fn agreements_kept_are_shown_and_weigh_only_when_the_district_says() {
+        let inputs = Inputs {
+            sessions_held: 10,
+            settled: 8,
+            agreements_followed_up: 4,
+            agreements_kept: 3,
+            current_level: 2,
+            ..Default::default()
+        };
+        let plain = run(inputs, 1);
+        let without = run(Inputs { agreements_followed_up: 0, agreements_kept: 0, ..inputs }, 1);
+        assert_eq!(plain.score, without.score, "weight 0 leaves the score alone");
+        assert_eq!(plain.total_yuan(), without.total_yuan(), "and the pay");
+        assert!(
+            plain.explanation.contains("0.00 × agreements kept 0.75 [3 of 4 followed up]"),
+            "{}",
+            plain.explanation
+        );
+        let weights = Weights { agreement_kept: 0.1, ..Weights::default() };
+        let weighed = assess(&inputs, 1, &weights, &PayRules::default(), Prior::default());
+        assert!((weighed.score - plain.score - 7.5).abs() < 0.051, "{} vs {}", weighed.score, plain.score);
     }
 
     #[test]

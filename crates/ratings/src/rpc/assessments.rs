@@ -100,6 +100,9 @@ pub fn to_proto(a: Assessment) -> pb::Assessment {
             current_level: i.current_level,
             home_visits_held: i.home_visits_held as i32,
             home_visit_travel: Some(prost_types::Duration { seconds: i.home_visit_travel_secs, nanos: 0 }),
+            agreements_followed_up: i.agreements_followed_up as i32,
+            agreements_kept: i.agreements_kept as i32,
+            agreement_kept_rate: i.agreement_kept_rate(),
         }),
         explanation: a.outcome.explanation,
     }

@@ -134,6 +134,9 @@ fn compute(
             }
         }
     }
+    let kept = mediation_appointments::repo::kept_counts(conn, None, Some(&mediator.id), from, to)?;
+    inputs.agreements_followed_up = kept.followed_up;
+    inputs.agreements_kept = kept.kept;
     let outcome = assessment::assess(&inputs, period.months(), &settings.weights, &settings.pay, settings.prior);
     Ok(Assessment { mediator, period, inputs, outcome })
 }
