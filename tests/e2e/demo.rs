@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashSet};
 use chrono::{Datelike, Duration, NaiveTime, TimeZone, Timelike, Utc, Weekday};
 use mediation_api::appointments::v1 as pb;
 use mediation_api::directory::v1 as directory;
+use mediation_api::dispatch::v1 as dispatch;
 use mediation_api::identity::v1 as identity;
 use mediation_api::status::reason;
 use mediation_gateway::demo::{DemoDistrict, seed_demo};
@@ -141,6 +142,7 @@ async fn logins_work(app: &TestApp, first: &DemoDistrict, second: &DemoDistrict)
         (&second.centre_admin, identity::Role::CentreAdmin),
         (&second.station_admin, identity::Role::StationAdmin),
         (&second.dispatcher, identity::Role::Dispatcher),
+        (&second.station_dispatcher, identity::Role::Dispatcher),
         (&second.mediator, identity::Role::Mediator),
         (&second.resident_phone, identity::Role::Resident),
     ];
@@ -149,6 +151,11 @@ async fn logins_work(app: &TestApp, first: &DemoDistrict, second: &DemoDistrict)
         let me = client.get_me(authed(identity::GetMeRequest {}, &tokens.access_token)).await.unwrap().into_inner();
         assert_eq!(me.role, role as i32, "{login} logs in as {role:?}");
     }
+    // The vans' dispatcher dispatches the first van, at its depot.
+    let dispatcher = app.login(&second.station_dispatcher, &second.password).await.access_token;
+    let vans = dispatch::ListVansRequest { depot_site_id: "site-station-zhonghe".into(), ..Default::default() };
+    let vans = app.dispatch().await.list_vans(authed(vans, &dispatcher)).await.expect("lists its vans").into_inner();
+    assert_eq!(vans.vans.iter().map(|v| v.id.as_str()).collect::<Vec<_>>(), ["van-yinzhou-1"]);
     let stale = client
         .login(identity::LoginRequest { login: second.centre_admin.clone(), password: first.password.clone() })
         .await;

@@ -8,6 +8,7 @@ mod agreements;
 mod appointments;
 mod audit;
 mod common;
+mod consoles;
 mod contract;
 mod demo;
 mod directory;

@@ -10,6 +10,7 @@
 mod auth_layer;
 mod behavior_layer;
 mod client_addr;
+mod consoles;
 mod deadline;
 pub mod demo;
 mod metrics;

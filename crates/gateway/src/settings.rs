@@ -69,6 +69,7 @@
 //! | `privacy.previous_keys` | empty | older keys still accepted for reading, comma-separated in `MEDIATION__PRIVACY__PREVIOUS_KEYS`; rotate by making a new key current, moving the old one here, running `mediation rekey`, then removing it |
 //! | `privacy.index_key` | unset | the key of the blind indexes that find a row by phone (HMAC-SHA256), same `<id>:<base64>` form, required with `current_key`; changing it needs `mediation rekey` before phone logins work again |
 //! | `privacy.key_file` | `<SQLite file>.keys` | where the keys generated when `current_key` is unset are kept (mode 0600); back it up with the database, or the personal data in it cannot be read |
+//! | `consoles.dir` | `web/dist` | the built web consoles (`npm --prefix web ci && npm --prefix web run build`), served at `/board`, `/kiosk`, `/centre` and `/track/<token>` on `server.listen`; a relative path is from the working directory; a folder without them logs how to build them and the server runs without; empty turns them off |
 //! | `log.filter` | `info` | tracing filter, e.g. `info,mediation_identity=debug` |
 //! | `log.json` | `false` | JSON log lines |
 
@@ -90,6 +91,7 @@ pub struct Settings {
     pub dispatch: Dispatch,
     pub notifications: Notifications,
     pub metrics: Metrics,
+    pub consoles: Consoles,
     /// Services forwarded to another process, by short name (`dispatch`) to address.
     #[serde(default)]
     pub upstreams: HashMap<String, String>,
@@ -228,6 +230,13 @@ pub struct Notifications {
     pub url: Option<String>,
 }
 
+/// The web consoles served beside the API; see the table above.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Consoles {
+    /// Empty: no consoles.
+    pub dir: String,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct Metrics {
     /// Empty: no metrics listener.
@@ -328,6 +337,9 @@ sink = "log"
 
 [metrics]
 listen = ""
+
+[consoles]
+dir = "web/dist"
 
 [log]
 filter = "info"

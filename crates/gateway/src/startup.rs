@@ -33,6 +33,7 @@ use crate::Settings;
 use crate::auth_layer::{AuthLayer, Limits};
 use crate::behavior_layer::FieldBehaviorLayer;
 use crate::client_addr::TrustedProxies;
+use crate::consoles::ConsolesLayer;
 use crate::deadline::DeadlineLayer;
 use crate::metrics::{Metrics, MetricsLayer};
 use crate::oversize::OversizeLayer;
@@ -420,6 +421,8 @@ impl Application {
             // A refused call is the client's business; the services log their own faults.
             .on_failure(DefaultOnFailure::new().level(Level::DEBUG));
         let layers = tower::ServiceBuilder::new()
+            // Outermost: the console pages never reach the gRPC layers, and nothing else stops here.
+            .layer(ConsolesLayer::new(&self.settings.consoles.dir))
             .layer(cors)
             .layer(tonic_web::GrpcWebLayer::new())
             .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))

@@ -23,6 +23,12 @@ pub(super) fn station_admin_login(s: &StationSeed) -> String {
     format!("{}.admin", s.slug)
 }
 
+/// The dispatcher of a station's vans: the centre's dispatcher account is bound to the centre,
+/// which is neither a station nor centre-wide, so the vans need one of their own station.
+pub(super) fn station_dispatcher_login(s: &StationSeed) -> String {
+    format!("{}.dispatcher", s.slug)
+}
+
 pub(super) fn mediator_id(index: usize) -> String {
     format!("mediator-{:03}", index + 1)
 }

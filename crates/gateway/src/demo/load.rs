@@ -15,7 +15,8 @@ use super::data::{
     STATION_SESSIONS, STATIONS, WEEKDAYS,
 };
 use super::ids::{
-    home_site_id, kiosk_name, kiosk_site_id, mediator_id, mediator_login, station_admin_login, station_id,
+    home_site_id, kiosk_name, kiosk_site_id, mediator_id, mediator_login, station_admin_login,
+    station_dispatcher_login, station_id,
 };
 use super::upsert_accounts::{upsert_kiosk, upsert_resident, upsert_staff};
 use super::upsert_directory::{upsert_mediator, upsert_room, upsert_site};
@@ -103,6 +104,12 @@ pub(super) fn load(
             Some(station_id(first)),
         ),
         (DISPATCHER.to_owned(), Role::Dispatcher, "流动调解车调度员".to_owned(), Some(CENTRE_ID.to_owned())),
+        (
+            station_dispatcher_login(first),
+            Role::Dispatcher,
+            format!("{}派出所流动调解车调度员", first.name),
+            Some(station_id(first)),
+        ),
     ];
     for (login, role, name, site) in staff {
         accounts_tally.count(upsert_staff(conn, &login, role, &name, site.as_deref(), password_hash, now)?.1);

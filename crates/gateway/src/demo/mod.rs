@@ -24,7 +24,8 @@
 //! Names, addresses and coordinates are invented or approximate; no mediator is a real person.
 //!
 //! Two mediation vans ("流动调解车") stand at the first two stations, AVAILABLE, without shifts:
-//! a dispatcher sets the day's shifts and crews with SetVanShift.
+//! a dispatcher of their station (`zhonghe.dispatcher` for the first) sets the day's shifts and crews
+//! with SetVanShift.
 
 mod data;
 mod ids;
@@ -44,7 +45,7 @@ use mediation_auth::{hash_password, random_secret};
 use mediation_store::{Db, run_blocking};
 
 use self::data::{MEDIATORS, SATURDAY_STATIONS, STATIONS};
-use self::ids::{kiosk_account_id, kiosk_name, mediator_login, station_admin_login};
+use self::ids::{kiosk_account_id, kiosk_name, mediator_login, station_admin_login, station_dispatcher_login};
 use self::load::load;
 
 const CENTRE_ID: &str = "site-yinzhou-centre";
@@ -88,6 +89,8 @@ pub struct DemoDistrict {
     pub centre_admin: String,
     pub station_admin: String,
     pub dispatcher: String,
+    /// The dispatcher of the first station, the depot of the first van.
+    pub station_dispatcher: String,
     pub mediator: String,
     pub resident_phone: String,
     /// The demo kiosk, at the first station.
@@ -128,6 +131,7 @@ pub async fn seed_demo(db: &Db) -> anyhow::Result<DemoDistrict> {
         centre_admin: CENTRE_ADMIN.to_owned(),
         station_admin: station_admin_login(&STATIONS[0]),
         dispatcher: DISPATCHER.to_owned(),
+        station_dispatcher: station_dispatcher_login(&STATIONS[0]),
         mediator: mediator_login(0),
         resident_phone: RESIDENT_PHONE.to_owned(),
         kiosk,
@@ -170,6 +174,7 @@ impl fmt::Display for DemoDistrict {
         writeln!(f, "  centre admin   {}", self.centre_admin)?;
         writeln!(f, "  station admin  {}  ({}派出所)", self.station_admin, first.name)?;
         writeln!(f, "  dispatcher     {}", self.dispatcher)?;
+        writeln!(f, "  van dispatcher {}  ({}派出所, the first van's depot)", self.station_dispatcher, first.name)?;
         writeln!(
             f,
             "  mediator       {}  ({}; every mediator has a login mediator.001 to mediator.{:03})",
