@@ -594,7 +594,11 @@ mod tests {
             }
         }
         assert!(methods > 0);
-        assert!(differing.is_empty(), "access options and policy tables differ:\n{}", differing.join("\n"));
+        assert!(
+            differing.is_empty(),
+            "access options and policy tables differ (python3 docs/set_access_options.py sets the options from the tables):\n{}",
+            differing.join("\n")
+        );
     }
 
     #[test]
