@@ -1,12 +1,14 @@
 // The centre's dashboard: GetStatistics drawn as charts (cases by grade and origin, outcomes
 // and the share settled, on the spot against booked, by station and by month) and each
 // mediator's monthly assessment with its pay lines (ListAssessments) and the CSV export
-// (ExportAssessments).
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+// (ExportAssessments), the cases stations escalated to the centre (ListCases with `escalated`)
+// and the tasks dispatched for them to partner bodies and stations (ListTasks), overdue ones
+// highlighted.
+import { type Timestamp, timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Chart, type ChartConfiguration, registerables } from "chart.js";
 import { clients, messageOf, Session } from "./api.js";
 import { byId, h } from "./dom.js";
-import type { Statistics } from "./gen/mediation/appointments/v1/appointments_pb.js";
+import { Grade, type Statistics, TaskResult, TaskStatus } from "./gen/mediation/appointments/v1/appointments_pb.js";
 import { SiteKind, type Site } from "./gen/mediation/directory/v1/directory_pb.js";
 import "./style.css";
 import "./centre.css";
@@ -22,6 +24,7 @@ const COLOURS = ["#b3261e", "#1565c0", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f
 
 let stations: Site[] = [];
 let centres: Site[] = [];
+let siteNames = new Map<string, string>();
 const charts = new Map<string, { destroy(): void }>();
 
 byId<HTMLFormElement>("signin").addEventListener("submit", async (event) => {
@@ -52,7 +55,9 @@ async function start() {
   byId("who").textContent = `${me.displayName} (${me.login})`;
   byId("signin").classList.add("hidden");
   byId("dashboard").classList.remove("hidden");
+  const partners = await sites(SiteKind.PARTNER).catch(() => []);
   [stations, centres] = await Promise.all([sites(SiteKind.STATION), sites(SiteKind.CENTRE)]);
+  siteNames = new Map([...stations, ...centres, ...partners].map((s) => [s.id, s.name]));
   // Station staff see their own station; centre-wide staff every site.
   const own = stations.find((s) => s.id === me.siteId);
   if (own) stations = [own];
@@ -67,7 +72,7 @@ async function start() {
   const params = new URLSearchParams(location.search);
   byId<HTMLInputElement>("month").value = params.get("month") ?? new Date().toLocaleDateString("sv-SE", { timeZone: "Asia/Shanghai" }).slice(0, 7);
   await refresh();
-  await assessments();
+  await Promise.all([assessments(), escalated(), tasks()]);
 }
 
 /** [from, to) of the month `offset` months after `yyyy-mm`. */
@@ -216,6 +221,80 @@ async function assessments() {
   }
 }
 
+const GRADES: Record<number, string> = {
+  [Grade.ORDINARY]: "一般 Ordinary",
+  [Grade.DIFFICULT]: "疑难 Difficult",
+  [Grade.MAJOR]: "重大 Major",
+};
+const TASK_STATUSES: Record<number, string> = {
+  [TaskStatus.OPEN]: "待接收 Open",
+  [TaskStatus.ACKNOWLEDGED]: "已接收 Acknowledged",
+  [TaskStatus.REPORTED]: "已报到 Reported",
+  [TaskStatus.OVERDUE]: "已逾期 Overdue",
+};
+const TASK_RESULTS: Record<number, string> = {
+  [TaskResult.DONE]: "完成 Done",
+  [TaskResult.PARTLY_DONE]: "部分完成 Partly done",
+  [TaskResult.NOT_DONE]: "未完成 Not done",
+};
+const when = (t: Timestamp | undefined) =>
+  t ? timestampDate(t).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", dateStyle: "short", timeStyle: "short" }) : "—";
+const shortId = (id: string) => id.slice(0, 8);
+
+/** The centre's work list: cases their stations escalated (EscalateCase), oldest first. */
+async function escalated() {
+  const status = byId("escalated-status");
+  try {
+    const { cases } = await api.appointments.listCases({ escalated: true, pageSize: 500 });
+    byId("escalated").replaceChildren(
+      ...cases.map((c) =>
+        h(
+          "tr",
+          { "data-case": c.id },
+          h("td", { title: c.id }, shortId(c.id), h("div", { class: "lines" }, siteNames.get(c.siteId) ?? c.siteId)),
+          h("td", {}, GRADES[c.grade] ?? "—"),
+          h("td", { "data-reason": "" }, c.escalationReason),
+          h("td", {}, when(c.escalatedAt)),
+        ),
+      ),
+    );
+    status.textContent = `${cases.length} 件 cases`;
+  } catch (error) {
+    status.textContent = messageOf(error);
+  }
+}
+
+/** The tasks dispatched for escalated cases, in dispatch order; overdue ones highlighted. */
+async function tasks() {
+  const status = byId("tasks-status");
+  try {
+    const rows = [];
+    let pageToken = "";
+    do {
+      const page = await api.appointments.listTasks({ pageSize: 500, pageToken });
+      rows.push(...page.tasks);
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+    byId("tasks").replaceChildren(
+      ...rows.map((t) =>
+        h(
+          "tr",
+          { "data-task": t.id, class: t.status === TaskStatus.OVERDUE ? "overdue" : undefined },
+          h("td", { title: t.caseId }, shortId(t.caseId), h("div", { class: "lines" }, t.instructions)),
+          h("td", { "data-assignee": t.assigneeSiteId }, siteNames.get(t.assigneeSiteId) ?? t.assigneeSiteId),
+          h("td", { "data-status": TaskStatus[t.status] }, TASK_STATUSES[t.status] ?? "—"),
+          h("td", {}, when(t.dueAt)),
+          h("td", {}, TASK_RESULTS[t.result] ?? "—", t.note ? h("div", { class: "lines" }, t.note) : null),
+        ),
+      ),
+    );
+    const overdue = rows.filter((t) => t.status === TaskStatus.OVERDUE).length;
+    status.textContent = `${rows.length} 项 tasks${overdue ? ` · ${overdue} 项逾期 overdue` : ""}`;
+  } catch (error) {
+    status.textContent = messageOf(error);
+  }
+}
+
 byId("export").addEventListener("click", async () => {
   const siteId = byId<HTMLSelectElement>("assess-site").value;
   try {
@@ -229,7 +308,7 @@ byId("export").addEventListener("click", async () => {
   }
 });
 
-byId("refresh").addEventListener("click", () => void refresh());
+byId("refresh").addEventListener("click", () => void refresh().then(() => Promise.all([escalated(), tasks()])));
 byId("month").addEventListener("change", () => void refresh().then(assessments));
 byId("site").addEventListener("change", () => void refresh());
 byId("assess-load").addEventListener("click", () => void assessments());

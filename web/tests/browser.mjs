@@ -11,8 +11,8 @@ import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { chromium } from "playwright-core";
 import { connect, login } from "./api.mjs";
 import { dayAhead, prepareDay, STATION, VAN } from "./day.mjs";
-import { AppointmentStatus, CaseOrigin, OutcomeResult, PartyRole } from "../src/gen/mediation/appointments/v1/appointments_pb.js";
-import { MediationMode } from "../src/gen/mediation/directory/v1/directory_pb.js";
+import { AppointmentStatus, CaseOrigin, OutcomeResult, PartyRole, TaskStatus } from "../src/gen/mediation/appointments/v1/appointments_pb.js";
+import { MediationMode, SiteKind } from "../src/gen/mediation/directory/v1/directory_pb.js";
 import { VisitStatus } from "../src/gen/mediation/dispatch/v1/dispatch_pb.js";
 
 const env = (name) => {
@@ -300,8 +300,47 @@ async function settledOnTheSpot() {
   });
 }
 
+/**
+ * A case the station cannot solve alone: its admin escalates it (吹哨) and the centre's admin
+ * dispatches a task for it (派单) to a partner body, which the demo district has none of, so the
+ * centre's admin creates one first.
+ */
+async function escalatedAndDispatched() {
+  const station = connect(BASE, await login(BASE, "zhonghe.admin", PASSWORD));
+  const centre = connect(BASE, await login(BASE, "yinzhou.admin", PASSWORD));
+  const filed = await station.appointments.createCase({
+    requestId: crypto.randomUUID(),
+    category: "neighbour",
+    summary: "小区加装电梯纠纷，涉及多户，需司法所协助。",
+    origin: CaseOrigin.WALK_IN,
+    siteId: STATION,
+    parties: [
+      { name: "周强", phone: "13900000996", role: PartyRole.APPLICANT },
+      { name: "吴敏", phone: "13900000997", role: PartyRole.RESPONDENT },
+    ],
+    assessment: { amountInDisputeYuan: 500n, partyCount: 2 },
+  });
+  const reason = `涉及多户业主，需法院指导 ${Date.now()}`;
+  const escalated = await station.appointments.escalateCase({ caseId: filed.id, reason });
+  check(escalated.escalationReason === reason && escalated.escalatedAt, "EscalateCase shows the reason and the time");
+  const partner = await centre.directory.createSite({
+    requestId: crypto.randomUUID(),
+    site: { name: `区人民法院 District court ${Date.now() % 10000}`, kind: SiteKind.PARTNER, parentId: "site-yinzhou-centre" },
+  });
+  const task = await centre.appointments.dispatchTask({
+    requestId: crypto.randomUUID(),
+    caseId: filed.id,
+    assigneeSiteId: partner.id,
+    dueAt: timestampFromDate(new Date(Date.now() + 3 * 86_400_000)),
+    instructions: "请派法官到场指导调解。",
+  });
+  check(task.status === TaskStatus.OPEN, `a new task is OPEN, got ${TaskStatus[task.status]}`);
+  return { caseId: filed.id, reason, task, partner };
+}
+
 async function dashboardShowsWhatGetStatisticsReturns(browser) {
   await settledOnTheSpot();
+  const whistle = await escalatedAndDispatched();
   const month = new Date().toLocaleDateString("sv-SE", { timeZone: "Asia/Shanghai" }).slice(0, 7);
   const [year, m] = month.split("-").map(Number);
   const next = new Date(Date.UTC(year, m, 1)).toISOString().slice(0, 10);
@@ -342,6 +381,22 @@ async function dashboardShowsWhatGetStatisticsReturns(browser) {
   const [download] = await Promise.all([page.waitForEvent("download", { timeout: WITHIN }), page.click("#export")]);
   const csv = readFileSync(await download.path(), "utf8");
   check(csv.includes("mediator-002"), "the CSV export lists the station's mediator");
+  // The escalated case on the centre's list, with its short id, grade and reason, as ListCases says.
+  const listed = await admin.appointments.listCases({ escalated: true, pageSize: 500 });
+  check(listed.cases.some((c) => c.id === whistle.caseId), "ListCases with escalated lists the escalated case");
+  const caseRow = page.locator(`#escalated [data-case="${whistle.caseId}"]`);
+  await caseRow.waitFor({ timeout: WITHIN });
+  check((await page.locator("#escalated tr").count()) === listed.cases.length, "the dashboard lists every escalated case");
+  const caseText = await caseRow.textContent();
+  check(caseText.includes(whistle.caseId.slice(0, 8)), `the case row shows the short id: ${caseText}`);
+  check((await caseRow.locator("[data-reason]").textContent()).trim() === whistle.reason, `the case row shows the reason: ${caseText}`);
+  check(caseText.includes("一般 Ordinary"), `the case row shows the grade: ${caseText}`);
+  // The task dispatched to the partner body, OPEN, due in three days, no result yet.
+  const taskRow = page.locator(`#tasks [data-task="${whistle.task.id}"]`);
+  await taskRow.waitFor({ timeout: WITHIN });
+  check((await taskRow.locator(`[data-assignee="${whistle.partner.id}"]`).textContent()).trim() === whistle.partner.name, "the task row names the partner body");
+  check((await taskRow.locator('[data-status="OPEN"]').count()) === 1, "the task row shows the task OPEN");
+  check(!(await taskRow.getAttribute("class"))?.includes("overdue"), "an open task is not highlighted as overdue");
   await page.screenshot({ path: join(SCREENS, "centre.png"), fullPage: true });
   await page.close();
 }
