@@ -324,7 +324,10 @@ async fn staff_override_a_grade_with_a_reason_and_the_history_records_it(backend
     let slots = search(&app, &d.admin, one_day(&case.id, d.day)).await;
     assert!(!slots.is_empty());
     assert!(slots.iter().all(|s| s.mediator_ids == [d.expert.as_str()]), "{slots:?}");
-    book(&app, &d.admin, booking(&case.id, local(d.day, 9), &[&d.expert], &d.room)).await;
+    // Each slot and the booked appointment carry the station's zone, for showing local times.
+    assert!(slots.iter().all(|s| s.time_zone == "Asia/Shanghai"), "{slots:?}");
+    let booked = book(&app, &d.admin, booking(&case.id, local(d.day, 9), &[&d.expert], &d.room)).await;
+    assert_eq!(booked.time_zone, "Asia/Shanghai");
 
     let events = client
         .list_case_events(authed(

@@ -169,8 +169,11 @@ async fn ten_visits_on_two_vans_are_all_served_inside_their_windows_and_commit_a
     let (resident, case_id) = resident_case(&app, &d, "13800000601").await;
     let visits = request_visits(&app, &d, &resident, &case_id, 10).await;
     assert!(visits.iter().all(|v| v.status() == pb::VisitStatus::Requested && !v.address_masked));
+    // Visits and plans carry the station's zone, for showing local times.
+    assert!(visits.iter().all(|v| v.time_zone == "Asia/Shanghai"));
 
     let plan = propose(&app, &d).await;
+    assert_eq!(plan.time_zone, "Asia/Shanghai");
     assert!(plan.unassigned.is_empty(), "{:?}", plan.unassigned);
     assert_eq!(plan.routes.iter().map(|r| r.stops.len()).sum::<usize>(), 10);
     assert!(plan.routes.len() <= 2 && plan.routes.iter().all(|r| d.vans.contains(&r.van_id)));
@@ -178,7 +181,7 @@ async fn ten_visits_on_two_vans_are_all_served_inside_their_windows_and_commit_a
     assert_feasible(&plan, &visits, &d);
 
     let committed = commit(&app, &d, &plan).await.expect("commits");
-    assert!(committed.committed);
+    assert!(committed.committed && committed.time_zone == "Asia/Shanghai");
     for route in &plan.routes {
         for (position, stop) in route.stops.iter().enumerate() {
             let visit = get(&app, &resident, &stop.visit_id).await.unwrap();
@@ -186,6 +189,7 @@ async fn ten_visits_on_two_vans_are_all_served_inside_their_windows_and_commit_a
             assert_eq!(visit.van_id, route.van_id);
             assert_eq!(visit.position, position as i32);
             assert_eq!(instant(&visit.eta), instant(&stop.start));
+            assert_eq!(visit.time_zone, "Asia/Shanghai");
         }
     }
     // A plan is applied once.

@@ -2,6 +2,7 @@
 //! CompleteAppointment and ListAppointments parsed into plain values; appointments encoded.
 
 use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
 use mediation_api::Violations;
 use mediation_api::appointments::v1 as pb;
 use mediation_api::convert::timestamp;
@@ -220,8 +221,10 @@ impl TryFrom<(pb::ListAppointmentsRequest, &Principal)> for List {
     }
 }
 
-pub(super) fn to_proto(a: Appointment) -> pb::Appointment {
+/// The appointment, with its site's time zone.
+pub(super) fn to_proto((a, zone): (Appointment, Tz)) -> pb::Appointment {
     pb::Appointment {
+        time_zone: zone.name().to_owned(),
         start: Some(timestamp(a.span.start)),
         end: Some(timestamp(a.span.end)),
         mode: mediation_directory::mode_to(a.mode).into(),

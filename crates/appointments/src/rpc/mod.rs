@@ -150,6 +150,7 @@ impl Appointments {
         let reply = self
             .write_maybe_once(principal, method, request_id, request, move |conn, viewer, settings| {
                 service::run_session(conn, viewer, settings, &appointment_id, to, outcome, Utc::now())
+                    .and_then(|a| service::zoned(conn, a))
                     .map(appointments::to_proto)
             })
             .await?;
@@ -345,7 +346,9 @@ impl AppointmentService for Appointments {
         let appointments::Book { request_id, booking } = request.into_inner().try_into()?;
         let reply = self
             .write_once(principal, BOOK, request_id, bytes, move |conn, viewer, settings| {
-                service::book(conn, viewer, settings, booking, Utc::now()).map(appointments::to_proto)
+                service::book(conn, viewer, settings, booking, Utc::now())
+                    .and_then(|a| service::zoned(conn, a))
+                    .map(appointments::to_proto)
             })
             .await?;
         Ok(Response::new(reply))
@@ -361,6 +364,7 @@ impl AppointmentService for Appointments {
         let reply = self
             .write_once(principal, RESCHEDULE, request_id, bytes, move |conn, viewer, settings| {
                 service::reschedule(conn, viewer, settings, &appointment_id, span, room_id, Utc::now())
+                    .and_then(|a| service::zoned(conn, a))
                     .map(appointments::to_proto)
             })
             .await?;
@@ -376,7 +380,9 @@ impl AppointmentService for Appointments {
         let appointments::Cancel { appointment_id, reason } = request.into_inner().try_into()?;
         let reply = self
             .write_maybe_once(principal, CANCEL, request_id, encoded, move |conn, viewer, settings| {
-                service::cancel(conn, viewer, settings, &appointment_id, reason, Utc::now()).map(appointments::to_proto)
+                service::cancel(conn, viewer, settings, &appointment_id, reason, Utc::now())
+                    .and_then(|a| service::zoned(conn, a))
+                    .map(appointments::to_proto)
             })
             .await?;
         Ok(Response::new(reply))
@@ -415,7 +421,9 @@ impl AppointmentService for Appointments {
         let appointment_id = required_id("id", &request.get_ref().id)?;
         let reply = self
             .read(principal, move |conn, viewer, _| {
-                service::get_appointment(conn, viewer, &appointment_id).map(appointments::to_proto)
+                service::get_appointment(conn, viewer, &appointment_id)
+                    .and_then(|a| service::zoned(conn, a))
+                    .map(appointments::to_proto)
             })
             .await?;
         Ok(Response::new(reply))
@@ -432,10 +440,11 @@ impl AppointmentService for Appointments {
         let fetched = self
             .read(principal, move |conn, viewer, _| {
                 let cursor = order.cursor(after.as_deref()).expect("checked above");
-                service::list_appointments(conn, viewer, filter, cursor, limit)
+                let found = service::list_appointments(conn, viewer, filter, cursor, limit)?;
+                service::zoned_all(conn, found)
             })
             .await?;
-        let (items, next_page_token) = page.split(fetched, |a| order.cursor_of(a));
+        let (items, next_page_token) = page.split(fetched, |(a, _)| order.cursor_of(a));
         let appointments = items.into_iter().map(appointments::to_proto).collect();
         Ok(Response::new(pb::ListAppointmentsResponse { appointments, next_page_token }))
     }
@@ -490,7 +499,9 @@ impl AppointmentService for Appointments {
         let station::StartNow { request_id, session } = request.into_inner().try_into()?;
         let reply = self
             .write_once(principal, START_NOW, request_id, bytes, move |conn, viewer, settings| {
-                service::start_session_now(conn, viewer, settings, session, Utc::now()).map(appointments::to_proto)
+                service::start_session_now(conn, viewer, settings, session, Utc::now())
+                    .and_then(|a| service::zoned(conn, a))
+                    .map(appointments::to_proto)
             })
             .await?;
         Ok(Response::new(reply))
@@ -505,6 +516,7 @@ impl AppointmentService for Appointments {
         let reply = self
             .write(principal, move |conn, viewer, settings| {
                 service::extend_session(conn, viewer, settings, &appointment_id, extra, Utc::now())
+                    .and_then(|a| service::zoned(conn, a))
                     .map(appointments::to_proto)
             })
             .await?;

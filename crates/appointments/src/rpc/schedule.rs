@@ -210,6 +210,7 @@ pub(super) fn slot_to_proto(offer: Offer) -> pb::Slot {
         mediator_ids: offer.mediator_ids,
         site_id: offer.site_id,
         room_id: offer.room_id.unwrap_or_default(),
+        time_zone: offer.zone.name().to_owned(),
     }
 }
 

@@ -94,7 +94,7 @@ impl TryFrom<pb::ProceedWithCaseRequest> for Proceed {
 
 /// The picture; a kiosk's has no case ids or incident numbers on it.
 pub(super) fn station_to_proto(picture: StationPicture) -> pb::StationNow {
-    let for_kiosk = picture.for_kiosk;
+    let (for_kiosk, zone) = (picture.for_kiosk, picture.zone);
     pb::StationNow {
         site_id: picture.site_id,
         as_of: Some(timestamp(picture.as_of)),
@@ -102,7 +102,7 @@ pub(super) fn station_to_proto(picture: StationPicture) -> pb::StationNow {
             .in_session
             .into_iter()
             .map(|a| {
-                let mut a = super::appointments::to_proto(a);
+                let mut a = super::appointments::to_proto((a, zone));
                 if for_kiosk {
                     a.case_id.clear();
                 }

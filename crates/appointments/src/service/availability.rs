@@ -51,6 +51,8 @@ pub struct Offer {
     pub mediator_ids: Vec<String>,
     pub site_id: String,
     pub room_id: Option<String>,
+    /// The site's time zone.
+    pub zone: Tz,
 }
 
 /// The room kind a mode needs.
@@ -117,6 +119,11 @@ pub fn search_availability(
         if !zones.contains_key(site_id) {
             zones.insert(site_id.clone(), site_zone(conn, site_id)?);
         }
+    }
+    if let Some(site_id) = &remote_site
+        && !zones.contains_key(site_id)
+    {
+        zones.insert(site_id.clone(), site_zone(conn, site_id)?);
     }
     let rows: Vec<Row> = match remote_site {
         Some(site_id) => ids
@@ -248,6 +255,7 @@ pub fn search_availability(
                     mediator_ids: vec![lead.clone(), second.clone()],
                     site_id: site_id.to_owned(),
                     room_id: Some(room_id),
+                    zone: zones[site_id],
                 });
             } else {
                 for mediator_id in mediators {
@@ -256,6 +264,7 @@ pub fn search_availability(
                         mediator_ids: vec![mediator_id],
                         site_id: site_id.to_owned(),
                         room_id: Some(room_id.clone()),
+                        zone: zones[site_id],
                     });
                 }
             }

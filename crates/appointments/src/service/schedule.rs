@@ -5,9 +5,9 @@ use mediation_api::Fault;
 use mediation_directory::domain::manages;
 use mediation_store::DbConnection;
 
-use crate::domain::ExceptionKind;
 use crate::domain::access::Viewer;
 use crate::domain::hours::{Hours, Interval};
+use crate::domain::{Appointment, ExceptionKind};
 use crate::error::Result;
 use crate::repo;
 
@@ -22,6 +22,30 @@ pub fn site_zone(conn: &mut DbConnection, site_id: &str) -> Result<Tz> {
     let site =
         mediation_directory::repo::site(conn, site_id)?.ok_or_else(|| Fault::invalid("site_id", "no such site"))?;
     Ok(stored_zone(&site)?)
+}
+
+/// One appointment with its site's time zone.
+pub fn zoned(conn: &mut DbConnection, appointment: Appointment) -> Result<(Appointment, Tz)> {
+    let zone = site_zone(conn, &appointment.site_id)?;
+    Ok((appointment, zone))
+}
+
+/// Each appointment with its site's time zone, each site looked up once.
+pub fn zoned_all(conn: &mut DbConnection, appointments: Vec<Appointment>) -> Result<Vec<(Appointment, Tz)>> {
+    let mut zones: std::collections::HashMap<String, Tz> = std::collections::HashMap::new();
+    let mut out = Vec::with_capacity(appointments.len());
+    for appointment in appointments {
+        let zone = match zones.get(&appointment.site_id) {
+            Some(zone) => *zone,
+            None => {
+                let zone = site_zone(conn, &appointment.site_id)?;
+                zones.insert(appointment.site_id.clone(), zone);
+                zone
+            }
+        };
+        out.push((appointment, zone));
+    }
+    Ok(out)
 }
 
 /// A mediator keeps their own hours; admins keep the hours at the sites they administer.

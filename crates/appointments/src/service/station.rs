@@ -3,6 +3,7 @@
 //! sessions under way, cases waiting and mediators free.
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
+use chrono_tz::Tz;
 use mediation_api::Fault;
 use mediation_auth::Role;
 use mediation_directory::domain::{MediatorKind, Mode, RoomKind, SiteKind};
@@ -147,6 +148,8 @@ pub struct StationPicture {
     pub site_id: String,
     pub as_of: DateTime<Utc>,
     pub in_session: Vec<Appointment>,
+    /// The station's time zone.
+    pub zone: Tz,
     /// The waiting line, first to be served first, with the free mediators each may take.
     pub waiting: Vec<(WaitingCase, Option<String>, Vec<String>)>,
     pub free_mediator_ids: Vec<String>,
@@ -209,6 +212,7 @@ pub fn station_now(
         })
         .collect();
     Ok(StationPicture {
+        zone: super::stored_zone(&site)?,
         site_id: site.id,
         as_of: now,
         in_session,

@@ -130,10 +130,11 @@ pub(super) fn update_to_proto(u: VisitUpdate) -> pb::VisitUpdate {
     }
 }
 
-pub(super) fn board_to_proto(update: BoardUpdate) -> pb::BoardEvent {
+/// An update on a board of a station in `zone`.
+pub(super) fn board_to_proto(update: BoardUpdate, zone: chrono_tz::Tz) -> pb::BoardEvent {
     use pb::board_event::Event;
     let event = match update {
-        BoardUpdate::Visit(visit) => Event::Visit(visits::to_proto(crate::service::ShownVisit::on_board(*visit))),
+        BoardUpdate::Visit(visit) => Event::Visit(visits::to_proto(crate::service::ShownVisit::on_board(*visit, zone))),
         BoardUpdate::VanPosition { van_id, location, at } => {
             Event::VanPosition(pb::VanPosition { van_id, location: Some(point_to(location)), at: Some(timestamp(at)) })
         }

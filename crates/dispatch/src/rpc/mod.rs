@@ -146,7 +146,7 @@ impl DispatchService for Dispatch {
         let reply = self
             .create_once(principal, REQUEST_VISIT, request_id, encoded, move |conn, viewer| {
                 let visit = service::request_visit(conn, viewer, visit, limits, Utc::now())?;
-                Ok(visits::to_proto(service::ShownVisit::entered(visit)))
+                Ok(visits::to_proto(service::ShownVisit::entered(conn, visit)?))
             })
             .await?;
         self.core.visit_requested(&reply.id, account).await;
@@ -349,7 +349,8 @@ impl DispatchService for Dispatch {
         let token = live::token_life(&request, &principal);
         let actor = Actor::new(&principal, request.remote_addr());
         let live::WatchBoard { station_id, day } = request.into_inner().try_into()?;
-        let updates = self.core.watch_board(principal, token, actor, station_id, day).await?;
-        Ok(Response::new(Box::pin(updates.map(|update| update.map(live::board_to_proto).map_err(Status::from)))))
+        let (zone, updates) = self.core.watch_board(principal, token, actor, station_id, day).await?;
+        let updates = updates.map(move |update| update.map(|u| live::board_to_proto(u, zone)).map_err(Status::from));
+        Ok(Response::new(Box::pin(updates)))
     }
 }

@@ -61,12 +61,13 @@ impl TryFrom<pb::AssignVisitRequest> for AssignVisit {
     }
 }
 
-pub(super) fn to_proto((plan, svg): DrawnPlan) -> pb::Plan {
+pub(super) fn to_proto((plan, svg, zone): DrawnPlan) -> pb::Plan {
     let body = plan.body;
     pb::Plan {
         id: plan.id,
         date: Some(date(plan.day)),
         station_id: plan.station_id,
+        time_zone: zone.name().to_owned(),
         routes: body
             .routes
             .into_iter()

@@ -188,7 +188,7 @@ impl TryFrom<(pb::ListHomeVisitsRequest, &Principal)> for ListVisits {
 /// The visit as this caller may see it: the address and exact location only when `full`, which
 /// only a [`ShownVisit`] that recorded its audit record can carry.
 pub(super) fn to_proto(shown: ShownVisit) -> pb::HomeVisit {
-    let (v, full) = shown.into_parts();
+    let (v, full, zone) = shown.into_parts();
     pb::HomeVisit {
         address: if full { v.address.clone() } else { mask_address(&v.address) },
         location: Some(point_to(if full { v.location } else { coarsen(v.location) })),
@@ -211,6 +211,7 @@ pub(super) fn to_proto(shown: ShownVisit) -> pb::HomeVisit {
         cancel_reason: v.cancel_reason,
         outcome: v.outcome.map(mediation_appointments::outcome_to),
         appointment_id: v.appointment_id.unwrap_or_default(),
+        time_zone: zone.name().to_owned(),
     }
 }
 

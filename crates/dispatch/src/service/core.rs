@@ -107,13 +107,13 @@ impl Core {
     pub(super) async fn disclose(
         &self,
         actor: Actor,
-        owed: Vec<(HomeVisit, bool, Option<AuditEvent>)>,
+        owed: Vec<(HomeVisit, bool, Option<AuditEvent>, chrono_tz::Tz)>,
     ) -> Result<Vec<ShownVisit>> {
         let mut reads = Vec::new();
         let mut shown = Vec::with_capacity(owed.len());
-        for (visit, full, read) in owed {
+        for (visit, full, read, zone) in owed {
             reads.extend(read);
-            shown.push(ShownVisit { visit, full });
+            shown.push(ShownVisit { visit, full, zone });
         }
         self.audit_reads(actor, reads).await?;
         Ok(shown)
@@ -140,26 +140,30 @@ impl Core {
 pub struct ShownVisit {
     visit: HomeVisit,
     full: bool,
+    /// The station's time zone.
+    zone: chrono_tz::Tz,
 }
 
 impl ShownVisit {
     /// The visit as its requester just entered it.
-    pub fn entered(visit: HomeVisit) -> Self {
-        Self { visit, full: true }
+    pub fn entered(conn: &mut DbConnection, visit: HomeVisit) -> Result<Self> {
+        let zone = super::station(conn, &visit.station_id)?.zone;
+        Ok(Self { visit, full: true, zone })
     }
 
     /// A live update on a board whose opening recorded the watcher's reads (WatchBoard).
-    pub fn on_board(visit: HomeVisit) -> Self {
-        Self { visit, full: true }
+    /// `zone` is the board's station's.
+    pub fn on_board(visit: HomeVisit, zone: chrono_tz::Tz) -> Self {
+        Self { visit, full: true, zone }
     }
 
     pub fn visit(&self) -> &HomeVisit {
         &self.visit
     }
 
-    /// The visit and whether its address shows in clear.
-    pub fn into_parts(self) -> (HomeVisit, bool) {
-        (self.visit, self.full)
+    /// The visit, whether its address shows in clear, and its station's time zone.
+    pub fn into_parts(self) -> (HomeVisit, bool, chrono_tz::Tz) {
+        (self.visit, self.full, self.zone)
     }
 }
 
@@ -176,7 +180,8 @@ pub fn disclose_in(
     if let Some(read) = address_read(viewer, full, &visit.id, via) {
         mediation_audit::repo::append(conn, actor, read, chrono::Utc::now())?;
     }
-    Ok(ShownVisit { visit, full })
+    let zone = super::station(conn, &visit.station_id)?.zone;
+    Ok(ShownVisit { visit, full, zone })
 }
 
 /// The audit record owed when a staff member is shown a home address in clear; none for the

@@ -21,8 +21,8 @@ use crate::events::Event;
 use crate::repo;
 use mediation_appointments::domain::NoticeKind;
 
-/// A plan with its SVG drawing.
-pub type DrawnPlan = (StoredPlan, String);
+/// A plan with its SVG drawing and its station's time zone.
+pub type DrawnPlan = (StoredPlan, String, chrono_tz::Tz);
 
 impl Core {
     /// Plans the station's date within the time limit `asked` for (the default when none) and
@@ -41,8 +41,8 @@ impl Core {
         let body = run_blocking(move || solve(&planned, &settings, limit)).await?;
         self.write(principal, move |conn, viewer| {
             let plan = store_plan(conn, &viewer.principal.account_id, &snapshot, body)?;
-            let svg = draw(conn, &plan)?;
-            Ok((plan, svg))
+            let (svg, zone) = draw(conn, &plan)?;
+            Ok((plan, svg, zone))
         })
         .await
     }
@@ -50,15 +50,15 @@ impl Core {
     /// [`commit_plan`], audited; then tells watchers of the visits it moved and the board.
     pub async fn commit_plan(&self, principal: Principal, actor: Actor, id: String) -> Result<DrawnPlan> {
         let settings = self.settings.clone();
-        let (plan, changed, svg) = self
+        let (plan, changed, svg, zone) = self
             .write(principal, move |conn, viewer| {
                 let now = Utc::now();
                 let (plan, changed) = commit_plan(conn, viewer, &settings, &id, now)?;
                 let detail = format!("station {} on {}: {} visits changed", plan.station_id, plan.day, changed.len());
                 let event = AuditEvent::new(Action::PlanCommitted, TargetKind::Plan, &plan.id, detail);
                 mediation_audit::repo::append(conn, &actor, event, now)?;
-                let svg = draw(conn, &plan)?;
-                Ok((plan, changed, svg))
+                let (svg, zone) = draw(conn, &plan)?;
+                Ok((plan, changed, svg, zone))
             })
             .await?;
         self.publish_visits(changed);
@@ -67,14 +67,14 @@ impl Core {
             day: plan.day,
             plan_id: plan.id.clone(),
         });
-        Ok((plan, svg))
+        Ok((plan, svg, zone))
     }
 
     pub async fn get_plan(&self, principal: Principal, id: String) -> Result<DrawnPlan> {
         self.read(principal, move |conn, viewer| {
             let plan = get_plan(conn, viewer, &id)?;
-            let svg = draw(conn, &plan)?;
-            Ok((plan, svg))
+            let (svg, zone) = draw(conn, &plan)?;
+            Ok((plan, svg, zone))
         })
         .await
     }
@@ -266,11 +266,11 @@ pub fn assign_visit(
     Ok((changed[at].clone(), changed))
 }
 
-/// The plan drawn as an SVG map.
-pub fn draw(conn: &mut DbConnection, plan: &StoredPlan) -> Result<String> {
+/// The plan drawn as an SVG map, and its station's time zone.
+pub fn draw(conn: &mut DbConnection, plan: &StoredPlan) -> Result<(String, chrono_tz::Tz)> {
     let station = station(conn, &plan.station_id)?;
     let depot = station.location.unwrap_or(Point::lat_lng(0.0, 0.0));
     let places: HashMap<String, Point> =
         repo::visits_of_day(conn, &plan.station_id, plan.day)?.into_iter().map(|v| (v.id, v.location)).collect();
-    Ok(svg::render(&plan.body, depot, &places, station.zone))
+    Ok((svg::render(&plan.body, depot, &places, station.zone), station.zone))
 }

@@ -1,5 +1,7 @@
 //! Home visits: a resident (or staff for them) requests one, cancels it, looks it up, lists them.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use mediation_api::Fault;
 use mediation_appointments::domain::access::Viewer;
@@ -58,7 +60,8 @@ impl Core {
             .read(principal, move |conn, viewer| {
                 let (visit, full) = get_visit(conn, viewer, &id)?;
                 let read = address_read(viewer, full, &visit.id, "GetHomeVisit");
-                Ok(vec![(visit, full, read)])
+                let zone = station(conn, &visit.station_id)?.zone;
+                Ok(vec![(visit, full, read, zone)])
             })
             .await?;
         Ok(self.disclose(actor, owed).await?.pop().expect("one visit shown"))
@@ -77,13 +80,20 @@ impl Core {
             .read(principal, move |conn, viewer| {
                 let items = list_visits(conn, viewer, filter, page.after.as_deref(), page.limit())?;
                 let (items, next_page_token) = page.cut(items, |(visit, _)| &visit.id);
-                let owed = items
-                    .into_iter()
-                    .map(|(visit, full)| {
-                        let read = address_read(viewer, full, &visit.id, "ListHomeVisits");
-                        (visit, full, read)
-                    })
-                    .collect();
+                let mut zones: HashMap<String, chrono_tz::Tz> = HashMap::new();
+                let mut owed = Vec::with_capacity(items.len());
+                for (visit, full) in items {
+                    let zone = match zones.get(&visit.station_id) {
+                        Some(zone) => *zone,
+                        None => {
+                            let zone = station(conn, &visit.station_id)?.zone;
+                            zones.insert(visit.station_id.clone(), zone);
+                            zone
+                        }
+                    };
+                    let read = address_read(viewer, full, &visit.id, "ListHomeVisits");
+                    owed.push((visit, full, read, zone));
+                }
                 Ok((owed, next_page_token))
             })
             .await?;

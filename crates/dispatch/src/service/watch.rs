@@ -104,17 +104,17 @@ impl Core {
         actor: Actor,
         station_id: String,
         day: NaiveDate,
-    ) -> Result<impl Stream<Item = Result<BoardUpdate>> + Send + 'static> {
+    ) -> Result<(chrono_tz::Tz, impl Stream<Item = Result<BoardUpdate>> + Send + 'static)> {
         let slot = self.stream_slot(&principal)?;
         let session = Session::new(&principal, token, Utc::now());
         let events = self.bus.subscribe();
         let board_station = station_id.clone();
-        let (visits, reads) = self
+        let (visits, reads, zone) = self
             .read(principal, move |conn, viewer| {
                 let visits = board(conn, viewer, &board_station, day)?;
                 let reads = visits.iter().filter_map(|visit| address_read(viewer, true, &visit.id, "WatchBoard"));
                 let reads = reads.collect();
-                Ok((visits, reads))
+                Ok((visits, reads, station(conn, &board_station)?.zone))
             })
             .await?;
         self.audit_reads(actor, reads).await?;
@@ -123,7 +123,7 @@ impl Core {
             let _ = tx.try_send(BoardUpdate::Visit(Box::new(visit)));
         }
         tokio::spawn(follow_board(slot, events, tx, station_id, day));
-        Ok(self.guard(session, rx))
+        Ok((zone, self.guard(session, rx)))
     }
 
     /// The stream of `updates`, ended when `session` ends.
