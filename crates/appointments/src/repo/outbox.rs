@@ -42,19 +42,40 @@ impl OutboxMessage {
     }
 }
 
+/// An outbox row as written: the message, its recipient sealed, and the dedup key if it is
+/// owed once.
+#[derive(Insertable)]
+#[diesel(table_name = outbox)]
+struct NewRow<'a> {
+    id: &'a str,
+    kind: &'a str,
+    recipient: String,
+    body: &'a str,
+    appointment_id: Option<&'a str>,
+    deliver_after: NaiveDateTime,
+    created_at: NaiveDateTime,
+    channel: &'a str,
+    dedup_key: Option<&'a str>,
+}
+
+impl<'a> NewRow<'a> {
+    fn of(m: &'a OutboxMessage, dedup_key: Option<&'a str>, now: DateTime<Utc>) -> QueryResult<Self> {
+        Ok(NewRow {
+            id: &m.id,
+            kind: m.kind.as_str(),
+            recipient: seal(RECIPIENT, &m.recipient)?,
+            body: &m.body,
+            appointment_id: m.appointment_id.as_deref(),
+            deliver_after: naive(m.deliver_after),
+            created_at: naive(now),
+            channel: m.channel.as_str(),
+            dedup_key,
+        })
+    }
+}
+
 pub fn enqueue(conn: &mut DbConnection, m: &OutboxMessage, now: DateTime<Utc>) -> QueryResult<()> {
-    diesel::insert_into(outbox::table)
-        .values((
-            outbox::id.eq(&m.id),
-            outbox::kind.eq(m.kind.as_str()),
-            outbox::recipient.eq(seal(RECIPIENT, &m.recipient)?),
-            outbox::body.eq(&m.body),
-            outbox::appointment_id.eq(&m.appointment_id),
-            outbox::deliver_after.eq(naive(m.deliver_after)),
-            outbox::created_at.eq(naive(now)),
-            outbox::channel.eq(m.channel.as_str()),
-        ))
-        .execute(conn)?;
+    diesel::insert_into(outbox::table).values(NewRow::of(m, None, now)?).execute(conn)?;
     Ok(())
 }
 
@@ -97,19 +118,8 @@ pub fn enqueue_once(
     dedup_key: &str,
     now: DateTime<Utc>,
 ) -> QueryResult<bool> {
-    let insert = diesel::insert_into(outbox::table)
-        .values((
-            outbox::id.eq(&m.id),
-            outbox::kind.eq(m.kind.as_str()),
-            outbox::recipient.eq(seal(RECIPIENT, &m.recipient)?),
-            outbox::body.eq(&m.body),
-            outbox::appointment_id.eq(&m.appointment_id),
-            outbox::deliver_after.eq(naive(m.deliver_after)),
-            outbox::created_at.eq(naive(now)),
-            outbox::channel.eq(m.channel.as_str()),
-            outbox::dedup_key.eq(dedup_key),
-        ))
-        .on_conflict_do_nothing();
+    let insert =
+        diesel::insert_into(outbox::table).values(NewRow::of(m, Some(dedup_key), now)?).on_conflict_do_nothing();
     // diesel's multi-backend layer has no ON CONFLICT, though both backends do.
     let inserted = match conn {
         DbConnection::Pg(pg) => insert.execute(pg)?,
