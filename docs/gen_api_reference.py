@@ -138,7 +138,9 @@ def write_message(out, f, message, path, prefix, documented):
             kind = field_type(field, f.package, documented)
             if field.get("label") == "LABEL_REPEATED":
                 kind = f"repeated {kind}"
-            if "oneofIndex" in field:
+            if field.get("proto3Optional"):
+                kind = f"optional {kind}"
+            elif "oneofIndex" in field:
                 kind = f"{kind} (oneof `{oneofs[field['oneofIndex']]}`)"
             description = cell(f.comment(path + [MESSAGE_FIELD, i]))
             out.append(

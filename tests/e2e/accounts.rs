@@ -25,7 +25,11 @@ async fn on_duty(app: &TestApp, admin: &str, role: identity::Role, site: &str) -
 }
 
 fn set_disabled(account_id: &str, disabled: bool, reason: &str) -> identity::SetAccountDisabledRequest {
-    identity::SetAccountDisabledRequest { account_id: account_id.into(), disabled, reason: reason.into() }
+    identity::SetAccountDisabledRequest {
+        account_id: account_id.into(),
+        disabled: Some(disabled),
+        reason: reason.into(),
+    }
 }
 
 /// Calls GetMe with `token` until the process refuses it, or fails the test after `deadline`.

@@ -37,6 +37,7 @@ both_backends!(
     a_retried_booking_returns_the_same_appointment,
     twenty_four_clients_racing_for_one_slot_leave_exactly_one_winner,
     two_gateways_on_one_postgres_database_leave_exactly_one_winner,
+    a_booking_on_one_replica_is_not_offered_by_another,
     applicants_cancel_with_a_reason_and_the_slot_reopens,
     applicants_cannot_cancel_after_the_cutoff_but_staff_can,
     sessions_check_in_and_complete_and_a_completed_session_cannot_be_cancelled,
@@ -666,6 +667,32 @@ async fn two_gateways_on_one_postgres_database_leave_exactly_one_winner(backend:
     }
 }
 
+/// Availability answers what the database holds at the moment of the call: an hour booked
+/// through one replica is not offered by the other a moment later, and offered again there as
+/// soon as the first replica cancels it.
+async fn a_booking_on_one_replica_is_not_offered_by_another(backend: Backend) {
+    if backend != Backend::Postgres {
+        eprintln!("skipped: two server processes share a database only on PostgreSQL");
+        return;
+    }
+    let app = TestApp::spawn(backend).await;
+    let second = app.spawn_second().await;
+    let d = district(&app).await;
+    let (resident, case) = resident_with_case(&app, &d, "13800000209").await;
+    let mediator = &d.station_mediators[0];
+    assert!(free_starts(&second, &resident, &case.id, &d, mediator).await.contains(&local(d.day, 11)));
+
+    let booked = book_at(&app, &resident, &d, &case.id, 11).await;
+    let after = free_starts(&second, &resident, &case.id, &d, mediator).await;
+    assert!(!after.contains(&local(d.day, 11)), "the other replica offers the booked hour: {after:?}");
+    assert!(after.contains(&local(d.day, 10)) && after.contains(&local(d.day, 12)), "{after:?}");
+
+    let cancel =
+        pb::CancelAppointmentRequest { appointment_id: booked.id, reason: "改期".into(), ..Default::default() };
+    app.appointments().await.cancel_appointment(authed(cancel, &resident)).await.expect("cancels");
+    assert!(free_starts(&second, &resident, &case.id, &d, mediator).await.contains(&local(d.day, 11)));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Lifecycle
 
@@ -824,7 +851,12 @@ async fn reschedule_moves_to_a_free_slot_and_refuses_a_taken_one(backend: Backen
     assert!(!free.contains(&local(d.day, 14)), "{free:?}");
 
     let onto_taken = client.reschedule_appointment(authed(move_to(11), &resident)).await;
-    assert_status(onto_taken, Code::Aborted, reason::SLOT_TAKEN);
+    let status = assert_status(onto_taken, Code::Aborted, reason::SLOT_TAKEN);
+    // ErrorInfo names what is held, one of the session's own (public) mediators or its room.
+    let info = tonic_types::StatusExt::get_error_details(&status).error_info().cloned().unwrap();
+    let own: Vec<String> =
+        appointment.mediator_ids.iter().map(|m| format!("mediator:{m}")).chain([format!("room:{}", d.room)]).collect();
+    assert!(own.contains(&info.metadata["held_resource"]), "{:?} among {own:?}", info.metadata);
     let unchanged = client
         .get_appointment(authed(pb::GetAppointmentRequest { id: appointment.id.clone() }, &resident))
         .await

@@ -120,6 +120,23 @@ async fn access_options_are_served_through_reflection(backend: Backend) {
     assert!(no_show.roles.contains(&"KIOSK".to_owned()), "{no_show:?}");
     let search = access("DirectoryService", "SearchMediators");
     assert!(search.public && search.roles.is_empty());
+
+    // The option's own definition is served too, by file name, for a client that resolves the
+    // imports of what it was given (grpcurl, grpcio's reflection client).
+    let by_name = v1::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(v1::server_reflection_request::MessageRequest::FileByFilename(
+            "mediation/v1/access.proto".into(),
+        )),
+    };
+    let mut replies = client.server_reflection_info(tokio_stream::iter([by_name])).await.unwrap().into_inner();
+    let reply = replies.message().await.expect("reflection answers").expect("one reply");
+    let Some(v1::server_reflection_response::MessageResponse::FileDescriptorResponse(found)) = reply.message_response
+    else {
+        panic!("not a file: {reply:?}")
+    };
+    let file = <descriptor::File as prost::Message>::decode(found.file_descriptor_proto[0].as_slice()).unwrap();
+    assert_eq!((file.name.as_str(), file.package.as_str()), ("mediation/v1/access.proto", "mediation.v1"));
 }
 
 /// A retried session transition or message with the client's `request_id` answers what the
@@ -228,8 +245,11 @@ async fn shifts_read_back(backend: Backend) {
     };
     let listed = client.list_shifts(authed(list(day - chrono::TimeDelta::days(1), 7), &admin)).await.unwrap();
     assert_eq!(listed.into_inner().shifts, [set.into_inner()]);
+    // A range of days includes its last day.
+    let ending_on_it = client.list_shifts(authed(list(day - chrono::TimeDelta::days(2), 2), &admin)).await.unwrap();
+    assert_eq!(ending_on_it.into_inner().shifts.len(), 1);
     let after = client.list_shifts(authed(list(day + chrono::TimeDelta::days(1), 7), &admin)).await.unwrap();
     assert!(after.into_inner().shifts.is_empty());
-    let too_long = client.list_shifts(authed(list(day, 63), &admin)).await;
+    let too_long = client.list_shifts(authed(list(day, 62), &admin)).await;
     assert_eq!(violated_fields(&assert_status(too_long, Code::InvalidArgument, "VALIDATION")), ["date_to"]);
 }

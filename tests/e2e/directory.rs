@@ -286,7 +286,7 @@ async fn station_admins_manage_only_their_subtree(backend: Backend) {
     assert_eq!(rooms.rooms[0].kind(), pb::RoomKind::Video);
 
     let foreign = mediator(&app, &centre_admin, &s2, "外站调解员", &["neighbour"]).await;
-    let deactivate = pb::SetMediatorActiveRequest { id: foreign.id, active: false };
+    let deactivate = pb::SetMediatorActiveRequest { id: foreign.id, active: Some(false) };
     assert_status(
         client.set_mediator_active(authed(deactivate, &admin)).await,
         Code::PermissionDenied,
@@ -419,8 +419,15 @@ async fn profiles_belong_to_mediator_accounts(backend: Backend) {
         ["mediator.specialty_codes"]
     );
 
+    // Forgetting the value is refused, not read as "withdraw".
+    let unset = client
+        .set_mediator_active(authed(pb::SetMediatorActiveRequest { id: first.id.clone(), active: None }, &admin))
+        .await;
+    assert_eq!(violated_fields(&assert_status(unset, Code::InvalidArgument, reason::VALIDATION)), ["active"]);
+    assert!(client.get_mediator(pb::GetMediatorRequest { id: first.id.clone() }).await.unwrap().into_inner().active);
+
     let off = client
-        .set_mediator_active(authed(pb::SetMediatorActiveRequest { id: first.id.clone(), active: false }, &admin))
+        .set_mediator_active(authed(pb::SetMediatorActiveRequest { id: first.id.clone(), active: Some(false) }, &admin))
         .await
         .unwrap()
         .into_inner();
@@ -428,7 +435,7 @@ async fn profiles_belong_to_mediator_accounts(backend: Backend) {
     assert!(all_ids(&app, search(&[], &centre, true)).await.is_empty(), "inactive mediators are not found");
     assert!(!client.get_mediator(pb::GetMediatorRequest { id: first.id.clone() }).await.unwrap().into_inner().active);
     client
-        .set_mediator_active(authed(pb::SetMediatorActiveRequest { id: first.id, active: true }, &admin))
+        .set_mediator_active(authed(pb::SetMediatorActiveRequest { id: first.id, active: Some(true) }, &admin))
         .await
         .unwrap();
     assert_eq!(all_ids(&app, search(&[], &centre, true)).await.len(), 1);
@@ -485,7 +492,7 @@ async fn a_second_gateway_searches_what_the_first_just_wrote(backend: Backend) {
     assert!(all_ids(&second, search(&["neighbour"], &s1, false)).await.is_empty(), "a speciality dropped");
     assert_eq!(all_ids(&second, search(&["labour_wages"], &s1, false)).await, [pan.id.clone()]);
 
-    let deactivate = pb::SetMediatorActiveRequest { id: pan.id.clone(), active: false };
+    let deactivate = pb::SetMediatorActiveRequest { id: pan.id.clone(), active: Some(false) };
     client.set_mediator_active(authed(deactivate, &admin)).await.expect("deactivates");
     assert!(all_ids(&second, by_name()).await.is_empty(), "an inactive mediator is not offered");
 

@@ -149,7 +149,7 @@ fn watch_board(station: &Station, token: &str) -> tonic::Request<pb::WatchBoardR
 }
 
 fn disable(account_id: &str) -> identity::SetAccountDisabledRequest {
-    identity::SetAccountDisabledRequest { account_id: account_id.into(), disabled: true, reason: "离职".into() }
+    identity::SetAccountDisabledRequest { account_id: account_id.into(), disabled: Some(true), reason: "离职".into() }
 }
 
 /// Reads `stream` until it ends, skipping updates, within [`DEADLINE`]: the status it ended

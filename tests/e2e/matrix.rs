@@ -889,7 +889,7 @@ fn own_and_foreign(w: &World) -> Vec<Check> {
             "station 1's mediator",
             DIRECTORY,
             "SetMediatorActive",
-            directory::SetMediatorActiveRequest { id: m1.clone(), active: true },
+            directory::SetMediatorActiveRequest { id: m1.clone(), active: Some(true) },
             &[(OtherStationAdmin, REFUSED), (StationAdmin, Allowed)],
         ),
         check(
@@ -913,7 +913,7 @@ fn own_and_foreign(w: &World) -> Vec<Check> {
             "SetAccountDisabled",
             identity::SetAccountDisabledRequest {
                 account_id: w.dispatcher_account.clone(),
-                disabled: false,
+                disabled: Some(false),
                 reason: String::new(),
             },
             &[(OtherStationAdmin, REFUSED), (StationAdmin, Allowed), (CentreAdmin, Allowed)],

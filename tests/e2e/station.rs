@@ -213,7 +213,7 @@ async fn the_respondent_is_invited_and_may_decline(backend: Backend) {
     // The respondent declines; the case cannot be booked until staff record why it proceeds.
     let decline = |reason: &str| pb::RespondToCaseRequest {
         case_id: case.id.clone(),
-        accept: false,
+        accept: Some(false),
         reason: reason.into(),
         party_position: 0,
     };

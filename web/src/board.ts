@@ -425,7 +425,7 @@ function drawnRoutes(): DrawnRoute[] {
     vanId: van.id,
     stops: [...state.visits.values()]
       .filter((visit) => visit.vanId === van.id && onRoute.includes(visit.status))
-      .sort((a, b) => a.position - b.position)
+      .sort((a, b) => (a.position ?? 0) - (b.position ?? 0))
       .map((visit) => ({ visit, arrival: visit.eta && timestampDate(visit.eta) })),
   })).filter((route) => route.stops.length > 0);
 }

@@ -356,7 +356,7 @@ mod tests {
     fn the_table_reads_the_annotations() {
         let rules = table().message(".mediation.appointments.v1.CreateCaseRequest").unwrap();
         let required: Vec<_> = rules.required().map(|f| f.name.as_str()).collect();
-        assert_eq!(required, ["request_id", "category", "summary", "parties", "origin"]);
+        assert_eq!(required, ["request_id", "category", "summary", "parties", "origin", "assessment"]);
         let van = table().message(".mediation.dispatch.v1.Van").unwrap();
         assert!(van.fields.iter().any(|f| f.name == "location" && f.output_only));
         assert_eq!(table().input_of(CREATE_CASE), Some(".mediation.appointments.v1.CreateCaseRequest"));
@@ -366,7 +366,7 @@ mod tests {
     fn every_missing_required_field_is_named_by_its_path() {
         assert_eq!(
             missing(CREATE_CASE, &appointments::CreateCaseRequest::default()),
-            ["request_id", "category", "summary", "parties", "origin"]
+            ["request_id", "category", "summary", "parties", "origin", "assessment"]
         );
         let request = appointments::CreateCaseRequest {
             request_id: "8c8e5d0e-8a7c-4e8b-9b4c-1b2f0e9c1a11".into(),
@@ -374,6 +374,7 @@ mod tests {
             summary: "noise".into(),
             parties: vec![party("王五", "13800000001"), party("李四", "")],
             origin: appointments::CaseOrigin::App as i32,
+            assessment: Some(appointments::Assessment::default()),
             ..Default::default()
         };
         assert_eq!(missing(CREATE_CASE, &request), ["parties[1].phone"]);
@@ -387,6 +388,7 @@ mod tests {
             summary: "noise".into(),
             parties: vec![party("王五", "13800000001")],
             origin: appointments::CaseOrigin::App as i32,
+            assessment: Some(appointments::Assessment::default()),
             ..Default::default()
         };
         assert_eq!(table().check(CREATE_CASE, &request.encode_to_vec()).unwrap(), Checked::Unchanged);

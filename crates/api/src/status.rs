@@ -56,7 +56,11 @@ pub mod reason {
         (FORBIDDEN, "PERMISSION_DENIED", "the role or the resource is not the caller's"),
         (NOT_FOUND, "NOT_FOUND", "no such resource, or not one the caller may know of"),
         (ALREADY_EXISTS, "ALREADY_EXISTS", "a taken phone, login, plate or 110 incident number"),
-        (SLOT_TAKEN, "ABORTED", "a mediator, room or crew member is held at that time"),
+        (
+            SLOT_TAKEN,
+            "ABORTED",
+            "a mediator, room or crew member is held then; metadata held_resource names it if known",
+        ),
         (RATE_LIMITED, "RESOURCE_EXHAUSTED", "too many calls or codes; RetryInfo says when to retry"),
         (TOO_MANY_STREAMS, "RESOURCE_EXHAUSTED", "too many open streams for one caller or address"),
         ("MESSAGE_TOO_LARGE", "RESOURCE_EXHAUSTED", "a request message over server.max_message_bytes"),

@@ -80,6 +80,15 @@ impl Violations {
         true
     }
 
+    /// A field with presence that must be set: a missing value is refused, never read as zero
+    /// (for a setter's `false` or a case's assessment, zero would be a guess with consequences).
+    pub fn present<T>(&mut self, field: &str, value: Option<T>) -> Option<T> {
+        if value.is_none() {
+            self.add(field, "is required");
+        }
+        value
+    }
+
     pub fn is_empty(&self) -> bool {
         self.kept.is_empty()
     }

@@ -10,9 +10,11 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     #[error(transparent)]
     Fault(#[from] Fault),
-    /// Another booking holds one of the session's mediators or its room for an overlapping time.
+    /// Another booking holds one of the session's mediators or its room for an overlapping time:
+    /// `held` names which (`mediator:<id>`, `room:<id>`) when the check found it, and is None
+    /// when the database's constraint caught a booking racing this one.
     #[error("that time was taken by another booking; search again")]
-    SlotTaken,
+    SlotTaken { held: Option<String> },
     /// The station already has a case with that 110 incident number.
     #[error("police_incident_id: this station already has a case with that 110 incident number")]
     IncidentTaken,
@@ -36,6 +38,6 @@ impl From<mediation_store::Error> for Error {
 /// A query error; the database refusing a second hold on a resource is [`Error::SlotTaken`].
 impl From<diesel::result::Error> for Error {
     fn from(err: diesel::result::Error) -> Self {
-        if crate::repo::is_overlap(&err) { Error::SlotTaken } else { Error::Fault(err.into()) }
+        if crate::repo::is_overlap(&err) { Error::SlotTaken { held: None } } else { Error::Fault(err.into()) }
     }
 }

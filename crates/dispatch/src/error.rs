@@ -68,7 +68,7 @@ impl From<mediation_appointments::Error> for Error {
         use mediation_appointments::Error as A;
         match err {
             A::Fault(fault) => Error::Fault(fault),
-            A::SlotTaken => Error::CrewTaken("a station session".into()),
+            A::SlotTaken { .. } => Error::CrewTaken("a station session".into()),
             incident @ A::IncidentTaken => Error::Fault(Fault::invalid("police_incident_id", incident)),
             // No flow dispatch runs issues video links, checks agreement codes or prints
             // documents; were one to fail, it is internal.

@@ -282,7 +282,7 @@ fn parties(v: &mut Violations, parties: &[pb::Party]) -> Option<Vec<Party>> {
 
 /// The answers of a pre-assessment; an absent one answers nothing.
 fn assessment_from(v: &mut Violations, a: Option<pb::Assessment>) -> Assessment {
-    let a = a.unwrap_or_default();
+    let a = v.present("assessment", a).unwrap_or_default();
     if a.amount_in_dispute_yuan < 0 {
         v.add("assessment.amount_in_dispute_yuan", "must not be negative");
     }

@@ -10,7 +10,11 @@ impl From<Error> for Status {
     fn from(err: Error) -> Self {
         match err {
             Error::Fault(fault) => fault.into(),
-            Error::SlotTaken => status::with_reason(Code::Aborted, reason::SLOT_TAKEN, Error::SlotTaken.to_string()),
+            Error::SlotTaken { held } => {
+                let message = Error::SlotTaken { held: None }.to_string();
+                let metadata = held.map(|resource| ("held_resource".to_owned(), resource));
+                status::with_metadata(Code::Aborted, reason::SLOT_TAKEN, message, metadata)
+            }
             Error::IncidentTaken => status::invalid_field_reason(
                 "police_incident_id",
                 "this station already has a case with that 110 incident number",
@@ -53,7 +57,7 @@ mod tests {
             (Fault::invalid("duration", "bad").into(), Code::InvalidArgument, reason::VALIDATION),
             (Fault::NotFound("case").into(), Code::NotFound, reason::NOT_FOUND),
             (Fault::Forbidden("no").into(), Code::PermissionDenied, reason::FORBIDDEN),
-            (Error::SlotTaken, Code::Aborted, reason::SLOT_TAKEN),
+            (Error::SlotTaken { held: Some("room:r1".into()) }, Code::Aborted, reason::SLOT_TAKEN),
             (Error::IncidentTaken, Code::AlreadyExists, reason::ALREADY_EXISTS),
             (Error::CodeNotAccepted, Code::FailedPrecondition, reason::CODE_INVALID),
             (Fault::state("AGREEMENT_SIGNED", "fixed").into(), Code::FailedPrecondition, "AGREEMENT_SIGNED"),

@@ -65,13 +65,14 @@ impl TryFrom<pb::RespondToCaseRequest> for Respond {
     fn try_from(req: pb::RespondToCaseRequest) -> Result<Self, Status> {
         let mut v = Violations::new();
         let case_id = v.id("case_id", &req.case_id);
-        let reason = v.text("reason", &req.reason, 500, !req.accept);
+        let accept = v.present("accept", req.accept);
+        let reason = accept.and_then(|accept| v.text("reason", &req.reason, 500, !accept));
         if !(0..=50).contains(&req.party_position) {
             v.add("party_position", "must be 0 to 49");
         }
         let party_position = Some(req.party_position as usize);
         v.finish(|| {
-            Some(Respond { case_id: case_id?, answer: Answer { accept: req.accept, reason: reason?, party_position } })
+            Some(Respond { case_id: case_id?, answer: Answer { accept: accept?, reason: reason?, party_position } })
         })
     }
 }

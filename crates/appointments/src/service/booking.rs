@@ -143,10 +143,9 @@ fn check_booking(
 /// database constraint is the real guard; this only answers early and honours the buffer.
 pub(super) fn ensure_free(conn: &mut DbConnection, settings: &AppointmentSettings, a: &Appointment) -> Result<()> {
     let wanted = resources(&a.mediator_ids, a.room_id.as_deref());
-    if repo::held(conn, &wanted, a.span.widened(settings.slots.buffer), Some(&a.id))?.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::SlotTaken)
+    match repo::held(conn, &wanted, a.span.widened(settings.slots.buffer), Some(&a.id))?.into_iter().next() {
+        None => Ok(()),
+        Some(resource) => Err(Error::SlotTaken { held: Some(resource) }),
     }
 }
 

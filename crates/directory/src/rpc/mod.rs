@@ -102,6 +102,13 @@ fn id(field: &str, value: &str) -> Result<String, Status> {
     v.finish(|| id)
 }
 
+/// A required field with presence that is checked alone.
+fn present<T>(field: &str, value: Option<T>) -> Result<T, Status> {
+    let mut v = Violations::new();
+    let value = v.present(field, value);
+    v.finish(|| value)
+}
+
 #[tonic::async_trait]
 impl DirectoryService for Directory {
     async fn list_sites(
@@ -238,7 +245,7 @@ impl DirectoryService for Directory {
         request: Request<pb::SetMediatorActiveRequest>,
     ) -> Result<Response<pb::Mediator>, Status> {
         let principal = caller(&request)?;
-        let (id, active) = (id("id", &request.get_ref().id)?, request.get_ref().active);
+        let (id, active) = (id("id", &request.get_ref().id)?, present("active", request.get_ref().active)?);
         let mediator = self.db.write(move |conn| service::set_mediator_active(conn, &principal, &id, active)).await?;
         Ok(Response::new(mediators::to_proto(mediator)))
     }

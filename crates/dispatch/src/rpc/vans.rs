@@ -160,7 +160,7 @@ impl TryFrom<pb::SetVanShiftRequest> for Shift {
     }
 }
 
-/// The longest range of dates ListShifts answers for.
+/// The most days ListShifts answers for.
 const MAX_SHIFT_DAYS: i64 = 62;
 
 pub(super) struct ListShifts {
@@ -177,11 +177,12 @@ impl TryFrom<pb::ListShiftsRequest> for ListShifts {
         let van_id = v.id("van_id", &req.van_id);
         let (from, to) = (v.date("date_from", req.date_from), v.date("date_to", req.date_to));
         if let (Some(from), Some(to)) = (from, to)
-            && !(1..=MAX_SHIFT_DAYS).contains(&(to - from).num_days())
+            && !(0..MAX_SHIFT_DAYS).contains(&(to - from).num_days())
         {
-            v.add("date_to", format!("must be after date_from, at most {MAX_SHIFT_DAYS} days later"));
+            v.add("date_to", format!("must be on or after date_from, at most {} days after it", MAX_SHIFT_DAYS - 1));
         }
-        v.finish(|| Some(Self { van_id: van_id?, from: from?, to: to? }))
+        // The API's date ranges include their last day; the service takes [from, to).
+        v.finish(|| Some(Self { van_id: van_id?, from: from?, to: to?.succ_opt()? }))
     }
 }
 

@@ -200,7 +200,7 @@ pub(super) fn to_proto(shown: ShownVisit) -> pb::HomeVisit {
         eta: v.eta.map(timestamp),
         address_masked: !full,
         date: Some(date(v.day)),
-        position: v.position.unwrap_or_default(),
+        position: v.position,
         specialty_code: v.specialty_code.unwrap_or_default(),
         van_id: v.van_id.unwrap_or_default(),
         id: v.id,

@@ -109,9 +109,10 @@ impl TryFrom<pb::SetAccountDisabledRequest> for AccessChange {
     fn try_from(req: pb::SetAccountDisabledRequest) -> Result<Self, Status> {
         let mut v = Violations::new();
         let account_id = v.id("account_id", &req.account_id);
-        let reason = v.check("reason", block_reason(&req.reason, req.disabled));
-        let (account_id, reason) = v.finish(|| Some((account_id?, reason?)))?;
-        Ok(AccessChange { account_id, disabled: req.disabled, reason })
+        let disabled = v.present("disabled", req.disabled);
+        let reason = disabled.and_then(|disabled| v.check("reason", block_reason(&req.reason, disabled)));
+        let (account_id, disabled, reason) = v.finish(|| Some((account_id?, disabled?, reason?)))?;
+        Ok(AccessChange { account_id, disabled, reason })
     }
 }
 
