@@ -669,7 +669,8 @@ async fn two_gateways_on_one_postgres_database_leave_exactly_one_winner(backend:
 
 /// Availability answers what the database holds at the moment of the call: an hour booked
 /// through one replica is not offered by the other a moment later, and offered again there as
-/// soon as the first replica cancels it.
+/// soon as the first replica cancels it; a mediator withdrawn through one replica is no longer
+/// offered by the other, whose calendar in memory follows the database's counter.
 async fn a_booking_on_one_replica_is_not_offered_by_another(backend: Backend) {
     if backend != Backend::Postgres {
         eprintln!("skipped: two server processes share a database only on PostgreSQL");
@@ -691,6 +692,12 @@ async fn a_booking_on_one_replica_is_not_offered_by_another(backend: Backend) {
         pb::CancelAppointmentRequest { appointment_id: booked.id, reason: "改期".into(), ..Default::default() };
     app.appointments().await.cancel_appointment(authed(cancel, &resident)).await.expect("cancels");
     assert!(free_starts(&second, &resident, &case.id, &d, mediator).await.contains(&local(d.day, 11)));
+
+    let withdraw = directory::SetMediatorActiveRequest { id: mediator.clone(), active: Some(false) };
+    app.directory().await.set_mediator_active(authed(withdraw, &d.admin)).await.expect("withdraws");
+    let request = pb::SearchAvailabilityRequest { mediator_id: mediator.clone(), ..one_day(&case.id, d.day) };
+    let refused = second.appointments().await.search_availability(authed(request, &resident)).await;
+    assert_eq!(violated_fields(&assert_status(refused, Code::InvalidArgument, reason::VALIDATION)), ["mediator_id"]);
 }
 
 // ---------------------------------------------------------------------------------------------

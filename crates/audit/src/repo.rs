@@ -41,7 +41,7 @@ fn from_row(row: Row) -> Record {
 pub fn append(conn: &mut DbConnection, actor: &Actor, event: Event, now: DateTime<Utc>) -> QueryResult<Record> {
     diesel::update(audit_head::table.find(HEAD)).set(audit_head::seq.eq(audit_head::seq + 1)).execute(conn)?;
     let (seq, prev_hash): (i64, String) =
-        audit_head::table.find(HEAD).select((audit_head::seq, audit_head::hash)).first(conn)?;
+        audit_head::table.find(HEAD).select((audit_head::seq, audit_head::hash)).get_result(conn)?;
     let record = chain::seal(seq, now, actor, event, &prev_hash);
     diesel::insert_into(audit_events::table)
         .values((
@@ -96,7 +96,7 @@ pub fn list(conn: &mut DbConnection, filter: &Filter, before: Option<i64>, limit
 
 /// The head: the last sequence number and its hash.
 pub fn head(conn: &mut DbConnection) -> QueryResult<(i64, String)> {
-    audit_head::table.find(HEAD).select((audit_head::seq, audit_head::hash)).first(conn)
+    audit_head::table.find(HEAD).select((audit_head::seq, audit_head::hash)).get_result(conn)
 }
 
 /// Walks the whole chain in batches and checks it against the head read first (records

@@ -59,6 +59,14 @@ struct Cli {
     /// (the server allows 8 streams an account by default).
     #[arg(long, default_value_t = 2000)]
     residents: usize,
+    /// Sessions booked before any scenario runs, spread evenly over every bookable hour of the
+    /// next 30 days (for availability as the calendar fills; needs an appointment scenario).
+    #[arg(long, default_value_t = 0)]
+    bookings: usize,
+    /// Run only this variant of `search-availability` (ordinary-at-station, difficult-district,
+    /// major-joint, one-mediator) instead of all four in turn.
+    #[arg(long)]
+    variant: Option<String>,
     /// HTTP/2 connections the workers share.
     #[arg(long, default_value_t = 4)]
     connections: usize,
@@ -172,6 +180,7 @@ async fn main() -> anyhow::Result<()> {
         residents: if needs_residents { cli.residents } else { 0 },
         completed_per_resident: if wants(Scenario::Mixed) { 3 } else { 0 },
         visits: wants(Scenario::Streams),
+        bookings: cli.bookings,
         seed: cli.seed,
     };
     let district = seed::seed(server.db(), &seed_options).await.context("seeding the district")?;
@@ -196,7 +205,17 @@ async fn main() -> anyhow::Result<()> {
     } else {
         Vec::new()
     };
-    let shared = Arc::new(Shared::new(Arc::new(district), tokens, mediator_tokens)?);
+    let only_variant = match &cli.variant {
+        None => None,
+        Some(name) => Some(
+            Scenario::SearchAvailability
+                .variants()
+                .iter()
+                .position(|v| v == name)
+                .with_context(|| format!("--variant {name}: not a variant of search-availability"))?,
+        ),
+    };
+    let shared = Arc::new(Shared::new(Arc::new(district), tokens, mediator_tokens, only_variant)?);
 
     let channels = load::connect(&server.url(), cli.connections).await?;
     let mut points = Vec::new();
@@ -248,6 +267,7 @@ async fn main() -> anyhow::Result<()> {
             mediators: cli.mediators,
             rated: cli.rated,
             residents: seed_options.residents,
+            bookings: cli.bookings,
             connections: cli.connections,
             concurrency: concurrencies,
             duration_secs: cli.duration,

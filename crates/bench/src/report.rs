@@ -66,6 +66,8 @@ pub struct Config {
     pub mediators: usize,
     pub rated: f64,
     pub residents: usize,
+    /// Sessions booked before the scenarios ran (`--bookings`).
+    pub bookings: usize,
     pub connections: usize,
     pub concurrency: Vec<usize>,
     pub duration_secs: f64,

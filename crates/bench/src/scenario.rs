@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, TimeZone, Utc};
 use mediation_api::appointments::v1 as appointments;
 use mediation_api::appointments::v1::appointment_service_client::AppointmentServiceClient;
 use mediation_api::directory::v1 as directory;
@@ -44,6 +44,9 @@ pub enum Scenario {
     SearchMediators,
     /// AppointmentService/SearchAvailability over the next 30 days, one-hour slots.
     SearchAvailability,
+    /// AppointmentService/SearchAvailability of one mediator of the resident's station over one
+    /// working day (Monday to Friday, at least two days ahead), one-hour slots.
+    AvailabilityDay,
     /// AppointmentService/BookAppointment, every call a distinct slot, so every call writes.
     Book,
     /// AppointmentService/StartSessionNow of the station's walk-in case by one of its mediators
@@ -65,6 +68,7 @@ impl Scenario {
             Scenario::Login => "login",
             Scenario::SearchMediators => "search-mediators",
             Scenario::SearchAvailability => "search-availability",
+            Scenario::AvailabilityDay => "availability-day",
             Scenario::Book => "book",
             Scenario::StartNow => "start-now",
             Scenario::Mixed => "mixed",
@@ -84,6 +88,7 @@ impl Scenario {
             Scenario::SearchAvailability => {
                 &["ordinary-at-station", "difficult-district", "major-joint", "one-mediator"]
             }
+            Scenario::AvailabilityDay => &["one-mediator-weekday"],
             Scenario::Book => &["in-person"],
             Scenario::StartNow => &["walk-in"],
             Scenario::Mixed => &MIXED_NAMES,
@@ -93,7 +98,14 @@ impl Scenario {
 
     /// Whether the scenario needs mediators' hours, rooms and residents' cases.
     pub fn needs_appointments(self) -> bool {
-        matches!(self, Scenario::SearchAvailability | Scenario::Book | Scenario::StartNow | Scenario::Mixed)
+        matches!(
+            self,
+            Scenario::SearchAvailability
+                | Scenario::AvailabilityDay
+                | Scenario::Book
+                | Scenario::StartNow
+                | Scenario::Mixed
+        )
     }
 }
 
@@ -136,6 +148,8 @@ pub struct Shared {
     pub mediator_tokens: Vec<MetadataValue<Ascii>>,
     next_slot: AtomicUsize,
     next_rating: AtomicUsize,
+    /// Run only this variant of a scenario that mixes several (`--variant`).
+    pub only_variant: Option<usize>,
 }
 
 impl Shared {
@@ -143,6 +157,7 @@ impl Shared {
         district: Arc<District>,
         resident_tokens: Vec<String>,
         mediator_tokens: Vec<String>,
+        only_variant: Option<usize>,
     ) -> anyhow::Result<Self> {
         let resident_tokens = resident_tokens.iter().map(|t| bearer(t)).collect::<anyhow::Result<_>>()?;
         let mediator_tokens = mediator_tokens.iter().map(|t| bearer(t)).collect::<anyhow::Result<_>>()?;
@@ -152,12 +167,19 @@ impl Shared {
             mediator_tokens,
             next_slot: AtomicUsize::new(0),
             next_rating: AtomicUsize::new(0),
+            only_variant,
         })
     }
 
-    /// Takes the next unbooked slot index, shared with the raw database ceiling.
+    /// Takes the next unbooked slot index, shared with the raw database ceiling, passing over
+    /// the ones the seeded bookings hold.
     pub fn take_slot(&self) -> usize {
-        self.next_slot.fetch_add(1, Ordering::Relaxed)
+        loop {
+            let index = self.next_slot.fetch_add(1, Ordering::Relaxed);
+            if !self.district.pre_booked.contains(&index) {
+                return index;
+            }
+        }
     }
 }
 
@@ -237,9 +259,11 @@ impl Caller {
                 (variant, self.search_mediators(variant).await)
             }
             Scenario::SearchAvailability => {
-                let variant = self.calls % Scenario::SearchAvailability.variants().len();
+                let variant =
+                    self.shared.only_variant.unwrap_or(self.calls % Scenario::SearchAvailability.variants().len());
                 (variant, self.search_availability(variant).await)
             }
+            Scenario::AvailabilityDay => (0, self.availability_day().await),
             Scenario::Book => (0, self.book().await),
             Scenario::StartNow => (0, self.start_now().await),
             Scenario::Mixed => self.mixed().await,
@@ -337,6 +361,38 @@ impl Caller {
             }
             _ => {}
         }
+        let request = self.as_resident(self.resident, request);
+        self.appointments.search_availability(request).await.map(|r| r.into_inner().slots.len())
+    }
+
+    /// One mediator of the resident's station, one working day: what a booking screen asks
+    /// once a resident has picked a mediator and a day.
+    async fn availability_day(&mut self) -> Result<usize, Status> {
+        let district = &self.shared.district;
+        let Some(resident) = district.residents.get(self.resident) else {
+            return Err(Status::failed_precondition("availability-day needs --residents"));
+        };
+        let at_station = &district.bookable_by_station[resident.station];
+        let Some(&pick) = at_station.get(self.rng.gen_range(0..at_station.len().max(1))) else {
+            return Err(Status::failed_precondition("the resident's station has no bookable mediator"));
+        };
+        let zone = chrono_tz::Asia::Shanghai;
+        let mut day = Utc::now().with_timezone(&zone).date_naive() + chrono::Duration::days(2);
+        while day.weekday().number_from_monday() > 5 {
+            day += chrono::Duration::days(1);
+        }
+        let midnight = |d: chrono::NaiveDate| {
+            zone.from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight")).unwrap().with_timezone(&Utc)
+        };
+        let request = appointments::SearchAvailabilityRequest {
+            case_id: resident.cases[0].clone(),
+            mediator_id: district.bookable[pick].mediator_id.clone(),
+            mode: directory::MediationMode::InPerson.into(),
+            from: Some(timestamp(midnight(day))),
+            to: Some(timestamp(midnight(day + chrono::Duration::days(1)))),
+            duration: Some(prost_types::Duration { seconds: 3600, nanos: 0 }),
+            ..Default::default()
+        };
         let request = self.as_resident(self.resident, request);
         self.appointments.search_availability(request).await.map(|r| r.into_inner().slots.len())
     }

@@ -102,7 +102,7 @@ pub fn set_police_desk(conn: &mut DbConnection, site_id: &str, desk: &PoliceDesk
 }
 
 pub fn site(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Site>> {
-    sites::table.find(id).select(SiteRow::as_select()).first(conn).optional().map(|r| r.map(Site::from))
+    sites::table.find(id).select(SiteRow::as_select()).get_result(conn).optional().map(|r| r.map(Site::from))
 }
 
 /// Sites after `after_id` in id order, filtered by parent and kind.
@@ -181,7 +181,17 @@ pub fn update_room(conn: &mut DbConnection, room: &Room, now: DateTime<Utc>) -> 
 }
 
 pub fn room(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Room>> {
-    rooms::table.find(id).select(RoomRow::as_select()).first(conn).optional().map(|r| r.map(Room::from))
+    rooms::table.find(id).select(RoomRow::as_select()).get_result(conn).optional().map(|r| r.map(Room::from))
+}
+
+/// Every room at these sites, in id order.
+pub fn rooms_at(conn: &mut DbConnection, site_ids: &[String]) -> QueryResult<Vec<Room>> {
+    let rows = rooms::table
+        .filter(rooms::site_id.eq_any(site_ids))
+        .select(RoomRow::as_select())
+        .order(rooms::id)
+        .load(conn)?;
+    Ok(rows.into_iter().map(Room::from).collect())
 }
 
 pub fn list_rooms(
@@ -327,7 +337,7 @@ pub fn mediators_by_ids(conn: &mut DbConnection, ids: &[String]) -> QueryResult<
 
 /// The search index's counters: (directory, ratings); triggers move them on every change.
 pub fn search_generation(conn: &mut DbConnection) -> QueryResult<(i64, i64)> {
-    search_generation::table.select((search_generation::directory, search_generation::ratings)).first(conn)
+    search_generation::table.select((search_generation::directory, search_generation::ratings)).get_result(conn)
 }
 
 /// Every active mediator with their specialities, for the search index.
@@ -377,41 +387,4 @@ pub fn site_ref(conn: &mut DbConnection, id: &str) -> QueryResult<Option<mediati
         .first::<(String, Option<String>)>(conn)
         .optional()
         .map(|found| found.map(|(kind, parent_id)| mediation_identity::SiteRef { kind, parent_id }))
-}
-
-/// (id, kind) of the active mediators of `kinds`, holding `specialty` when given; for the
-/// appointment service's availability search.
-pub fn active_mediators_of(
-    conn: &mut DbConnection,
-    kinds: &[MediatorKind],
-    specialty: Option<&str>,
-) -> QueryResult<Vec<(String, MediatorKind)>> {
-    let kinds: Vec<&str> = kinds.iter().map(|kind| kind.as_str()).collect();
-    let mut query = mediators::table
-        .filter(mediators::active.eq(true))
-        .filter(mediators::kind.eq_any(kinds))
-        .select((mediators::id, mediators::kind))
-        .order(mediators::id)
-        .into_boxed();
-    if let Some(code) = specialty {
-        let holders = mediator_specialties::table
-            .filter(mediator_specialties::specialty_code.eq(code.to_owned()))
-            .select(mediator_specialties::mediator_id);
-        query = query.filter(mediators::id.eq_any(holders));
-    }
-    let rows: Vec<(String, String)> = query.load(conn)?;
-    // Only this module writes kinds, always from `MediatorKind::as_str`.
-    Ok(rows.into_iter().map(|(id, kind)| (id, kind.parse().expect("stored mediator kind is valid"))).collect())
-}
-
-/// [`active_mediators_of`] with kinds by name, as the appointment service still passes them;
-/// a name that is no kind matches nobody.
-pub fn active_mediators(
-    conn: &mut DbConnection,
-    kinds: &[&str],
-    specialty: Option<&str>,
-) -> QueryResult<Vec<(String, String)>> {
-    let kinds: Vec<MediatorKind> = kinds.iter().filter_map(|kind| kind.parse().ok()).collect();
-    let found = active_mediators_of(conn, &kinds, specialty)?;
-    Ok(found.into_iter().map(|(id, kind)| (id, kind.as_str().to_owned())).collect())
 }

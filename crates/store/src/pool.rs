@@ -137,6 +137,10 @@ impl Db {
             // while that thread was in a TLS handshake with PostgreSQL, racing OpenSSL's exit
             // cleanup into a segfault.
             .min_idle(Some(0))
+            // A SQLite connection is a file handle that cannot go stale, so it is not tested
+            // with a query at every checkout (one more statement per call, for nothing); a
+            // PostgreSQL connection may have been dropped by the server and is.
+            .test_on_check_out(matches!(target, Target::Postgres { .. }))
             .connection_timeout(settings.checkout_timeout)
             .build(Manager(target))
             .map_err(Error::Pool)?;

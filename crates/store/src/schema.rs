@@ -119,6 +119,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    calendar_generation (id) {
+        id -> Integer,
+        generation -> BigInt,
+    }
+}
+
+diesel::table! {
     case_events (id) {
         id -> Text,
         case_id -> Text,
@@ -579,6 +586,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     audit_head,
     block_generation,
+    calendar_generation,
     case_events,
     case_messages,
     case_parties,

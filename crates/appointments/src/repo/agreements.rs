@@ -129,7 +129,7 @@ fn with_signatures(conn: &mut DbConnection, row: Option<AgreementRow>) -> QueryR
 }
 
 pub fn agreement(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Agreement>> {
-    let row = agreements::table.find(id).select(AgreementRow::as_select()).first(conn).optional()?;
+    let row = agreements::table.find(id).select(AgreementRow::as_select()).get_result(conn).optional()?;
     with_signatures(conn, row)
 }
 

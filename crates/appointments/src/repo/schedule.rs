@@ -194,3 +194,10 @@ pub fn delete_exception(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
     diesel::delete(schedule_exceptions::table.find(id)).execute(conn)?;
     Ok(())
 }
+
+/// The counter that triggers move on every change to what availability keeps in memory
+/// (mediators, their specialities, sites, rooms, working hours).
+pub fn calendar_generation(conn: &mut DbConnection) -> QueryResult<i64> {
+    use mediation_store::schema::calendar_generation as g;
+    g::table.select(g::generation).get_result(conn)
+}

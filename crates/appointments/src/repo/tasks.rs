@@ -63,7 +63,7 @@ pub fn insert_task(conn: &mut DbConnection, task: &Task) -> QueryResult<()> {
 }
 
 pub fn task(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Task>> {
-    let row: Option<TaskRow> = case_tasks::table.find(id).select(TaskRow::as_select()).first(conn).optional()?;
+    let row: Option<TaskRow> = case_tasks::table.find(id).select(TaskRow::as_select()).get_result(conn).optional()?;
     row.map(TaskRow::into_task).transpose()
 }
 

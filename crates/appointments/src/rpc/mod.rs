@@ -59,11 +59,13 @@ pub struct Appointments {
     db: Db,
     settings: AppointmentSettings,
     video: Arc<dyn VideoProvider>,
+    /// What availability keeps in memory, shared by this process's searches.
+    calendar: Arc<service::CalendarCache>,
 }
 
 impl Appointments {
     pub fn new(db: Db, settings: AppointmentSettings, video: Arc<dyn VideoProvider>) -> Self {
-        Self { db, settings, video }
+        Self { db, settings, video, calendar: Arc::default() }
     }
 
     pub fn into_server(self) -> AppointmentServiceServer<Appointments> {
@@ -328,9 +330,11 @@ impl AppointmentService for Appointments {
     ) -> Result<Response<pb::SearchAvailabilityResponse>, Status> {
         let principal = caller(&request)?;
         let query: service::AvailabilityQuery = request.into_inner().try_into()?;
+        let calendar = self.calendar.clone();
         let offers = self
             .read(principal, move |conn, viewer, settings| {
-                service::search_availability(conn, viewer, settings, &query, Utc::now())
+                let calendar = calendar.current(conn)?;
+                service::search_availability(conn, viewer, settings, &calendar, &query, Utc::now())
             })
             .await?;
         let slots = offers.into_iter().map(schedule::slot_to_proto).collect();

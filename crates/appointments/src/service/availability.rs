@@ -9,12 +9,12 @@ use mediation_api::Fault;
 use mediation_directory::domain::{MediatorKind, Mode, RoomKind};
 use mediation_store::DbConnection;
 
-use super::{AppointmentSettings, site_zone, visible_case};
+use super::{AppointmentSettings, Calendar, visible_case};
 use crate::domain::access::Viewer;
 use crate::domain::hours::{self, Hours, Interval};
 use crate::domain::slots::{self, availability};
 use crate::domain::{ExceptionKind, Grade, ScheduleException, may_lead, resources};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::repo;
 
 /// What a resident or staff member asks of SearchAvailability, validated.
@@ -43,6 +43,9 @@ struct Row {
     /// The site whose EXTRA hours count; `None`: EXTRA hours anywhere.
     extra_at: Option<String>,
 }
+
+/// The holds found for a part of the window, by resource (`mediator:<id>`, `room:<id>`).
+type HeldBy = HashMap<String, Vec<Interval>>;
 
 /// An offered slot.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +84,7 @@ pub fn search_availability(
     conn: &mut DbConnection,
     viewer: &Viewer,
     settings: &AppointmentSettings,
+    calendar: &Calendar,
     query: &AvailabilityQuery,
     now: DateTime<Utc>,
 ) -> Result<Vec<Offer>> {
@@ -91,106 +95,88 @@ pub fn search_availability(
     let room_kind = room_kind(query.mode)?;
     let Some(window) = slots::window(query.from, query.to, now, &settings.slots) else { return Ok(vec![]) };
 
-    let kinds: Vec<&str> = kinds_for(case.grade).iter().map(|k| k.as_str()).collect();
-    let mut candidates: Vec<(String, MediatorKind)> =
-        mediation_directory::repo::active_mediators(conn, &kinds, query.specialty_code.as_deref())?
-            .into_iter()
-            .map(|(id, kind)| (id, kind.parse().expect("stored mediator kind is valid")))
-            .collect();
-    if let Some(only) = &query.mediator_id {
-        candidates.retain(|(id, _)| id == only);
-        if candidates.is_empty() {
-            return Err(
-                Fault::invalid("mediator_id", "is not an active mediator this case's grade may be offered").into()
-            );
-        }
+    let kinds = kinds_for(case.grade);
+    let only = query.mediator_id.as_deref();
+    let kind_of: HashMap<&str, MediatorKind> = calendar
+        .mediators
+        .iter()
+        .filter(|(id, m)| {
+            kinds.contains(&m.kind)
+                && only.is_none_or(|only| only == id.as_str())
+                && query.specialty_code.as_ref().is_none_or(|code| m.specialty_codes.contains(code))
+        })
+        .map(|(id, m)| (id.as_str(), m.kind))
+        .collect();
+    if only.is_some() && kind_of.is_empty() {
+        return Err(Fault::invalid("mediator_id", "is not an active mediator this case's grade may be offered").into());
     }
-    let kind_of: HashMap<String, MediatorKind> = candidates.iter().cloned().collect();
-    let ids: Vec<String> = candidates.into_iter().map(|(id, _)| id).collect();
     // VIDEO at a station or kiosk pairs its VIDEO rooms with mediators working anywhere; any
     // other search keeps to the mediators working at the site.
     let remote_site = super::video::remote_video_site(conn, query.mode, query.site_id.as_deref())?;
     let site_filter = query.site_id.clone().or_else(|| (case.grade == Grade::Ordinary).then(|| case.site_id.clone()));
-    let site_filter = site_filter.filter(|_| remote_site.is_none()).map(|s| vec![s]);
-    let all_hours = repo::hours(conn, Some(&ids), site_filter.as_deref())?;
-
-    let mut zones: HashMap<String, Tz> = HashMap::new();
-    for (_, site_id, _) in &all_hours {
-        if !zones.contains_key(site_id) {
-            zones.insert(site_id.clone(), site_zone(conn, site_id)?);
-        }
-    }
-    if let Some(site_id) = &remote_site
-        && !zones.contains_key(site_id)
-    {
-        zones.insert(site_id.clone(), site_zone(conn, site_id)?);
-    }
-    let rows: Vec<Row> = match remote_site {
-        Some(site_id) => ids
-            .iter()
-            .map(|id| Row {
-                mediator_id: id.clone(),
-                site_id: site_id.clone(),
-                hours: all_hours.iter().filter(|(m, ..)| m == id).map(|(_, s, h)| (zones[s], h.clone())).collect(),
-                extra_at: None,
-            })
-            .collect(),
-        None => all_hours
-            .into_iter()
-            .map(|(mediator_id, site_id, h)| Row {
-                hours: vec![(zones[&site_id], h)],
-                extra_at: Some(site_id.clone()),
-                site_id,
-                mediator_id,
-            })
-            .collect(),
+    let site_filter = site_filter.filter(|_| remote_site.is_none());
+    let all_hours = calendar.hours.iter().filter(|(mediator_id, site_id, _)| {
+        kind_of.contains_key(mediator_id.as_str()) && site_filter.as_ref().is_none_or(|only| only == site_id)
+    });
+    let zone = |site_id: &str| {
+        calendar.zones.get(site_id).copied().ok_or_else(|| Error::from(Fault::invalid("site_id", "no such site")))
     };
-    let mut rooms: HashMap<String, Vec<String>> = HashMap::new();
-    for Row { site_id, .. } in &rows {
-        if !rooms.contains_key(site_id) {
-            let fitting = mediation_directory::repo::list_rooms(conn, site_id, None, 1000)?
-                .into_iter()
-                .filter(|r| {
-                    r.kind == room_kind
-                        && (room_kind != RoomKind::Mediation || r.capacity >= case.assessment.party_count)
-                })
-                .map(|r| r.id)
-                .collect();
-            rooms.insert(site_id.clone(), fitting);
+    let rows: Vec<Row> = match &remote_site {
+        Some(site_id) => {
+            let mut ids: Vec<&str> = kind_of.keys().copied().collect();
+            ids.sort();
+            let mut rows = Vec::with_capacity(ids.len());
+            for id in ids {
+                let mut hours = Vec::new();
+                for (_, s, h) in all_hours.clone().filter(|(m, ..)| m == id) {
+                    hours.push((zone(s)?, h.clone()));
+                }
+                rows.push(Row { mediator_id: id.to_owned(), site_id: site_id.clone(), hours, extra_at: None });
+            }
+            rows
         }
+        None => {
+            let mut rows = Vec::new();
+            for (mediator_id, site_id, h) in all_hours {
+                rows.push(Row {
+                    hours: vec![(zone(site_id)?, h.clone())],
+                    extra_at: Some(site_id.clone()),
+                    site_id: site_id.clone(),
+                    mediator_id: mediator_id.clone(),
+                });
+            }
+            rows
+        }
+    };
+    let mut zones: HashMap<String, Tz> = HashMap::new();
+    let mut rooms: HashMap<String, Vec<String>> = HashMap::new();
+    for row in &rows {
+        if rooms.contains_key(&row.site_id) {
+            continue;
+        }
+        zones.insert(row.site_id.clone(), zone(&row.site_id)?);
+        let fitting = calendar.rooms.get(&row.site_id).map(Vec::as_slice).unwrap_or_default().iter().filter(|room| {
+            room.kind == room_kind && (room_kind != RoomKind::Mediation || room.capacity >= case.assessment.party_count)
+        });
+        rooms.insert(row.site_id.clone(), fitting.map(|room| room.id.clone()).collect());
     }
+    // Only the mediators with hours that count can be offered: their leave and holds are all
+    // that is read.
+    let ids: Vec<String> =
+        rows.iter().map(|row| row.mediator_id.clone()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
     let exceptions = repo::exceptions(conn, &ids, window)?;
-    let room_ids: Vec<String> = rooms.values().flatten().cloned().collect();
     let buffer = settings.slots.buffer;
-    let held = repo::holds(conn, &resources(&ids, None), window.widened(buffer))?;
-    let room_holds =
-        repo::holds(conn, &room_ids.iter().map(|r| format!("room:{r}")).collect::<Vec<_>>(), window.widened(buffer))?;
-    let mut held_by: HashMap<&str, Vec<Interval>> = HashMap::new();
-    for (resource, span) in held.iter().chain(&room_holds) {
-        held_by.entry(resource.as_str()).or_default().push(*span);
-    }
+    // Every resource a slot may need: the candidates and the fitting rooms.
+    let wanted: Vec<String> =
+        resources(&ids, None).into_iter().chain(rooms.values().flatten().map(|room| format!("room:{room}"))).collect();
     let mut exceptions_by: HashMap<&str, Vec<&ScheduleException>> = HashMap::new();
     for exception in &exceptions {
         exceptions_by.entry(exception.mediator_id.as_str()).or_default().push(exception);
     }
-
-    let free_room = |site_id: &str, span: &Interval| {
-        rooms[site_id]
-            .iter()
-            .find(|room| {
-                let held = held_by.get(format!("room:{room}").as_str()).map(Vec::as_slice).unwrap_or_default();
-                !held.iter().any(|held| held.overlaps(&span.widened(buffer)))
-            })
-            .cloned()
-    };
-    // Each (mediator, site)'s free slots starting within `part`, in time order. Hours are
-    // expanded from a day before, so slots keep to the grid of the hours' start even when the
-    // notice or the part cuts into a working interval.
-    // Each row's bookings, leave and EXTRA hours, found once for every part.
-    let blocked: Vec<(&[Interval], Vec<Interval>, Vec<Interval>)> = rows
+    // Each row's leave and EXTRA hours, found once for every part.
+    let blocked: Vec<(Vec<Interval>, Vec<Interval>)> = rows
         .iter()
         .map(|Row { mediator_id, extra_at, .. }| {
-            let busy = held_by.get(format!("mediator:{mediator_id}").as_str()).map(Vec::as_slice).unwrap_or_default();
             let mine = exceptions_by.get(mediator_id.as_str()).map(Vec::as_slice).unwrap_or_default();
             let of = |wanted: ExceptionKind, site: Option<&str>| {
                 mine.iter()
@@ -198,23 +184,42 @@ pub fn search_availability(
                     .map(|e| e.span)
                     .collect::<Vec<_>>()
             };
-            (busy, of(ExceptionKind::Leave, None), of(ExceptionKind::Extra, extra_at.as_deref()))
+            (of(ExceptionKind::Leave, None), of(ExceptionKind::Extra, extra_at.as_deref()))
         })
         .collect();
-    let free_slots = |part: Interval| -> Vec<Vec<Interval>> {
+    // Each (mediator, site)'s free slots starting within `part`, in time order, with the holds
+    // they were checked against. Holds are read for the part alone, so that a search costs
+    // what its answer needs, however many bookings lie further ahead. Hours are expanded from a
+    // day before, so slots keep to the grid of the hours' start even when the notice or the
+    // part cuts into a working interval.
+    let free_slots = |conn: &mut DbConnection, part: Interval| -> Result<(Vec<Vec<Interval>>, HeldBy)> {
         // Slots starting within `part` may run on past it, up to the end of the window.
         let reach = Interval::new(part.start, (part.end + query.duration).min(window.end))
             .expect("a part ends within the window, so reaching further keeps its end after its start");
+        let mut held_by = HeldBy::new();
+        for (resource, span) in repo::holds(conn, &wanted, reach.widened(buffer))? {
+            held_by.entry(resource).or_default().push(span);
+        }
         let hours_reach = Interval::new(reach.start - Duration::days(1), reach.end).expect("starts a day earlier");
         let mut lists = Vec::with_capacity(rows.len());
-        for (row, (busy, leave, extra)) in rows.iter().zip(&blocked) {
+        for (row, (leave, extra)) in rows.iter().zip(&blocked) {
+            let busy = held_by.get(&format!("mediator:{}", row.mediator_id)).map(Vec::as_slice).unwrap_or_default();
             let weekly = row.hours.iter().flat_map(|(zone, hours)| hours::expand(hours, *zone, hours_reach)).collect();
             let time = availability(weekly, extra.clone(), leave, busy, buffer);
             let mut list = slots::slots(&time, query.duration, query.step, reach);
             list.retain(|slot| slot.start < part.end);
             lists.push(list);
         }
-        lists
+        Ok((lists, held_by))
+    };
+    let free_room = |held_by: &HeldBy, site_id: &str, span: &Interval| {
+        rooms[site_id]
+            .iter()
+            .find(|room| {
+                let held = held_by.get(&format!("room:{room}")).map(Vec::as_slice).unwrap_or_default();
+                !held.iter().any(|held| held.overlaps(&span.widened(buffer)))
+            })
+            .cloned()
     };
 
     // A month of a district's hours holds far more slots than one answer shows: look a day
@@ -225,7 +230,7 @@ pub fn search_availability(
     while let Some(part) = next_part
         && offers.len() < query.max_slots
     {
-        let lists = free_slots(part);
+        let (lists, held_by) = free_slots(conn, part)?;
         let mut next: BinaryHeap<Reverse<(Interval, &str, usize)>> = BinaryHeap::new();
         let mut position = vec![0; lists.len()];
         for (row, list) in lists.iter().enumerate() {
@@ -246,9 +251,11 @@ pub fn search_availability(
                 }
             }
             mediators.sort();
-            let Some(room_id) = free_room(site_id, &span) else { continue };
+            let Some(room_id) = free_room(&held_by, site_id, &span) else { continue };
             if case.grade == Grade::Major {
-                let Some(lead) = mediators.iter().find(|m| may_lead(Grade::Major, kind_of[*m])) else { continue };
+                let Some(lead) = mediators.iter().find(|m| may_lead(Grade::Major, kind_of[m.as_str()])) else {
+                    continue;
+                };
                 let Some(second) = mediators.iter().find(|m| *m != lead) else { continue };
                 offers.push(Offer {
                     span,

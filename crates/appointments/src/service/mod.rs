@@ -4,6 +4,7 @@
 mod agreements;
 mod availability;
 mod booking;
+mod calendar;
 mod cases;
 mod home_visits;
 mod messages;
@@ -16,6 +17,7 @@ mod whistle;
 pub use agreements::*;
 pub use availability::*;
 pub use booking::*;
+pub use calendar::{Calendar, CalendarCache};
 pub use cases::*;
 pub use home_visits::{LiveVisits, VisitSession, no_live_visits, record_visit_session};
 pub use messages::*;

@@ -9,6 +9,7 @@
 //! are made in `mediators`, their weekly hours and the bookable slots in `hours`, the residents
 //! with their cases and completed sessions in `residents`, and the vans and visits in `visits`.
 
+mod bookings;
 mod hours;
 mod mediators;
 mod residents;
@@ -50,6 +51,8 @@ pub struct SeedOptions {
     pub completed_per_resident: usize,
     /// Give every resident a planned home visit today, for `streams` to watch.
     pub visits: bool,
+    /// Sessions already booked, spread over the next 30 days (see `bookings`).
+    pub bookings: usize,
     pub seed: u64,
 }
 
@@ -89,6 +92,8 @@ pub struct District {
     pub bookable_by_station: Vec<Vec<usize>>,
     /// Every hour-long slot start of the working hours in the booking window, in order.
     pub slot_starts: Vec<DateTime<Utc>>,
+    /// Slot indexes (of `booking_slot`) the seeded bookings took.
+    pub pre_booked: std::collections::HashSet<usize>,
     /// (resident index, appointment id) of completed sessions nobody has rated yet.
     pub completed: Vec<(usize, String)>,
     /// (resident index, visit id) of today's planned home visits, one per resident.
@@ -180,7 +185,7 @@ pub async fn seed(db: &Db, options: &SeedOptions) -> anyhow::Result<District> {
         (Vec::new(), Vec::new())
     };
 
-    Ok(District {
+    let mut district = District {
         centre_id: centre.id,
         specialty_codes: taxonomy.into_iter().map(|(code, _, _)| code).collect(),
         names,
@@ -188,13 +193,17 @@ pub async fn seed(db: &Db, options: &SeedOptions) -> anyhow::Result<District> {
         bookable,
         bookable_by_station,
         slot_starts: if options.hours { hours::slot_starts(Utc::now()) } else { Vec::new() },
+        pre_booked: Default::default(),
         completed,
         visits,
         van_ids,
         walk_ins,
         admin_account_id,
-        seconds: started.elapsed().as_secs_f64(),
-    })
+        seconds: 0.0,
+    };
+    district.pre_booked = bookings::write(db, &district, options.bookings).await.context("booking sessions")?;
+    district.seconds = started.elapsed().as_secs_f64();
+    Ok(district)
 }
 
 /// Writes the centre, the stations and a centre administrator (who stands in for the van
@@ -248,6 +257,7 @@ mod tests {
                 .collect(),
             bookable_by_station: vec![],
             slot_starts: vec![now, now + Duration::hours(1)],
+            pre_booked: Default::default(),
             completed: vec![],
             visits: vec![],
             van_ids: vec![],

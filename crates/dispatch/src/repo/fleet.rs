@@ -74,7 +74,7 @@ pub fn set_van_location(conn: &mut DbConnection, van_id: &str, at: Point, now: D
 }
 
 pub fn van(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Van>> {
-    vans::table.find(id).select(VanRow::as_select()).first(conn).optional().map(|r| r.map(Van::from))
+    vans::table.find(id).select(VanRow::as_select()).get_result(conn).optional().map(|r| r.map(Van::from))
 }
 
 pub fn plate_taken(conn: &mut DbConnection, plate: &str, except: Option<&str>) -> QueryResult<bool> {

@@ -191,11 +191,17 @@ pub fn set_tracking(conn: &mut DbConnection, visit_id: &str, token_hash: &str, n
 
 /// The visit a tracking token's hash names.
 pub fn tracked_visit(conn: &mut DbConnection, token_hash: &str) -> QueryResult<Option<String>> {
-    visit_tracking::table.find(token_hash).select(visit_tracking::visit_id).first(conn).optional()
+    visit_tracking::table.find(token_hash).select(visit_tracking::visit_id).get_result(conn).optional()
 }
 
 pub fn visit(conn: &mut DbConnection, id: &str) -> QueryResult<Option<HomeVisit>> {
-    home_visits::table.find(id).select(VisitRow::as_select()).first(conn).optional()?.map(VisitRow::open).transpose()
+    home_visits::table
+        .find(id)
+        .select(VisitRow::as_select())
+        .get_result(conn)
+        .optional()?
+        .map(VisitRow::open)
+        .transpose()
 }
 
 /// Every visit of a station's date, in id order.

@@ -17,7 +17,7 @@ pub struct Block {
 pub fn block(conn: &mut DbConnection, account_id: &str) -> QueryResult<Option<Block>> {
     use mediation_store::schema::account_blocks as b;
     let row: Option<(bool, NaiveDateTime)> =
-        b::table.find(account_id).select((b::disabled, b::tokens_not_before)).first(conn).optional()?;
+        b::table.find(account_id).select((b::disabled, b::tokens_not_before)).get_result(conn).optional()?;
     Ok(row.map(|(disabled, nb)| Block { disabled, tokens_not_before: nb.and_utc() }))
 }
 
@@ -72,7 +72,7 @@ pub fn tokens_not_before(conn: &mut DbConnection, account_ids: &[&str]) -> Query
 /// The counter that triggers move on every change to `account_blocks`.
 pub fn block_generation(conn: &mut DbConnection) -> QueryResult<i64> {
     use mediation_store::schema::block_generation as g;
-    g::table.select(g::generation).first(conn)
+    g::table.select(g::generation).get_result(conn)
 }
 
 /// Every account's token not-before: the whole table, which holds only accounts ever disabled.

@@ -39,7 +39,7 @@ pub fn insert_refresh(
 }
 
 pub fn refresh_by_hash(conn: &mut DbConnection, token_hash: &str) -> QueryResult<Option<RefreshRow>> {
-    refresh_tokens::table.find(token_hash).select(RefreshRow::as_select()).first(conn).optional()
+    refresh_tokens::table.find(token_hash).select(RefreshRow::as_select()).get_result(conn).optional()
 }
 
 /// Marks a token used unless it already was; returns whether this call used it, so that two
@@ -94,5 +94,5 @@ pub fn signing_key_or_insert(conn: &mut DbConnection, generated: &str, now: Date
         Err(err) if !is_unique_violation(&err) => return Err(err),
         _ => {}
     }
-    signing_keys::table.find(SIGNING_KEY_ID).select(signing_keys::private_key_pem).first(conn)
+    signing_keys::table.find(SIGNING_KEY_ID).select(signing_keys::private_key_pem).get_result(conn)
 }

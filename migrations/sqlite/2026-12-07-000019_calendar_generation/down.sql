@@ -1,0 +1,16 @@
+DROP TRIGGER mediators_insert_moves_calendar;
+DROP TRIGGER mediators_update_moves_calendar;
+DROP TRIGGER mediators_delete_moves_calendar;
+DROP TRIGGER mediator_specialties_insert_moves_calendar;
+DROP TRIGGER mediator_specialties_update_moves_calendar;
+DROP TRIGGER mediator_specialties_delete_moves_calendar;
+DROP TRIGGER sites_insert_moves_calendar;
+DROP TRIGGER sites_update_moves_calendar;
+DROP TRIGGER sites_delete_moves_calendar;
+DROP TRIGGER rooms_insert_moves_calendar;
+DROP TRIGGER rooms_update_moves_calendar;
+DROP TRIGGER rooms_delete_moves_calendar;
+DROP TRIGGER working_hours_insert_moves_calendar;
+DROP TRIGGER working_hours_update_moves_calendar;
+DROP TRIGGER working_hours_delete_moves_calendar;
+DROP TABLE calendar_generation;
