@@ -238,6 +238,10 @@ async fn main() -> anyhow::Result<()> {
                     (0..concurrency).map(|w| raw::RawBooker::new(server.db().clone(), shared.clone(), w)).collect();
                 let measured = load::drive(raw::NAME, raw::VARIANTS, workers, options).await?;
                 results.push(report::scenario_result(&measured));
+                eprintln!("running {} (one insert a transaction): {concurrency} workers", raw::BARE_NAME);
+                let workers = (0..concurrency).map(|_| raw::BareCommit::new(server.db().clone())).collect();
+                let measured = load::drive(raw::BARE_NAME, raw::BARE_VARIANTS, workers, options).await?;
+                results.push(report::scenario_result(&measured));
             }
         }
         points.push(Point { concurrency, ratios: report::ratios(&results), scenarios: results });

@@ -129,3 +129,35 @@ impl Worker for RawBooker {
         (0, self.book().await)
     }
 }
+
+pub const BARE_NAME: &str = "commit-bare";
+pub const BARE_VARIANTS: &[&str] = &["one-insert"];
+
+/// The database's bare durable commit rate: one write transaction (`Db::write`, the same
+/// durability as a booking) holding one small insert, an idempotency claim under a fresh id.
+/// The raw ceiling over this says how much of a booking's cost is its own writes, and how much
+/// is the commit every write pays.
+pub struct BareCommit {
+    db: Db,
+}
+
+impl BareCommit {
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+}
+
+impl Worker for BareCommit {
+    async fn call(&mut self) -> Outcome {
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let committed = self
+            .db
+            .write::<_, mediation_store::Error, _>(move |conn| {
+                let key = Key { principal: "bench", method: BARE_NAME, request_id: &request_id };
+                mediation_store::idempotency::claim(conn, key, b"")?;
+                Ok(())
+            })
+            .await;
+        (0, committed.map(|()| 1).map_err(|err| Status::internal(err.to_string())))
+    }
+}

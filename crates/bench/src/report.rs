@@ -162,6 +162,9 @@ pub fn ratios(results: &[ScenarioResult]) -> BTreeMap<String, Ratio> {
     if let (Some(book), Some(ceiling)) = (find(Scenario::Book.name()), find(raw::NAME)) {
         ratios.insert(format!("{}/{}", book.name, ceiling.name), ratio(&book.figures, &ceiling.figures));
     }
+    if let (Some(ceiling), Some(bare)) = (find(raw::NAME), find(raw::BARE_NAME)) {
+        ratios.insert(format!("{}/{}", ceiling.name, bare.name), ratio(&ceiling.figures, &bare.figures));
+    }
     ratios
 }
 
