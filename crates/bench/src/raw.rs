@@ -17,10 +17,9 @@ use std::sync::Arc;
 use chrono::Utc;
 use mediation_api::appointments::v1 as pb;
 use mediation_appointments::AppointmentSettings;
-use mediation_appointments::domain::{Appointment, AppointmentStatus, Case};
+use mediation_appointments::domain::Case;
 use mediation_appointments::repo;
 use mediation_appointments::service::record_booking;
-use mediation_directory::domain::Mode;
 use mediation_store::Db;
 use mediation_store::idempotency::Key;
 use prost::Message;
@@ -71,21 +70,7 @@ impl RawBooker {
             return Err(Status::resource_exhausted("the seeded slots ran out; seed more mediators"));
         };
         let account_id = resident.account_id.clone();
-        let appointment = Appointment {
-            id: uuid::Uuid::now_v7().to_string(),
-            case_id: case.id.clone(),
-            site_id: bookable.site_id.clone(),
-            room_id: Some(bookable.room_id.clone()),
-            mode: Mode::InPerson,
-            status: AppointmentStatus::Booked,
-            span,
-            mediator_ids: vec![bookable.mediator_id.clone()],
-            join_url: String::new(),
-            cancel_reason: String::new(),
-            outcome: None,
-            created_by: account_id.clone(),
-            on_the_spot: false,
-        };
+        let appointment = bookable.session(&case.id, span, &account_id);
         let timestamp = |t: chrono::DateTime<Utc>| prost_types::Timestamp { seconds: t.timestamp(), nanos: 0 };
         let request = pb::BookAppointmentRequest {
             request_id: uuid::Uuid::new_v4().to_string(),

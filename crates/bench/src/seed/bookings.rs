@@ -6,11 +6,10 @@
 use std::collections::HashSet;
 
 use chrono::Utc;
-use mediation_appointments::domain::{Appointment, AppointmentStatus};
-use mediation_directory::domain::Mode;
+use mediation_appointments::domain::Appointment;
 use mediation_store::Db;
 
-use super::{District, new_id};
+use super::District;
 
 /// Rows per write transaction.
 const BATCH: usize = 500;
@@ -35,21 +34,7 @@ pub(super) async fn write(db: &Db, district: &District, count: usize) -> anyhow:
         .map(|(k, &index)| {
             let (bookable, span) = district.booking_slot(index).expect("an index below the total");
             let resident = &district.residents[k % district.residents.len()];
-            Appointment {
-                id: new_id(),
-                case_id: resident.cases[0].clone(),
-                site_id: bookable.site_id.clone(),
-                room_id: Some(bookable.room_id.clone()),
-                mode: Mode::InPerson,
-                status: AppointmentStatus::Booked,
-                span,
-                mediator_ids: vec![bookable.mediator_id.clone()],
-                join_url: String::new(),
-                cancel_reason: String::new(),
-                outcome: None,
-                created_by: resident.account_id.clone(),
-                on_the_spot: false,
-            }
+            bookable.session(&resident.cases[0], span, &resident.account_id)
         })
         .collect();
     for batch in appointments.chunks(BATCH) {

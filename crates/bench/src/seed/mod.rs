@@ -21,7 +21,9 @@ use std::time::Instant;
 use anyhow::Context as _;
 use chrono::{DateTime, Duration, Utc};
 use mediation_appointments::domain::hours::Interval;
+use mediation_appointments::domain::{Appointment, AppointmentStatus};
 use mediation_auth::Role;
+use mediation_directory::domain::Mode;
 use mediation_directory::domain::{DEFAULT_TIME_ZONE, LatLng, Site, SiteKind};
 use mediation_identity::repo::NewAccount;
 use mediation_store::Db;
@@ -116,6 +118,27 @@ impl District {
         let mediator = &self.bookable[index % self.bookable.len()];
         let start = *self.slot_starts.get(index / self.bookable.len())?;
         Some((mediator, Interval::new(start, start + Duration::hours(1)).ok()?))
+    }
+}
+
+impl Bookable {
+    /// A BOOKED in-person session of this mediator in their room, for `case_id`.
+    pub fn session(&self, case_id: &str, span: Interval, created_by: &str) -> Appointment {
+        Appointment {
+            id: new_id(),
+            case_id: case_id.to_owned(),
+            site_id: self.site_id.clone(),
+            room_id: Some(self.room_id.clone()),
+            mode: Mode::InPerson,
+            status: AppointmentStatus::Booked,
+            span,
+            mediator_ids: vec![self.mediator_id.clone()],
+            join_url: String::new(),
+            cancel_reason: String::new(),
+            outcome: None,
+            created_by: created_by.to_owned(),
+            on_the_spot: false,
+        }
     }
 }
 
