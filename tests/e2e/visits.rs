@@ -136,6 +136,17 @@ async fn a_completed_visit_is_a_session_rated_by_its_resident_and_counted_for_it
     move_visit(&app, &v.crew, move_to(&visit.id, pb::VisitStatus::EnRoute, "")).await.expect("sets off");
     move_visit(&app, &v.crew, move_to(&visit.id, pb::VisitStatus::Arrived, "")).await.expect("arrives");
 
+    // Until it is COMPLETED there is nothing to rate: its resident learns the visit's state.
+    let early = ratings::SubmitRatingRequest {
+        home_visit_id: visit.id.clone(),
+        scores: Some(ratings::Scores { overall: 5, fairness: 5, professionalism: 5, timeliness: 5 }),
+        ..Default::default()
+    };
+    let refused = app.ratings().await.submit_rating(authed(early, &v.resident)).await;
+    let status = assert_status(refused, Code::FailedPrecondition, "VISIT_ARRIVED");
+    let info = tonic_types::StatusExt::get_error_details(&status).error_info().cloned().unwrap();
+    assert_eq!(info.metadata.get("current_state").map(String::as_str), Some("ARRIVED"));
+
     // Completing takes the outcome, as completing a session does.
     let bare = move_visit(&app, &v.crew, move_to(&visit.id, pb::VisitStatus::Completed, "")).await;
     assert_eq!(violated_fields(&assert_status(bare, Code::InvalidArgument, "VALIDATION")), ["outcome"]);

@@ -84,6 +84,19 @@ fn is_party(conn: &mut DbConnection, principal: &Principal, case: &Case) -> Resu
     }))
 }
 
+/// Why a visit with no session yet cannot be rated: a party learns its state (FAILED_PRECONDITION,
+/// `VISIT_<STATUS>`, as dispatch names it), anyone else what they would learn of a completed one.
+fn unrated_visit(conn: &mut DbConnection, principal: &Principal, id: &str) -> Result<std::convert::Infallible> {
+    let visit = mediation_dispatch::repo::visit(conn, id)?.ok_or(Fault::NotFound("home visit"))?;
+    let case = mediation_appointments::repo::case(conn, &visit.case_id)?.ok_or(Fault::NotFound("home visit"))?;
+    if !is_party(conn, principal, &case)? {
+        return Err(Fault::Forbidden("only a party to the session may rate it").into());
+    }
+    let status = visit.status.as_str();
+    let message = format!("only COMPLETED visits are rated; this one is {status}");
+    Err(Fault::state(format!("VISIT_{status}"), message).with("current_state", status).into())
+}
+
 pub fn submit(conn: &mut DbConnection, principal: &Principal, req: SubmitRating, now: DateTime<Utc>) -> Result<Rating> {
     let SubmitRating { rated, mediator_id, scores, comment, request_id: _ } = req;
     let appointment = match rated {
@@ -91,9 +104,10 @@ pub fn submit(conn: &mut DbConnection, principal: &Principal, req: SubmitRating,
             mediation_appointments::repo::appointment(conn, &id)?.ok_or(Fault::NotFound("appointment"))?
         }
         // A visit has a session once it is COMPLETED; before that there is nothing to rate.
-        Rated::HomeVisit(id) => {
-            mediation_appointments::repo::appointment_of_home_visit(conn, &id)?.ok_or(Fault::NotFound("home visit"))?
-        }
+        Rated::HomeVisit(id) => match mediation_appointments::repo::appointment_of_home_visit(conn, &id)? {
+            Some(appointment) => appointment,
+            None => match unrated_visit(conn, principal, &id)? {},
+        },
     };
     let appointment_id = appointment.id.clone();
     let case = mediation_appointments::repo::case(conn, &appointment.case_id)?.ok_or(Fault::NotFound("appointment"))?;
