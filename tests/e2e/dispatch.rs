@@ -302,6 +302,10 @@ async fn a_crew_sees_addresses_only_of_its_own_vans_visits(backend: Backend) {
         app.dispatch().await.assign_visit(authed(assign, &d.dispatcher)).await.expect("assigns").into_inner();
     assert_eq!((assigned.status(), assigned.van_id.as_str()), (pb::VisitStatus::Planned, d.vans[0].as_str()));
     assert!(assigned.eta.is_some());
+    // The resident is told, as a committed plan tells them.
+    let phone = "+8613800000605";
+    let told = |n: &[serde_json::Value]| n.iter().any(|n| n["to"] == phone && n["kind"] == "VISIT_PLANNED");
+    wait_for(&app, told, Duration::from_secs(10)).await;
 
     let own = get(&app, &d.crews[0], &visit.id).await.unwrap();
     assert!(!own.address_masked);

@@ -214,8 +214,9 @@ fn tell_planned(
 }
 
 /// A dispatcher's override: the visit goes on the van at `position` of its route that day, and
-/// the route's ETAs are recomputed from the shift's start at the depot. Returns the visit and
-/// the route's visits (itself among them), all changed.
+/// the route's ETAs are recomputed from the shift's start at the depot. As a committed plan
+/// does, it tells each resident whose PLANNED visit is newly planned or now due at another time
+/// (VISIT_PLANNED). Returns the visit and the route's visits (itself among them), all changed.
 pub fn assign_visit(
     conn: &mut DbConnection,
     viewer: &Viewer,
@@ -257,9 +258,13 @@ pub fn assign_visit(
     let times = etas(shift.start, depot, &route, settings.travel.as_ref());
     let mut changed = Vec::new();
     for (i, (mut v, eta)) in route.into_iter().zip(times).enumerate() {
+        let told = v.eta;
         v.position = Some(i as i32);
         v.eta = Some(eta);
         repo::update_visit(conn, &v, now)?;
+        if v.status == VisitStatus::Planned && told != v.eta {
+            tell_planned(conn, settings, &v, eta, now)?;
+        }
         changed.push(v);
     }
     repo::bump_day(conn, &visit.station_id, visit.day)?;
