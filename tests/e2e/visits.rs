@@ -133,7 +133,14 @@ async fn a_completed_visit_is_a_session_rated_by_its_resident_and_counted_for_it
     let v = visiting(&app, "13800000701").await;
     let visit = planned_visit(&app, &v).await;
     assert_eq!(visit.van_id, v.van);
-    move_visit(&app, &v.crew, move_to(&visit.id, pb::VisitStatus::EnRoute, "")).await.expect("sets off");
+    // A retried status change with its request_id answers what the first call answered (the
+    // claim, the change and the reply are one transaction), not "already EN_ROUTE".
+    let set_off = pb::UpdateVisitStatusRequest {
+        request_id: new_request_id(),
+        ..move_to(&visit.id, pb::VisitStatus::EnRoute, "")
+    };
+    let first = move_visit(&app, &v.crew, set_off.clone()).await.expect("sets off");
+    assert_eq!(move_visit(&app, &v.crew, set_off).await.expect("replays"), first);
     move_visit(&app, &v.crew, move_to(&visit.id, pb::VisitStatus::Arrived, "")).await.expect("arrives");
 
     // Until it is COMPLETED there is nothing to rate: its resident learns the visit's state.

@@ -297,11 +297,35 @@ impl DispatchService for Dispatch {
         let actor = Actor::new(&principal, request.remote_addr());
         let (request_id, encoded) = retry_of(&request.get_ref().request_id, request.get_ref())?;
         let live::UpdateStatus { visit_id, change } = request.into_inner().try_into()?;
-        let update = || async {
-            let shown = self.core.update_visit_status(principal.clone(), actor, visit_id, change).await?;
-            Ok(visits::to_proto(shown))
-        };
-        let reply = self.run_maybe_once(principal.clone(), UPDATE_VISIT_STATUS, request_id, encoded, update).await?;
+        let settings = self.core.settings().clone();
+        // The replay is claimed, the change made and the reply recorded in one transaction, so a
+        // retry racing the first call (or following a crash) gets the first reply, never the new
+        // state's refusal.
+        let (reply, changed) = self
+            .core
+            .write(principal, move |conn, viewer| {
+                let mut changed = None;
+                let apply = |conn: &mut DbConnection| {
+                    let (visit, full) = service::update_status(conn, viewer, &settings, &visit_id, change, Utc::now())?;
+                    let shown = service::disclose_in(conn, &actor, viewer, visit, full, "UpdateVisitStatus")?;
+                    changed = Some(shown.visit().clone());
+                    Ok::<_, crate::Error>(visits::to_proto(shown))
+                };
+                let reply = match &request_id {
+                    None => apply(conn)?,
+                    Some(id) => {
+                        let key = Key {
+                            principal: &viewer.principal.account_id,
+                            method: UPDATE_VISIT_STATUS,
+                            request_id: id,
+                        };
+                        mediation_api::idempotent::once(conn, key, &encoded, apply)?
+                    }
+                };
+                Ok((reply, changed))
+            })
+            .await?;
+        self.core.publish_visits(changed);
         Ok(Response::new(reply))
     }
 

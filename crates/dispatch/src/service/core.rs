@@ -119,7 +119,8 @@ impl Core {
         Ok(shown)
     }
 
-    pub(super) fn publish_visits(&self, visits: impl IntoIterator<Item = HomeVisit>) {
+    /// Tells the open watches of these visits' changes.
+    pub fn publish_visits(&self, visits: impl IntoIterator<Item = HomeVisit>) {
         for visit in visits {
             self.bus.publish(Event::Visit(Box::new(visit)));
         }

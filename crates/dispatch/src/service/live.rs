@@ -48,25 +48,6 @@ impl Core {
         self.publish_visits(shown.iter().map(|s| s.visit().clone()));
         Ok(shown)
     }
-
-    /// [`update_status`], then tells watchers.
-    pub async fn update_visit_status(
-        &self,
-        principal: Principal,
-        actor: Actor,
-        visit_id: String,
-        change: StatusChange,
-    ) -> Result<ShownVisit> {
-        let settings = self.settings.clone();
-        let shown = self
-            .write(principal, move |conn, viewer| {
-                let (visit, full) = update_status(conn, viewer, &settings, &visit_id, change, Utc::now())?;
-                disclose_in(conn, &actor, viewer, visit, full, "UpdateVisitStatus")
-            })
-            .await?;
-        self.publish_visits([shown.visit().clone()]);
-        Ok(shown)
-    }
 }
 
 /// A crew (or a dispatcher) reports where the van is; the ETAs of its remaining visits on its
