@@ -270,6 +270,19 @@ fn parse_url(url: &str, settings: &PoolSettings) -> Result<(Target, Backend)> {
 mod tests {
     use super::*;
 
+    /// `.cargo/config.toml` builds the bundled SQLite with the query-planner stability
+    /// guarantee, so that statements with a bound LIMIT are not re-prepared at every execution.
+    #[test]
+    fn sqlite_plans_without_the_bound_values() {
+        use diesel::RunQueryDsl;
+        let mut conn = SqliteConnection::establish(":memory:").unwrap();
+        let used: i32 =
+            diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>("sqlite_compileoption_used('ENABLE_QPSG')"))
+                .get_result(&mut conn)
+                .unwrap();
+        assert_eq!(used, 1);
+    }
+
     #[test]
     fn urls_pick_their_backend() {
         let s = PoolSettings::default();

@@ -123,17 +123,20 @@ pub fn search_availability(
     };
     let rows: Vec<Row> = match &remote_site {
         Some(site_id) => {
+            let mut hours_of: HashMap<&str, Vec<(Tz, Hours)>> = HashMap::new();
+            for (mediator_id, s, h) in all_hours {
+                hours_of.entry(mediator_id.as_str()).or_default().push((zone(s)?, h.clone()));
+            }
             let mut ids: Vec<&str> = kind_of.keys().copied().collect();
             ids.sort();
-            let mut rows = Vec::with_capacity(ids.len());
-            for id in ids {
-                let mut hours = Vec::new();
-                for (_, s, h) in all_hours.clone().filter(|(m, ..)| m == id) {
-                    hours.push((zone(s)?, h.clone()));
-                }
-                rows.push(Row { mediator_id: id.to_owned(), site_id: site_id.clone(), hours, extra_at: None });
-            }
-            rows
+            ids.into_iter()
+                .map(|id| Row {
+                    mediator_id: id.to_owned(),
+                    site_id: site_id.clone(),
+                    hours: hours_of.remove(id).unwrap_or_default(),
+                    extra_at: None,
+                })
+                .collect()
         }
         None => {
             let mut rows = Vec::new();
@@ -148,13 +151,13 @@ pub fn search_availability(
             rows
         }
     };
-    let mut zones: HashMap<String, Tz> = HashMap::new();
     let mut rooms: HashMap<String, Vec<String>> = HashMap::new();
     for row in &rows {
         if rooms.contains_key(&row.site_id) {
             continue;
         }
-        zones.insert(row.site_id.clone(), zone(&row.site_id)?);
+        // Every site offered has a zone in the calendar, which the offers below rely on.
+        zone(&row.site_id)?;
         let fitting = calendar.rooms.get(&row.site_id).map(Vec::as_slice).unwrap_or_default().iter().filter(|room| {
             room.kind == room_kind && (room_kind != RoomKind::Mediation || room.capacity >= case.assessment.party_count)
         });
@@ -262,7 +265,7 @@ pub fn search_availability(
                     mediator_ids: vec![lead.clone(), second.clone()],
                     site_id: site_id.to_owned(),
                     room_id: Some(room_id),
-                    zone: zones[site_id],
+                    zone: calendar.zones[site_id],
                 });
             } else {
                 for mediator_id in mediators {
@@ -271,7 +274,7 @@ pub fn search_availability(
                         mediator_ids: vec![mediator_id],
                         site_id: site_id.to_owned(),
                         room_id: Some(room_id.clone()),
-                        zone: zones[site_id],
+                        zone: calendar.zones[site_id],
                     });
                 }
             }

@@ -70,9 +70,42 @@ impl Dispatch {
         M: Message + Default + Send + 'static,
         F: FnOnce(&mut DbConnection, &Viewer) -> crate::Result<M> + Send + 'static,
     {
+        let create = move |conn: &mut DbConnection, viewer: &Viewer| create(conn, viewer).map(|reply| (reply, ()));
+        Ok(self.write_once(principal, method, Some(request_id), request, create).await?.0)
+    }
+
+    /// Runs `work` with the caller's view in one write transaction, once per `request_id` when
+    /// one is given: the claim, the work and the recorded reply commit together, so a retry
+    /// (racing the first call, or after a crash) gets the first reply and no `T`. `T` is what
+    /// the caller does after the commit (the visits to publish).
+    async fn write_once<M, T, F>(
+        &self,
+        principal: Principal,
+        method: &'static str,
+        request_id: Option<String>,
+        request: Vec<u8>,
+        work: F,
+    ) -> Result<(M, Option<T>), Status>
+    where
+        M: Message + Default + Send + 'static,
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection, &Viewer) -> crate::Result<(M, T)> + Send + 'static,
+    {
         let reply = self.core.write(principal, move |conn, viewer| {
-            let key = Key { principal: &viewer.principal.account_id, method, request_id: &request_id };
-            mediation_api::idempotent::once(conn, key, &request, |conn| create(conn, viewer))
+            let mut after = None;
+            let run = |conn: &mut DbConnection| {
+                let (reply, then) = work(conn, viewer)?;
+                after = Some(then);
+                Ok::<_, crate::Error>(reply)
+            };
+            let reply = match &request_id {
+                None => run(conn)?,
+                Some(request_id) => {
+                    let key = Key { principal: &viewer.principal.account_id, method, request_id };
+                    mediation_api::idempotent::once(conn, key, &request, run)?
+                }
+            };
+            Ok((reply, after))
         });
         Ok(reply.await?)
     }
@@ -80,7 +113,7 @@ impl Dispatch {
 
 impl Dispatch {
     /// For calls whose work spans transactions (a plan is solved between its read and its
-    /// write; a status change publishes after its commit), made safe to retry by an optional
+    /// write), made safe to retry by an optional
     /// `request_id`: a retry of a call whose answer was recorded gets it back without running
     /// again; otherwise `run` runs and its answer is recorded for the next retry (when a
     /// concurrent retry recorded first, both get that answer). Empty `request_id`: just `run`.
@@ -298,33 +331,13 @@ impl DispatchService for Dispatch {
         let (request_id, encoded) = retry_of(&request.get_ref().request_id, request.get_ref())?;
         let live::UpdateStatus { visit_id, change } = request.into_inner().try_into()?;
         let settings = self.core.settings().clone();
-        // The replay is claimed, the change made and the reply recorded in one transaction, so a
-        // retry racing the first call (or following a crash) gets the first reply, never the new
-        // state's refusal.
-        let (reply, changed) = self
-            .core
-            .write(principal, move |conn, viewer| {
-                let mut changed = None;
-                let apply = |conn: &mut DbConnection| {
-                    let (visit, full) = service::update_status(conn, viewer, &settings, &visit_id, change, Utc::now())?;
-                    let shown = service::disclose_in(conn, &actor, viewer, visit, full, "UpdateVisitStatus")?;
-                    changed = Some(shown.visit().clone());
-                    Ok::<_, crate::Error>(visits::to_proto(shown))
-                };
-                let reply = match &request_id {
-                    None => apply(conn)?,
-                    Some(id) => {
-                        let key = Key {
-                            principal: &viewer.principal.account_id,
-                            method: UPDATE_VISIT_STATUS,
-                            request_id: id,
-                        };
-                        mediation_api::idempotent::once(conn, key, &encoded, apply)?
-                    }
-                };
-                Ok((reply, changed))
-            })
-            .await?;
+        let update = move |conn: &mut DbConnection, viewer: &Viewer| {
+            let (visit, full) = service::update_status(conn, viewer, &settings, &visit_id, change, Utc::now())?;
+            let shown = service::disclose_in(conn, &actor, viewer, visit, full, "UpdateVisitStatus")?;
+            let changed = shown.visit().clone();
+            Ok((visits::to_proto(shown), changed))
+        };
+        let (reply, changed) = self.write_once(principal, UPDATE_VISIT_STATUS, request_id, encoded, update).await?;
         self.core.publish_visits(changed);
         Ok(Response::new(reply))
     }
