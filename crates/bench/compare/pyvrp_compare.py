@@ -6,7 +6,12 @@ environment and run this with that environment's Python:
 
     python3 -m venv /tmp/pyvrp-venv && /tmp/pyvrp-venv/bin/pip install pyvrp
     /tmp/pyvrp-venv/bin/python crates/bench/compare/pyvrp_compare.py \\
-        --mediation target/release/mediation --seconds 10 --runs 3 ../shared/data/solomon/*.txt
+        --mediation target/release/mediation --seconds 10 --runs 3 \\
+        ../shared/data/solomon/*.txt crates/bench/compare/solomon/*.txt
+
+The instances: C101, R101 and RC101 in shared/data/solomon, and one of each other class (C201,
+R201, RC201, R105, RC105) in solomon/ beside this script, with its README naming their source
+and the best-known solutions. `--solvers pyvrp` runs PyVRP alone, without `--mediation`.
 
 Each instance is solved `--runs` times by each solver, one run at a time (neither competes
 with the other for the cores). Both are judged the same way: vehicles first, then the total
@@ -129,11 +134,13 @@ def spread(values):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("instances", nargs="+")
-    parser.add_argument("--mediation", required=True, help="the release `mediation` binary")
+    parser.add_argument("--mediation", help="the release `mediation` binary (needed when --solvers names it)")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--solvers", default="pyvrp,mediation")
     args = parser.parse_args()
+    if "mediation" in args.solvers.split(",") and not args.mediation:
+        parser.error("--mediation is needed to run the mediation solver")
 
     rows = []
     for path in args.instances:
