@@ -38,6 +38,7 @@ both_backends!(
     twenty_four_clients_racing_for_one_slot_leave_exactly_one_winner,
     two_gateways_on_one_postgres_database_leave_exactly_one_winner,
     a_booking_on_one_replica_is_not_offered_by_another,
+    leave_and_extra_hours_change_what_is_offered_at_once,
     applicants_cancel_with_a_reason_and_the_slot_reopens,
     applicants_cannot_cancel_after_the_cutoff_but_staff_can,
     sessions_check_in_and_complete_and_a_completed_session_cannot_be_cancelled,
@@ -668,7 +669,8 @@ async fn two_gateways_on_one_postgres_database_leave_exactly_one_winner(backend:
 }
 
 /// Availability answers what the database holds at the moment of the call: an hour booked
-/// through one replica is not offered by the other a moment later, and offered again there as
+/// through one replica is not offered by the other a moment later (whether that replica reads
+/// the holds from the database or loads them all into memory again), and offered again there as
 /// soon as the first replica cancels it; a mediator withdrawn through one replica is no longer
 /// offered by the other, whose calendar in memory follows the database's counter.
 async fn a_booking_on_one_replica_is_not_offered_by_another(backend: Backend) {
@@ -687,6 +689,11 @@ async fn a_booking_on_one_replica_is_not_offered_by_another(backend: Backend) {
     let after = free_starts(&second, &resident, &case.id, &d, mediator).await;
     assert!(!after.contains(&local(d.day, 11)), "the other replica offers the booked hour: {after:?}");
     assert!(after.contains(&local(d.day, 10)) && after.contains(&local(d.day, 12)), "{after:?}");
+    // A search within a second of the other replica's last load of every hold reads the holds
+    // it needs from the database; later ones load them all again, and still see the booking.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let later = free_starts(&second, &resident, &case.id, &d, mediator).await;
+    assert_eq!(later, after, "the holds loaded again agree with the database");
 
     let cancel =
         pb::CancelAppointmentRequest { appointment_id: booked.id, reason: "改期".into(), ..Default::default() };
@@ -698,6 +705,40 @@ async fn a_booking_on_one_replica_is_not_offered_by_another(backend: Backend) {
     let request = pb::SearchAvailabilityRequest { mediator_id: mediator.clone(), ..one_day(&case.id, d.day) };
     let refused = second.appointments().await.search_availability(authed(request, &resident)).await;
     assert_eq!(violated_fields(&assert_status(refused, Code::InvalidArgument, reason::VALIDATION)), ["mediator_id"]);
+}
+
+/// Leave and extra hours are part of the calendar availability keeps in memory: each change is
+/// offered, or no longer offered, by the very next search.
+async fn leave_and_extra_hours_change_what_is_offered_at_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let d = district(&app).await;
+    let (resident, case) = resident_with_case(&app, &d, "13800000210").await;
+    let mediator = &d.station_mediators[0];
+    let mut client = app.appointments().await;
+    let working_day: Vec<_> = (9..17).map(|h| local(d.day, h)).collect();
+    assert_eq!(free_starts(&app, &resident, &case.id, &d, mediator).await, working_day);
+
+    let exception = |kind: pb::ExceptionKind, from: u32, to: u32, site_id: &str| pb::AddScheduleExceptionRequest {
+        mediator_id: mediator.clone(),
+        start: Some(ts(local(d.day, from))),
+        end: Some(ts(local(d.day, to))),
+        kind: kind.into(),
+        site_id: site_id.into(),
+        ..Default::default()
+    };
+    let leave = exception(pb::ExceptionKind::Leave, 12, 15, "");
+    let leave = client.add_schedule_exception(authed(leave, &d.admin)).await.expect("adds leave").into_inner();
+    let on_leave = free_starts(&app, &resident, &case.id, &d, mediator).await;
+    let expected: Vec<_> =
+        working_day.iter().copied().filter(|t| *t < local(d.day, 12) || *t >= local(d.day, 15)).collect();
+    assert_eq!(on_leave, expected, "the hours on leave are not offered");
+
+    let extra = exception(pb::ExceptionKind::Extra, 17, 19, &d.station);
+    client.add_schedule_exception(authed(extra, &d.admin)).await.expect("adds extra hours");
+    let delete = pb::DeleteScheduleExceptionRequest { exception_id: leave.id };
+    client.delete_schedule_exception(authed(delete, &d.admin)).await.expect("removes the leave");
+    let longer: Vec<_> = (9..19).map(|h| local(d.day, h)).collect();
+    assert_eq!(free_starts(&app, &resident, &case.id, &d, mediator).await, longer, "leave gone, extra hours offered");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -242,6 +242,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    hold_generation (id) {
+        id -> Integer,
+        generation -> BigInt,
+    }
+}
+
+diesel::table! {
     home_visits (id) {
         id -> Text,
         case_id -> Text,
@@ -595,6 +602,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     dispatch_days,
     dispatch_plans,
     follow_ups,
+    hold_generation,
     home_visits,
     idempotency_keys,
     mediator_specialties,

@@ -1,7 +1,7 @@
 //! The resources (mediators, rooms) sessions hold for their time. The table refuses two
 //! overlapping holds of one resource (`resource_holds_no_overlap`).
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use mediation_store::DbConnection;
@@ -51,6 +51,21 @@ pub fn holds(conn: &mut DbConnection, resources: &[String], window: Interval) ->
         .select((resource_holds::resource, resource_holds::starts_at, resource_holds::ends_at))
         .load(conn)?;
     rows.into_iter().map(|(r, a, b)| Ok((r, span("resource_holds", a, b)?))).collect()
+}
+
+/// (resource, span) of every hold that ends after `since`.
+pub fn holds_ending_after(conn: &mut DbConnection, since: DateTime<Utc>) -> QueryResult<Vec<(String, Interval)>> {
+    let rows: Vec<(String, NaiveDateTime, NaiveDateTime)> = resource_holds::table
+        .filter(resource_holds::ends_at.gt(naive(since)))
+        .select((resource_holds::resource, resource_holds::starts_at, resource_holds::ends_at))
+        .load(conn)?;
+    rows.into_iter().map(|(r, a, b)| Ok((r, span("resource_holds", a, b)?))).collect()
+}
+
+/// The counter that triggers move whenever a hold is taken, moved or released.
+pub fn hold_generation(conn: &mut DbConnection) -> QueryResult<i64> {
+    use mediation_store::schema::hold_generation as g;
+    g::table.select(g::generation).get_result(conn)
 }
 
 /// Holds the appointment's mediators and room for its time; a conflict fails with an error

@@ -1,6 +1,6 @@
 //! Mediators' weekly working hours and their exceptions (leave, extra hours).
 
-use chrono::{NaiveDate, NaiveDateTime, Weekday};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc, Weekday};
 use diesel::prelude::*;
 use mediation_store::DbConnection;
 use mediation_store::schema::{schedule_exceptions, working_hours};
@@ -122,6 +122,27 @@ pub fn exceptions(
             schedule_exceptions::ends_at,
         ))
         .load(conn)?;
+    exceptions_from(rows)
+}
+
+/// Every mediator's exceptions that end after `since`.
+pub fn exceptions_ending_after(conn: &mut DbConnection, since: DateTime<Utc>) -> QueryResult<Vec<ScheduleException>> {
+    let rows: Vec<(String, Option<String>, String, NaiveDateTime, NaiveDateTime)> = schedule_exceptions::table
+        .filter(schedule_exceptions::ends_at.gt(naive(since)))
+        .select((
+            schedule_exceptions::mediator_id,
+            schedule_exceptions::site_id,
+            schedule_exceptions::kind,
+            schedule_exceptions::starts_at,
+            schedule_exceptions::ends_at,
+        ))
+        .load(conn)?;
+    exceptions_from(rows)
+}
+
+fn exceptions_from(
+    rows: Vec<(String, Option<String>, String, NaiveDateTime, NaiveDateTime)>,
+) -> QueryResult<Vec<ScheduleException>> {
     rows.into_iter()
         .map(|(mediator_id, site_id, kind, start, end)| {
             Ok(ScheduleException {

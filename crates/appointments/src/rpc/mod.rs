@@ -333,8 +333,10 @@ impl AppointmentService for Appointments {
         let calendar = self.calendar.clone();
         let offers = self
             .read(principal, move |conn, viewer, settings| {
-                let calendar = calendar.current(conn)?;
-                service::search_availability(conn, viewer, settings, &calendar, &query, Utc::now())
+                let now = Utc::now();
+                let held = calendar.holds(conn, now)?;
+                let calendar = calendar.current(conn, now)?;
+                service::search_availability(conn, viewer, settings, &calendar, held.as_deref(), &query, now)
             })
             .await?;
         let slots = offers.into_iter().map(schedule::slot_to_proto).collect();

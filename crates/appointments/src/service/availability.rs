@@ -9,11 +9,11 @@ use mediation_api::Fault;
 use mediation_directory::domain::{MediatorKind, Mode, RoomKind};
 use mediation_store::DbConnection;
 
-use super::{AppointmentSettings, Calendar, visible_case};
+use super::{AppointmentSettings, Calendar, HeldTimes, visible_case};
 use crate::domain::access::Viewer;
 use crate::domain::hours::{self, Hours, Interval};
 use crate::domain::slots::{self, availability};
-use crate::domain::{ExceptionKind, Grade, ScheduleException, may_lead, resources};
+use crate::domain::{ExceptionKind, Grade, may_lead, resources};
 use crate::error::{Error, Result};
 use crate::repo;
 
@@ -85,6 +85,7 @@ pub fn search_availability(
     viewer: &Viewer,
     settings: &AppointmentSettings,
     calendar: &Calendar,
+    held: Option<&HeldTimes>,
     query: &AvailabilityQuery,
     now: DateTime<Utc>,
 ) -> Result<Vec<Offer>> {
@@ -167,23 +168,19 @@ pub fn search_availability(
     // that is read.
     let ids: Vec<String> =
         rows.iter().map(|row| row.mediator_id.clone()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
-    let exceptions = repo::exceptions(conn, &ids, window)?;
     let buffer = settings.slots.buffer;
     // Every resource a slot may need: the candidates and the fitting rooms.
     let wanted: Vec<String> =
         resources(&ids, None).into_iter().chain(rooms.values().flatten().map(|room| format!("room:{room}"))).collect();
-    let mut exceptions_by: HashMap<&str, Vec<&ScheduleException>> = HashMap::new();
-    for exception in &exceptions {
-        exceptions_by.entry(exception.mediator_id.as_str()).or_default().push(exception);
-    }
     // Each row's leave and EXTRA hours, found once for every part.
     let blocked: Vec<(Vec<Interval>, Vec<Interval>)> = rows
         .iter()
         .map(|Row { mediator_id, extra_at, .. }| {
-            let mine = exceptions_by.get(mediator_id.as_str()).map(Vec::as_slice).unwrap_or_default();
+            let mine = calendar.exceptions.get(mediator_id).map(Vec::as_slice).unwrap_or_default();
             let of = |wanted: ExceptionKind, site: Option<&str>| {
                 mine.iter()
                     .filter(|e| e.kind == wanted && (site.is_none() || e.site_id.as_deref() == site))
+                    .filter(|e| e.span.overlaps(&window))
                     .map(|e| e.span)
                     .collect::<Vec<_>>()
             };
@@ -200,8 +197,20 @@ pub fn search_availability(
         let reach = Interval::new(part.start, (part.end + query.duration).min(window.end))
             .expect("a part ends within the window, so reaching further keeps its end after its start");
         let mut held_by = HeldBy::new();
-        for (resource, span) in repo::holds(conn, &wanted, reach.widened(buffer))? {
-            held_by.entry(resource).or_default().push(span);
+        match held {
+            Some(held) => {
+                for resource in &wanted {
+                    let spans = held.overlapping(resource, reach.widened(buffer));
+                    if !spans.is_empty() {
+                        held_by.insert(resource.clone(), spans.to_vec());
+                    }
+                }
+            }
+            None => {
+                for (resource, span) in repo::holds(conn, &wanted, reach.widened(buffer))? {
+                    held_by.entry(resource).or_default().push(span);
+                }
+            }
         }
         let hours_reach = Interval::new(reach.start - Duration::days(1), reach.end).expect("starts a day earlier");
         let mut lists = Vec::with_capacity(rows.len());

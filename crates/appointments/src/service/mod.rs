@@ -17,7 +17,7 @@ mod whistle;
 pub use agreements::*;
 pub use availability::*;
 pub use booking::*;
-pub use calendar::{Calendar, CalendarCache};
+pub use calendar::{Calendar, CalendarCache, HeldTimes};
 pub use cases::*;
 pub use home_visits::{LiveVisits, VisitSession, no_live_visits, record_visit_session};
 pub use messages::*;

@@ -1,0 +1,7 @@
+DROP TRIGGER schedule_exceptions_delete_moves_calendar;
+DROP TRIGGER schedule_exceptions_update_moves_calendar;
+DROP TRIGGER schedule_exceptions_insert_moves_calendar;
+DROP TRIGGER resource_holds_delete_moves_holds;
+DROP TRIGGER resource_holds_update_moves_holds;
+DROP TRIGGER resource_holds_insert_moves_holds;
+DROP TABLE hold_generation;
