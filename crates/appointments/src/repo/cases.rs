@@ -182,32 +182,45 @@ pub fn open_cases_at(conn: &mut DbConnection, site_id: &str, origins: &[Origin])
     with_parties(conn, rows)
 }
 
+type PartyRow = (String, String, String, String, String, String);
+
+/// What a party row is read as: its case, then the party.
+fn party_columns() -> (
+    case_parties::case_id,
+    case_parties::name,
+    case_parties::phone,
+    case_parties::role,
+    case_parties::participation,
+    case_parties::answer_reason,
+) {
+    (
+        case_parties::case_id,
+        case_parties::name,
+        case_parties::phone,
+        case_parties::role,
+        case_parties::participation,
+        case_parties::answer_reason,
+    )
+}
+
 fn parties_of(conn: &mut DbConnection, case_ids: &[String]) -> QueryResult<Vec<(String, Party)>> {
-    type Row = (String, String, String, String, String, String);
-    let rows: Vec<Row> = case_parties::table
+    let rows: Vec<PartyRow> = case_parties::table
         .filter(case_parties::case_id.eq_any(case_ids))
         .order((case_parties::case_id, case_parties::position))
-        .select((
-            case_parties::case_id,
-            case_parties::name,
-            case_parties::phone,
-            case_parties::role,
-            case_parties::participation,
-            case_parties::answer_reason,
-        ))
+        .select(party_columns())
         .load(conn)?;
-    rows.into_iter()
-        .map(|(case_id, name, phone, role, participation, answer_reason)| {
-            let party = Party {
-                name: open(PARTY_NAME, &name)?,
-                phone: open(PARTY_PHONE, &phone)?,
-                role: parse("case_parties.role", &role)?,
-                participation: parse("case_parties.participation", &participation)?,
-                answer_reason,
-            };
-            Ok((case_id, party))
-        })
-        .collect()
+    rows.into_iter().map(party).collect()
+}
+
+fn party((case_id, name, phone, role, participation, answer_reason): PartyRow) -> QueryResult<(String, Party)> {
+    let party = Party {
+        name: open(PARTY_NAME, &name)?,
+        phone: open(PARTY_PHONE, &phone)?,
+        role: parse("case_parties.role", &role)?,
+        participation: parse("case_parties.participation", &participation)?,
+        answer_reason,
+    };
+    Ok((case_id, party))
 }
 
 fn with_parties(conn: &mut DbConnection, rows: Vec<CaseRow>) -> QueryResult<Vec<Case>> {
@@ -221,9 +234,19 @@ fn with_parties(conn: &mut DbConnection, rows: Vec<CaseRow>) -> QueryResult<Vec<
         .collect()
 }
 
+/// One case; read by key with statements of a fixed shape, which both backends prepare once
+/// per connection (a list's `IN` is prepared at every call).
 pub fn case(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Case>> {
-    let rows: Vec<CaseRow> = cases::table.filter(cases::id.eq(id)).select(CaseRow::as_select()).load(conn)?;
-    Ok(with_parties(conn, rows)?.pop())
+    let Some(row) = cases::table.find(id).select(CaseRow::as_select()).get_result(conn).optional()? else {
+        return Ok(None);
+    };
+    let rows: Vec<PartyRow> = case_parties::table
+        .filter(case_parties::case_id.eq(id))
+        .order(case_parties::position)
+        .select(party_columns())
+        .load(conn)?;
+    let parties = rows.into_iter().map(|row| party(row).map(|(_, party)| party)).collect::<QueryResult<_>>()?;
+    row.into_case(parties).map(Some)
 }
 
 /// Which cases a list may show: by applicant, by sites, or all.

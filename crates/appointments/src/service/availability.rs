@@ -152,7 +152,8 @@ pub fn search_availability(
             rows
         }
     };
-    let mut rooms: HashMap<String, Vec<String>> = HashMap::new();
+    // Each site's fitting rooms, as (room id, its resource).
+    let mut rooms: HashMap<String, Vec<(String, String)>> = HashMap::new();
     for row in &rows {
         if rooms.contains_key(&row.site_id) {
             continue;
@@ -162,7 +163,7 @@ pub fn search_availability(
         let fitting = calendar.rooms.get(&row.site_id).map(Vec::as_slice).unwrap_or_default().iter().filter(|room| {
             room.kind == room_kind && (room_kind != RoomKind::Mediation || room.capacity >= case.assessment.party_count)
         });
-        rooms.insert(row.site_id.clone(), fitting.map(|room| room.id.clone()).collect());
+        rooms.insert(row.site_id.clone(), fitting.map(|room| (room.id.clone(), format!("room:{}", room.id))).collect());
     }
     // Only the mediators with hours that count can be offered: their leave and holds are all
     // that is read.
@@ -170,8 +171,16 @@ pub fn search_availability(
         rows.iter().map(|row| row.mediator_id.clone()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
     let buffer = settings.slots.buffer;
     // Every resource a slot may need: the candidates and the fitting rooms.
-    let wanted: Vec<String> =
-        resources(&ids, None).into_iter().chain(rooms.values().flatten().map(|room| format!("room:{room}"))).collect();
+    let wanted: Vec<String> = resources(&ids, None)
+        .into_iter()
+        .chain(rooms.values().flatten().map(|(_, resource)| resource.clone()))
+        .collect();
+    let mediator_resources: Vec<String> = rows.iter().map(|row| format!("mediator:{}", row.mediator_id)).collect();
+    // The heap below orders slots by (span, site): sites by their rank in id order, so that
+    // it compares integers.
+    let site_ids: std::collections::BTreeSet<&str> = rows.iter().map(|row| row.site_id.as_str()).collect();
+    let site_rank: HashMap<&str, usize> = site_ids.into_iter().enumerate().map(|(rank, id)| (id, rank)).collect();
+    let row_site: Vec<usize> = rows.iter().map(|row| site_rank[row.site_id.as_str()]).collect();
     // Each row's leave and EXTRA hours, found once for every part.
     let blocked: Vec<(Vec<Interval>, Vec<Interval>)> = rows
         .iter()
@@ -214,8 +223,8 @@ pub fn search_availability(
         }
         let hours_reach = Interval::new(reach.start - Duration::days(1), reach.end).expect("starts a day earlier");
         let mut lists = Vec::with_capacity(rows.len());
-        for (row, (leave, extra)) in rows.iter().zip(&blocked) {
-            let busy = held_by.get(&format!("mediator:{}", row.mediator_id)).map(Vec::as_slice).unwrap_or_default();
+        for ((row, (leave, extra)), resource) in rows.iter().zip(&blocked).zip(&mediator_resources) {
+            let busy = held_by.get(resource).map(Vec::as_slice).unwrap_or_default();
             let weekly = row.hours.iter().flat_map(|(zone, hours)| hours::expand(hours, *zone, hours_reach)).collect();
             let time = availability(weekly, extra.clone(), leave, busy, buffer);
             let mut list = slots::slots(&time, query.duration, query.step, reach);
@@ -227,11 +236,11 @@ pub fn search_availability(
     let free_room = |held_by: &HeldBy, site_id: &str, span: &Interval| {
         rooms[site_id]
             .iter()
-            .find(|room| {
-                let held = held_by.get(&format!("room:{room}")).map(Vec::as_slice).unwrap_or_default();
+            .find(|(_, resource)| {
+                let held = held_by.get(resource).map(Vec::as_slice).unwrap_or_default();
                 !held.iter().any(|held| held.overlaps(&span.widened(buffer)))
             })
-            .cloned()
+            .map(|(room_id, _)| room_id.clone())
     };
 
     // A month of a district's hours holds far more slots than one answer shows: look a day
@@ -243,26 +252,29 @@ pub fn search_availability(
         && offers.len() < query.max_slots
     {
         let (lists, held_by) = free_slots(conn, part)?;
-        let mut next: BinaryHeap<Reverse<(Interval, &str, usize)>> = BinaryHeap::new();
+        let mut next: BinaryHeap<Reverse<(Interval, usize, usize)>> = BinaryHeap::new();
         let mut position = vec![0; lists.len()];
         for (row, list) in lists.iter().enumerate() {
             if let Some(span) = list.first() {
-                next.push(Reverse((*span, rows[row].site_id.as_str(), row)));
+                next.push(Reverse((*span, row_site[row], row)));
             }
         }
-        while let Some(Reverse((span, site_id, _))) = next.peek().copied() {
-            let mut mediators = Vec::new();
-            while let Some(Reverse((s, site, row))) = next.peek().copied()
-                && (s, site) == (span, site_id)
+        while let Some(Reverse((span, site, first_row))) = next.peek().copied() {
+            let site_id = rows[first_row].site_id.as_str();
+            // The rows free for this span at this site, by index until offered.
+            let mut free_rows = Vec::new();
+            while let Some(Reverse((s, at, row))) = next.peek().copied()
+                && (s, at) == (span, site)
             {
                 next.pop();
-                mediators.push(rows[row].mediator_id.clone());
+                free_rows.push(row);
                 position[row] += 1;
                 if let Some(following) = lists[row].get(position[row]) {
-                    next.push(Reverse((*following, site, row)));
+                    next.push(Reverse((*following, at, row)));
                 }
             }
-            mediators.sort();
+            free_rows.sort_by(|a, b| rows[*a].mediator_id.cmp(&rows[*b].mediator_id));
+            let mediators: Vec<&String> = free_rows.iter().map(|row| &rows[*row].mediator_id).collect();
             let Some(room_id) = free_room(&held_by, site_id, &span) else { continue };
             if case.grade == Grade::Major {
                 let Some(lead) = mediators.iter().find(|m| may_lead(Grade::Major, kind_of[m.as_str()])) else {
@@ -271,7 +283,7 @@ pub fn search_availability(
                 let Some(second) = mediators.iter().find(|m| *m != lead) else { continue };
                 offers.push(Offer {
                     span,
-                    mediator_ids: vec![lead.clone(), second.clone()],
+                    mediator_ids: vec![(*lead).clone(), (*second).clone()],
                     site_id: site_id.to_owned(),
                     room_id: Some(room_id),
                     zone: calendar.zones[site_id],
@@ -280,7 +292,7 @@ pub fn search_availability(
                 for mediator_id in mediators {
                     offers.push(Offer {
                         span,
-                        mediator_ids: vec![mediator_id],
+                        mediator_ids: vec![mediator_id.clone()],
                         site_id: site_id.to_owned(),
                         room_id: Some(room_id.clone()),
                         zone: calendar.zones[site_id],
