@@ -337,7 +337,8 @@ pub fn mediators_by_ids(conn: &mut DbConnection, ids: &[String]) -> QueryResult<
 
 /// The search index's counters: (directory, ratings); triggers move them on every change.
 pub fn search_generation(conn: &mut DbConnection) -> QueryResult<(i64, i64)> {
-    search_generation::table.select((search_generation::directory, search_generation::ratings)).get_result(conn)
+    let query = search_generation::table.select((search_generation::directory, search_generation::ratings));
+    mediation_store::on_backend!(conn, |c| query.get_result(c))
 }
 
 /// Every active mediator with their specialities, for the search index.

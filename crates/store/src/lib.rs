@@ -19,3 +19,17 @@ pub mod testdb;
 pub use blocking::run_blocking;
 pub use error::{Error, Result, is_unique_violation};
 pub use pool::{Backend, Db, DbConnection, PoolSettings, PoolState};
+
+/// Evaluates `$body` with `$c` bound to the backend's own connection inside a [`DbConnection`].
+/// Through `DbConnection` diesel writes out a statement's SQL text at every execution, even
+/// when the statement is cached; on the backend's own connection a statement of a fixed shape is
+/// found in the cache by its type alone. For the lookups by key that nearly every call makes.
+#[macro_export]
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::DbConnection::Pg($c) => $body,
+            $crate::DbConnection::Sqlite($c) => $body,
+        }
+    };
+}

@@ -234,17 +234,17 @@ fn with_parties(conn: &mut DbConnection, rows: Vec<CaseRow>) -> QueryResult<Vec<
         .collect()
 }
 
-/// One case; read by key with statements of a fixed shape, which both backends prepare once
-/// per connection (a list's `IN` is prepared at every call).
+/// One case; read by key with statements of a fixed shape on the backend's own connection, so
+/// that each is prepared once per connection and found in its cache by type (a list's `IN` is
+/// prepared at every call).
 pub fn case(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Case>> {
-    let Some(row) = cases::table.find(id).select(CaseRow::as_select()).get_result(conn).optional()? else {
+    let row = mediation_store::on_backend!(conn, |c| cases::table.find(id).select(CaseRow::as_select()).get_result(c));
+    let Some(row) = row.optional()? else {
         return Ok(None);
     };
-    let rows: Vec<PartyRow> = case_parties::table
-        .filter(case_parties::case_id.eq(id))
-        .order(case_parties::position)
-        .select(party_columns())
-        .load(conn)?;
+    let query =
+        case_parties::table.filter(case_parties::case_id.eq(id)).order(case_parties::position).select(party_columns());
+    let rows: Vec<PartyRow> = mediation_store::on_backend!(conn, |c| query.load(c))?;
     let parties = rows.into_iter().map(|row| party(row).map(|(_, party)| party)).collect::<QueryResult<_>>()?;
     row.into_case(parties).map(Some)
 }

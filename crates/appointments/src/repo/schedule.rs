@@ -220,5 +220,5 @@ pub fn delete_exception(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
 /// (mediators, their specialities, sites, rooms, working hours).
 pub fn calendar_generation(conn: &mut DbConnection) -> QueryResult<i64> {
     use mediation_store::schema::calendar_generation as g;
-    g::table.select(g::generation).get_result(conn)
+    mediation_store::on_backend!(conn, |c| g::table.select(g::generation).get_result(c))
 }

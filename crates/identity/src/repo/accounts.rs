@@ -95,7 +95,10 @@ pub fn insert_account(conn: &mut DbConnection, new: &NewAccount<'_>, now: DateTi
 }
 
 pub fn account_by_id(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Account>> {
-    opened(accounts::table.find(id).select(AccountRow::as_select()).get_result(conn).optional()?)
+    let row = mediation_store::on_backend!(conn, |c| {
+        accounts::table.find(id).select(AccountRow::as_select()).get_result(c).optional()
+    })?;
+    opened(row)
 }
 
 /// The staff accounts (MEDIATOR, DISPATCHER, STATION_ADMIN) of a station, for notices to them.
