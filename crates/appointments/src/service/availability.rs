@@ -165,8 +165,8 @@ pub fn search_availability(
         });
         rooms.insert(row.site_id.clone(), fitting.map(|room| (room.id.clone(), format!("room:{}", room.id))).collect());
     }
-    // Only the mediators with hours that count can be offered: their leave and holds are all
-    // that is read.
+    // Only the mediators with hours that count can be offered: theirs and their rooms' are the
+    // only holds looked up.
     let ids: Vec<String> =
         rows.iter().map(|row| row.mediator_id.clone()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
     let buffer = settings.slots.buffer;
