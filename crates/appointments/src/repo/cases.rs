@@ -182,45 +182,36 @@ pub fn open_cases_at(conn: &mut DbConnection, site_id: &str, origins: &[Origin])
     with_parties(conn, rows)
 }
 
-type PartyRow = (String, String, String, String, String, String);
-
-/// What a party row is read as: its case, then the party.
-fn party_columns() -> (
-    case_parties::case_id,
-    case_parties::name,
-    case_parties::phone,
-    case_parties::role,
-    case_parties::participation,
-    case_parties::answer_reason,
-) {
-    (
-        case_parties::case_id,
-        case_parties::name,
-        case_parties::phone,
-        case_parties::role,
-        case_parties::participation,
-        case_parties::answer_reason,
-    )
+/// A party as stored, with its case.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = case_parties)]
+struct PartyRow {
+    case_id: String,
+    name: String,
+    phone: String,
+    role: String,
+    participation: String,
+    answer_reason: String,
 }
 
 fn parties_of(conn: &mut DbConnection, case_ids: &[String]) -> QueryResult<Vec<(String, Party)>> {
     let rows: Vec<PartyRow> = case_parties::table
         .filter(case_parties::case_id.eq_any(case_ids))
         .order((case_parties::case_id, case_parties::position))
-        .select(party_columns())
+        .select(PartyRow::as_select())
         .load(conn)?;
     rows.into_iter().map(party).collect()
 }
 
-fn party((case_id, name, phone, role, participation, answer_reason): PartyRow) -> QueryResult<(String, Party)> {
+fn party(row: PartyRow) -> QueryResult<(String, Party)> {
     let party = Party {
-        name: open(PARTY_NAME, &name)?,
-        phone: open(PARTY_PHONE, &phone)?,
-        role: parse("case_parties.role", &role)?,
-        participation: parse("case_parties.participation", &participation)?,
-        answer_reason,
+        name: open(PARTY_NAME, &row.name)?,
+        phone: open(PARTY_PHONE, &row.phone)?,
+        role: parse("case_parties.role", &row.role)?,
+        participation: parse("case_parties.participation", &row.participation)?,
+        answer_reason: row.answer_reason,
     };
-    Ok((case_id, party))
+    Ok((row.case_id, party))
 }
 
 fn with_parties(conn: &mut DbConnection, rows: Vec<CaseRow>) -> QueryResult<Vec<Case>> {
@@ -242,9 +233,10 @@ pub fn case(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Case>> {
     let Some(row) = row.optional()? else {
         return Ok(None);
     };
-    let query =
-        case_parties::table.filter(case_parties::case_id.eq(id)).order(case_parties::position).select(party_columns());
-    let rows: Vec<PartyRow> = mediation_store::on_backend!(conn, |c| query.load(c))?;
+    let rows: Vec<PartyRow> = mediation_store::on_backend!(conn, |c| {
+        let mine = case_parties::table.filter(case_parties::case_id.eq(id));
+        mine.order(case_parties::position).select(PartyRow::as_select()).load(c)
+    })?;
     let parties = rows.into_iter().map(|row| party(row).map(|(_, party)| party)).collect::<QueryResult<_>>()?;
     row.into_case(parties).map(Some)
 }

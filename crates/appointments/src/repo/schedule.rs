@@ -104,55 +104,50 @@ pub fn insert_exception(
     Ok(())
 }
 
+/// An exception as stored.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = schedule_exceptions)]
+struct ExceptionRow {
+    mediator_id: String,
+    site_id: Option<String>,
+    kind: String,
+    starts_at: NaiveDateTime,
+    ends_at: NaiveDateTime,
+}
+
+impl ExceptionRow {
+    fn into_exception(self) -> QueryResult<ScheduleException> {
+        Ok(ScheduleException {
+            mediator_id: self.mediator_id,
+            site_id: self.site_id,
+            kind: parse("schedule_exceptions.kind", &self.kind)?,
+            span: span("schedule_exceptions", self.starts_at, self.ends_at)?,
+        })
+    }
+}
+
 /// The mediators' exceptions overlapping `window`.
 pub fn exceptions(
     conn: &mut DbConnection,
     mediator_ids: &[String],
     window: Interval,
 ) -> QueryResult<Vec<ScheduleException>> {
-    let rows: Vec<(String, Option<String>, String, NaiveDateTime, NaiveDateTime)> = schedule_exceptions::table
+    let rows: Vec<ExceptionRow> = schedule_exceptions::table
         .filter(schedule_exceptions::mediator_id.eq_any(mediator_ids))
         .filter(schedule_exceptions::starts_at.lt(naive(window.end)))
         .filter(schedule_exceptions::ends_at.gt(naive(window.start)))
-        .select((
-            schedule_exceptions::mediator_id,
-            schedule_exceptions::site_id,
-            schedule_exceptions::kind,
-            schedule_exceptions::starts_at,
-            schedule_exceptions::ends_at,
-        ))
+        .select(ExceptionRow::as_select())
         .load(conn)?;
-    exceptions_from(rows)
+    rows.into_iter().map(ExceptionRow::into_exception).collect()
 }
 
 /// Every mediator's exceptions that end after `since`.
 pub fn exceptions_ending_after(conn: &mut DbConnection, since: DateTime<Utc>) -> QueryResult<Vec<ScheduleException>> {
-    let rows: Vec<(String, Option<String>, String, NaiveDateTime, NaiveDateTime)> = schedule_exceptions::table
+    let rows: Vec<ExceptionRow> = schedule_exceptions::table
         .filter(schedule_exceptions::ends_at.gt(naive(since)))
-        .select((
-            schedule_exceptions::mediator_id,
-            schedule_exceptions::site_id,
-            schedule_exceptions::kind,
-            schedule_exceptions::starts_at,
-            schedule_exceptions::ends_at,
-        ))
+        .select(ExceptionRow::as_select())
         .load(conn)?;
-    exceptions_from(rows)
-}
-
-fn exceptions_from(
-    rows: Vec<(String, Option<String>, String, NaiveDateTime, NaiveDateTime)>,
-) -> QueryResult<Vec<ScheduleException>> {
-    rows.into_iter()
-        .map(|(mediator_id, site_id, kind, start, end)| {
-            Ok(ScheduleException {
-                mediator_id,
-                site_id,
-                kind: parse("schedule_exceptions.kind", &kind)?,
-                span: span("schedule_exceptions", start, end)?,
-            })
-        })
-        .collect()
+    rows.into_iter().map(ExceptionRow::into_exception).collect()
 }
 
 /// A mediator's exceptions overlapping `window` with their ids, oldest first.
@@ -161,54 +156,20 @@ pub fn exceptions_with_ids(
     mediator_id: &str,
     window: Interval,
 ) -> QueryResult<Vec<(String, ScheduleException)>> {
-    let rows: Vec<(String, Option<String>, String, NaiveDateTime, NaiveDateTime)> = schedule_exceptions::table
+    let rows: Vec<(String, ExceptionRow)> = schedule_exceptions::table
         .filter(schedule_exceptions::mediator_id.eq(mediator_id))
         .filter(schedule_exceptions::starts_at.lt(naive(window.end)))
         .filter(schedule_exceptions::ends_at.gt(naive(window.start)))
         .order((schedule_exceptions::starts_at, schedule_exceptions::id))
-        .select((
-            schedule_exceptions::id,
-            schedule_exceptions::site_id,
-            schedule_exceptions::kind,
-            schedule_exceptions::starts_at,
-            schedule_exceptions::ends_at,
-        ))
+        .select((schedule_exceptions::id, ExceptionRow::as_select()))
         .load(conn)?;
-    rows.into_iter()
-        .map(|(id, site_id, kind, start, end)| {
-            let exception = ScheduleException {
-                mediator_id: mediator_id.to_owned(),
-                site_id,
-                kind: parse("schedule_exceptions.kind", &kind)?,
-                span: span("schedule_exceptions", start, end)?,
-            };
-            Ok((id, exception))
-        })
-        .collect()
+    rows.into_iter().map(|(id, row)| Ok((id, row.into_exception()?))).collect()
 }
 
 /// One exception by id.
 pub fn exception(conn: &mut DbConnection, id: &str) -> QueryResult<Option<ScheduleException>> {
-    let row: Option<(String, Option<String>, String, NaiveDateTime, NaiveDateTime)> = schedule_exceptions::table
-        .find(id)
-        .select((
-            schedule_exceptions::mediator_id,
-            schedule_exceptions::site_id,
-            schedule_exceptions::kind,
-            schedule_exceptions::starts_at,
-            schedule_exceptions::ends_at,
-        ))
-        .first(conn)
-        .optional()?;
-    row.map(|(mediator_id, site_id, kind, start, end)| {
-        Ok(ScheduleException {
-            mediator_id,
-            site_id,
-            kind: parse("schedule_exceptions.kind", &kind)?,
-            span: span("schedule_exceptions", start, end)?,
-        })
-    })
-    .transpose()
+    let row = schedule_exceptions::table.find(id).select(ExceptionRow::as_select()).get_result(conn).optional()?;
+    row.map(ExceptionRow::into_exception).transpose()
 }
 
 pub fn delete_exception(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
