@@ -122,6 +122,7 @@ diesel::table! {
     calendar_generation (id) {
         id -> Integer,
         generation -> BigInt,
+        holds -> BigInt,
     }
 }
 
@@ -238,13 +239,6 @@ diesel::table! {
         note -> Text,
         recorded_by -> Text,
         recorded_at -> Timestamp,
-    }
-}
-
-diesel::table! {
-    hold_generation (id) {
-        id -> Integer,
-        generation -> BigInt,
     }
 }
 
@@ -602,7 +596,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     dispatch_days,
     dispatch_plans,
     follow_ups,
-    hold_generation,
     home_visits,
     idempotency_keys,
     mediator_specialties,

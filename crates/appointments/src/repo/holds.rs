@@ -62,12 +62,6 @@ pub fn holds_ending_after(conn: &mut DbConnection, since: DateTime<Utc>) -> Quer
     rows.into_iter().map(|(r, a, b)| Ok((r, span("resource_holds", a, b)?))).collect()
 }
 
-/// The counter that triggers move whenever a hold is taken, moved or released.
-pub fn hold_generation(conn: &mut DbConnection) -> QueryResult<i64> {
-    use mediation_store::schema::hold_generation as g;
-    mediation_store::on_backend!(conn, |c| g::table.select(g::generation).get_result(c))
-}
-
 /// Holds the appointment's mediators and room for its time; a conflict fails with an error
 /// that [`is_overlap`] recognises.
 pub fn hold(conn: &mut DbConnection, a: &Appointment) -> QueryResult<()> {

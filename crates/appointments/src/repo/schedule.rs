@@ -177,9 +177,10 @@ pub fn delete_exception(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
     Ok(())
 }
 
-/// The counter that triggers move on every change to what availability keeps in memory
-/// (mediators, their specialities, sites, rooms, working hours).
-pub fn calendar_generation(conn: &mut DbConnection) -> QueryResult<i64> {
+/// The counters that triggers move on every change to what availability keeps in memory:
+/// (calendar, holds). The calendar's moves with mediators, their specialities, sites, rooms,
+/// working hours and schedule exceptions; the holds' with every hold taken, moved or released.
+pub fn calendar_generation(conn: &mut DbConnection) -> QueryResult<(i64, i64)> {
     use mediation_store::schema::calendar_generation as g;
-    mediation_store::on_backend!(conn, |c| g::table.select(g::generation).get_result(c))
+    mediation_store::on_backend!(conn, |c| g::table.select((g::generation, g::holds)).get_result(c))
 }

@@ -334,8 +334,7 @@ impl AppointmentService for Appointments {
         let offers = self
             .read(principal, move |conn, viewer, settings| {
                 let now = Utc::now();
-                let held = calendar.holds(conn, now)?;
-                let calendar = calendar.current(conn, now)?;
+                let (calendar, held) = calendar.current(conn, now)?;
                 service::search_availability(conn, viewer, settings, &calendar, held.as_deref(), &query, now)
             })
             .await?;

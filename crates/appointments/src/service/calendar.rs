@@ -1,9 +1,10 @@
 //! What availability reads, kept in memory: the calendar (active mediators with their kinds and
 //! specialities, every site's time zone, every room, everyone's weekly hours, leave and extra
 //! hours), which changes rarely, and the holds, which change with every booking. Each is
-//! loaded with a counter that triggers move on every change to its tables; a search reads the
-//! counters first and uses what this process holds only when it is at least that new, so each
-//! answer is as current as the database, on every replica.
+//! loaded with a counter that triggers move on every change to its tables (both in the one row
+//! of `calendar_generation`); a search reads the counters first and uses what this process holds
+//! only when it is at least that new, so each answer is as current as the database, on every
+//! replica.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -145,28 +146,31 @@ pub struct CalendarCache {
 }
 
 impl CalendarCache {
-    /// A calendar at least as new as the database's counter when the call began, reaching back
-    /// before `now`.
-    pub fn current(&self, conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Arc<Calendar>> {
-        let wanted = repo::calendar_generation(conn)?;
-        if let Some(calendar) = self.calendar.at_least(wanted, |c| c.since <= now - LOOK_BACK / 2) {
-            return Ok(calendar);
-        }
-        // Rows read after the counter are at least that new, so a change landing in between is
+    /// The calendar, and every hold when this process has them or may load them now, each at
+    /// least as new as the database's counters when the call began and reaching back before
+    /// `now`. Holds are `None` when another search is loading them or they were loaded less than
+    /// a second ago: the caller reads the holds it needs from the database.
+    pub fn current(
+        &self,
+        conn: &mut DbConnection,
+        now: DateTime<Utc>,
+    ) -> Result<(Arc<Calendar>, Option<Arc<HeldTimes>>)> {
+        // Rows read after the counters are at least that new, so a change landing in between is
         // picked up by the next search, never missed.
-        let calendar = Arc::new(Calendar::load(conn, now)?);
-        self.calendar.offer(wanted, calendar.clone());
-        Ok(calendar)
+        let (calendar_at, holds_at) = repo::calendar_generation(conn)?;
+        let calendar = match self.calendar.at_least(calendar_at, |c| c.since <= now - LOOK_BACK / 2) {
+            Some(calendar) => calendar,
+            None => {
+                let calendar = Arc::new(Calendar::load(conn, now)?);
+                self.calendar.offer(calendar_at, calendar.clone());
+                calendar
+            }
+        };
+        Ok((calendar, self.holds(conn, holds_at, now)?))
     }
 
-    /// Every hold, at least as new as the database's counter when the call began and reaching
-    /// back before `now`; `None` when this process does not have them and should not load them
-    /// now (another search is loading them, or they were loaded less than a second ago): the
-    /// caller reads the holds it needs from the database.
-    pub fn holds(&self, conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Option<Arc<HeldTimes>>> {
-        let wanted = repo::hold_generation(conn)?;
-        let fits = |held: &HeldTimes| held.since <= now - LOOK_BACK / 2;
-        if let Some(held) = self.holds.at_least(wanted, fits) {
+    fn holds(&self, conn: &mut DbConnection, wanted: i64, now: DateTime<Utc>) -> Result<Option<Arc<HeldTimes>>> {
+        if let Some(held) = self.holds.at_least(wanted, |held| held.since <= now - LOOK_BACK / 2) {
             return Ok(Some(held));
         }
         let Ok(mut loaded) = self.holds_loaded.try_lock() else { return Ok(None) };

@@ -4,4 +4,4 @@ DROP TRIGGER schedule_exceptions_insert_moves_calendar;
 DROP TRIGGER resource_holds_delete_moves_holds;
 DROP TRIGGER resource_holds_update_moves_holds;
 DROP TRIGGER resource_holds_insert_moves_holds;
-DROP TABLE hold_generation;
+ALTER TABLE calendar_generation DROP COLUMN holds;
