@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::hours::{Interval, merge, subtract};
+use super::hours::{Interval, subtract};
 
 /// Booking limits; configurable, these are the defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,26 +20,11 @@ impl Default for SlotRules {
     }
 }
 
-/// A mediator's time at one site.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Availability {
-    /// Weekly hours and EXTRA exceptions, merged: where slots start counting.
-    pub working: Vec<Interval>,
-    /// Working time no leave or booking covers.
-    pub free: Vec<Interval>,
-}
-
-pub fn availability(
-    weekly: Vec<Interval>,
-    extra: Vec<Interval>,
-    leave: &[Interval],
-    busy: &[Interval],
-    buffer: Duration,
-) -> Availability {
-    let working = merge(weekly.into_iter().chain(extra).collect());
+/// Working time with leave and bookings (each with `buffer` around it) cut out. `working` is
+/// sorted and merged.
+pub fn free_time(working: &[Interval], leave: &[Interval], busy: &[Interval], buffer: Duration) -> Vec<Interval> {
     let blocked: Vec<Interval> = leave.iter().copied().chain(busy.iter().map(|b| b.widened(buffer))).collect();
-    let free = subtract(&working, &blocked);
-    Availability { working, free }
+    subtract(working, &blocked)
 }
 
 /// Where a slot may lie: within `[from, to)`, no sooner than the notice, no later than the
@@ -48,34 +33,44 @@ pub fn window(from: DateTime<Utc>, to: DateTime<Utc>, now: DateTime<Utc>, rules:
     Interval::new(from.max(now + rules.notice), to.min(now + rules.horizon)).ok()
 }
 
-/// The slots of `length` in `availability`, stepping by `step` from each working interval's
-/// start, that are wholly free and inside `window`.
-pub fn slots(availability: &Availability, length: Duration, step: Duration, window: Interval) -> Vec<Interval> {
-    let mut out = Vec::new();
+/// Each slot of `length` in `working`, stepping by `step` from each working interval's start,
+/// that is wholly `free` and inside `window`, in time order. Both lists are sorted and merged.
+pub fn slots(
+    working: &[Interval],
+    free: &[Interval],
+    length: Duration,
+    step: Duration,
+    window: Interval,
+    mut found: impl FnMut(Interval),
+) {
     // Slots come in time order and free intervals are sorted and disjoint, so one pass over
     // both finds each slot's free interval.
-    let mut free = availability.free.iter().peekable();
-    for working in &availability.working {
+    let mut free = free.iter().peekable();
+    for working in working {
         let mut start = working.start;
         if start < window.start {
             // Skip whole steps up to the window, keeping the grid anchored to the hours' start.
             let steps = (window.start - start).num_seconds().div_euclid(step.num_seconds().max(1));
             start += step * steps as i32;
         }
-        while start + length <= working.end && start < window.end {
-            let Ok(slot) = Interval::new(start, start + length) else { break };
+        while start < window.end {
+            let end = start + length;
+            if end > working.end {
+                break;
+            }
+            let Ok(slot) = Interval::new(start, end) else { break };
             while free.next_if(|f| f.end < slot.end).is_some() {}
             if window.contains(&slot) && free.peek().is_some_and(|f| f.contains(&slot)) {
-                out.push(slot);
+                found(slot);
             }
             start += step;
         }
     }
-    out
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::hours::merge;
     use super::*;
 
     fn at(h: u32, m: u32) -> DateTime<Utc> {
@@ -92,10 +87,34 @@ mod tests {
 
     const DAY: fn() -> Interval = || span((0, 0), (23, 59));
 
+    /// A row's time as a search sees it: weekly and extra hours merged, and what is free of them.
+    struct Time {
+        working: Vec<Interval>,
+        free: Vec<Interval>,
+    }
+
+    fn availability(
+        weekly: Vec<Interval>,
+        extra: Vec<Interval>,
+        leave: &[Interval],
+        busy: &[Interval],
+        buffer: Duration,
+    ) -> Time {
+        let working = merge(weekly.into_iter().chain(extra).collect());
+        let free = free_time(&working, leave, busy, buffer);
+        Time { working, free }
+    }
+
+    fn slots_in(time: &Time, length: Duration, step: Duration, window: Interval) -> Vec<Interval> {
+        let mut found = Vec::new();
+        slots(&time.working, &time.free, length, step, window, |slot| found.push(slot));
+        found
+    }
+
     #[test]
     fn an_eight_hour_day_gives_eight_hourly_slots() {
         let a = availability(vec![span((1, 0), (9, 0))], vec![], &[], &[], Duration::zero());
-        let got = slots(&a, Duration::hours(1), Duration::hours(1), DAY());
+        let got = slots_in(&a, Duration::hours(1), Duration::hours(1), DAY());
         assert_eq!(starts(&got), ["01:00", "02:00", "03:00", "04:00", "05:00", "06:00", "07:00", "08:00"]);
     }
 
@@ -104,17 +123,17 @@ mod tests {
         let busy = [span((3, 0), (4, 0))];
         let leave = [span((7, 0), (9, 0))];
         let a = availability(vec![span((1, 0), (9, 0))], vec![], &leave, &busy, Duration::zero());
-        let got = slots(&a, Duration::hours(1), Duration::hours(1), DAY());
+        let got = slots_in(&a, Duration::hours(1), Duration::hours(1), DAY());
         assert_eq!(starts(&got), ["01:00", "02:00", "04:00", "05:00", "06:00"]);
         let buffered = availability(vec![span((1, 0), (9, 0))], vec![], &leave, &busy, Duration::minutes(15));
-        let got = slots(&buffered, Duration::hours(1), Duration::hours(1), DAY());
+        let got = slots_in(&buffered, Duration::hours(1), Duration::hours(1), DAY());
         assert_eq!(starts(&got), ["01:00", "05:00", "06:00"], "02:00 and 04:00 touch the buffer");
     }
 
     #[test]
     fn finer_steps_and_extra_hours() {
         let a = availability(vec![span((1, 0), (3, 0))], vec![span((10, 0), (11, 0))], &[], &[], Duration::zero());
-        let got = slots(&a, Duration::hours(1), Duration::minutes(30), DAY());
+        let got = slots_in(&a, Duration::hours(1), Duration::minutes(30), DAY());
         assert_eq!(starts(&got), ["01:00", "01:30", "02:00", "10:00"]);
     }
 
@@ -122,7 +141,7 @@ mod tests {
     fn overlapping_slots_find_their_free_interval_among_several() {
         let busy = [span((2, 0), (2, 30)), span((5, 0), (6, 0))];
         let a = availability(vec![span((1, 0), (4, 0)), span((5, 0), (8, 0))], vec![], &[], &busy, Duration::zero());
-        let got = slots(&a, Duration::hours(1), Duration::minutes(30), DAY());
+        let got = slots_in(&a, Duration::hours(1), Duration::minutes(30), DAY());
         assert_eq!(starts(&got), ["01:00", "02:30", "03:00", "06:00", "06:30", "07:00"]);
     }
 
@@ -133,7 +152,7 @@ mod tests {
         let w = window(at(0, 0), at(23, 0), now, &rules).unwrap();
         assert_eq!(w.start, at(2, 30));
         let a = availability(vec![span((1, 0), (9, 0))], vec![], &[], &[], Duration::zero());
-        let got = slots(&a, Duration::hours(1), Duration::hours(1), w);
+        let got = slots_in(&a, Duration::hours(1), Duration::hours(1), w);
         assert_eq!(starts(&got).first().map(String::as_str), Some("03:00"), "on the hours' grid");
         assert!(window(at(0, 0), at(1, 0), now, &rules).is_none());
         let far = SlotRules { horizon: Duration::hours(3), ..rules };

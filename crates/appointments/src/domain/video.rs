@@ -9,11 +9,18 @@
 
 use chrono::Duration;
 use mediation_auth::Role;
-use mediation_directory::domain::Mode;
+use mediation_directory::domain::{Mode, SiteKind};
 
 use super::access::Viewer;
 use super::hours::Interval;
 use super::{Appointment, AppointmentStatus, Case, PartyRole};
+
+/// Whether VIDEO rooms at a site of `kind` pair with mediators working anywhere: stations and
+/// kiosks, where residents come to meet a mediator on screen. At other sites a VIDEO session
+/// keeps to the mediators working there.
+pub fn hosts_remote_video(kind: SiteKind) -> bool {
+    matches!(kind, SiteKind::Station | SiteKind::Kiosk)
+}
 
 /// Someone taking part in a VIDEO session.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -334,7 +334,7 @@ impl AppointmentService for Appointments {
         let offers = self
             .read(principal, move |conn, viewer, settings| {
                 let now = Utc::now();
-                let (calendar, held) = calendar.current(conn, now)?;
+                let (calendar, held) = calendar.current(conn, now, settings.slots.horizon)?;
                 service::search_availability(conn, viewer, settings, &calendar, held.as_deref(), &query, now)
             })
             .await?;

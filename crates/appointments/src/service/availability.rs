@@ -1,7 +1,6 @@
 //! SearchAvailability: the free slots of the mediators a case may be offered, with a room.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
@@ -9,12 +8,13 @@ use mediation_api::Fault;
 use mediation_directory::domain::{MediatorKind, Mode, RoomKind};
 use mediation_store::DbConnection;
 
+use super::calendar::{CalendarMediator, CalendarRoom, SiteHours};
 use super::{AppointmentSettings, Calendar, HeldTimes, visible_case};
 use crate::domain::access::Viewer;
-use crate::domain::hours::{self, Hours, Interval};
-use crate::domain::slots::{self, availability};
-use crate::domain::{ExceptionKind, Grade, may_lead, resources};
-use crate::error::{Error, Result};
+use crate::domain::hours::{self, Interval};
+use crate::domain::slots;
+use crate::domain::{ExceptionKind, Grade, may_lead, video};
+use crate::error::Result;
 use crate::repo;
 
 /// What a resident or staff member asks of SearchAvailability, validated.
@@ -32,20 +32,19 @@ pub struct AvailabilityQuery {
     pub max_slots: usize,
 }
 
-/// One list of slots: a mediator's working hours at the sites that count, and where the slots
-/// are held.
-struct Row {
-    mediator_id: String,
-    /// Where the slots are held, with a free room of the mode's kind there.
-    site_id: String,
-    /// The weekly hours that count, each read in its site's time zone.
-    hours: Vec<(Tz, Hours)>,
+/// Where one mediator's slots may lie: their working hours at the sites that count, and the
+/// site the slots are held at.
+struct Row<'c> {
+    /// Index in the calendar's mediators.
+    mediator: usize,
+    /// Index in the calendar's sites: where the slots are held, with a free room of the mode's
+    /// kind there.
+    site: usize,
+    /// The weekly hours that count.
+    hours: &'c [SiteHours],
     /// The site whose EXTRA hours count; `None`: EXTRA hours anywhere.
-    extra_at: Option<String>,
+    extra_at: Option<&'c str>,
 }
-
-/// The holds found for a part of the window, by resource (`mediator:<id>`, `room:<id>`).
-type HeldBy = HashMap<String, Vec<Interval>>;
 
 /// An offered slot.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,95 +96,88 @@ pub fn search_availability(
     let Some(window) = slots::window(query.from, query.to, now, &settings.slots) else { return Ok(vec![]) };
 
     let kinds = kinds_for(case.grade);
-    let only = query.mediator_id.as_deref();
-    let kind_of: HashMap<&str, MediatorKind> = calendar
-        .mediators
-        .iter()
-        .filter(|(id, m)| {
-            kinds.contains(&m.kind)
-                && only.is_none_or(|only| only == id.as_str())
-                && query.specialty_code.as_ref().is_none_or(|code| m.specialty_codes.contains(code))
-        })
-        .map(|(id, m)| (id.as_str(), m.kind))
-        .collect();
-    if only.is_some() && kind_of.is_empty() {
-        return Err(Fault::invalid("mediator_id", "is not an active mediator this case's grade may be offered").into());
-    }
+    let offered = |m: &CalendarMediator| {
+        kinds.contains(&m.kind) && query.specialty_code.as_ref().is_none_or(|code| m.specialty_codes.contains(code))
+    };
+    let candidates: Vec<usize> = match &query.mediator_id {
+        Some(id) => {
+            let chosen = calendar.mediator(id).filter(|m| offered(&calendar.mediators[*m]));
+            let Some(chosen) = chosen else {
+                return Err(Fault::invalid(
+                    "mediator_id",
+                    "is not an active mediator this case's grade may be offered",
+                )
+                .into());
+            };
+            vec![chosen]
+        }
+        None => (0..calendar.mediators.len()).filter(|m| offered(&calendar.mediators[*m])).collect(),
+    };
     // VIDEO at a station or kiosk pairs its VIDEO rooms with mediators working anywhere; any
     // other search keeps to the mediators working at the site.
-    let remote_site = super::video::remote_video_site(conn, query.mode, query.site_id.as_deref())?;
-    let site_filter = query.site_id.clone().or_else(|| (case.grade == Grade::Ordinary).then(|| case.site_id.clone()));
-    let site_filter = site_filter.filter(|_| remote_site.is_none());
-    let all_hours = calendar.hours.iter().filter(|(mediator_id, site_id, _)| {
-        kind_of.contains_key(mediator_id.as_str()) && site_filter.as_ref().is_none_or(|only| only == site_id)
-    });
-    let zone = |site_id: &str| {
-        calendar.zones.get(site_id).copied().ok_or_else(|| Error::from(Fault::invalid("site_id", "no such site")))
-    };
-    let rows: Vec<Row> = match &remote_site {
-        Some(site_id) => {
-            let mut hours_of: HashMap<&str, Vec<(Tz, Hours)>> = HashMap::new();
-            for (mediator_id, s, h) in all_hours {
-                hours_of.entry(mediator_id.as_str()).or_default().push((zone(s)?, h.clone()));
-            }
-            let mut ids: Vec<&str> = kind_of.keys().copied().collect();
-            ids.sort();
-            ids.into_iter()
-                .map(|id| Row {
-                    mediator_id: id.to_owned(),
-                    site_id: site_id.clone(),
-                    hours: hours_of.remove(id).unwrap_or_default(),
-                    extra_at: None,
-                })
-                .collect()
-        }
-        None => {
+    let named_site = query.site_id.as_deref().map(|id| calendar.site(id));
+    let remote_site = named_site
+        .flatten()
+        .filter(|site| query.mode == Mode::Video && video::hosts_remote_video(calendar.sites[*site].kind));
+    let rows: Vec<Row> = match (remote_site, named_site) {
+        (Some(site), _) => candidates
+            .iter()
+            .map(|&mediator| Row {
+                mediator,
+                site,
+                hours: &calendar.hours[calendar.mediators[mediator].hours.clone()],
+                extra_at: None,
+            })
+            .collect(),
+        // A site nobody knows has nobody working there.
+        (None, Some(None)) => return Ok(vec![]),
+        (None, named) => {
+            let site_filter = match named {
+                Some(site) => site,
+                None if case.grade == Grade::Ordinary => match calendar.site(&case.site_id) {
+                    Some(site) => Some(site),
+                    None => return Ok(vec![]),
+                },
+                None => None,
+            };
             let mut rows = Vec::new();
-            for (mediator_id, site_id, h) in all_hours {
-                rows.push(Row {
-                    hours: vec![(zone(site_id)?, h.clone())],
-                    extra_at: Some(site_id.clone()),
-                    site_id: site_id.clone(),
-                    mediator_id: mediator_id.clone(),
-                });
+            for &mediator in &candidates {
+                let range = calendar.mediators[mediator].hours.clone();
+                for (index, hours) in calendar.hours[range.clone()].iter().enumerate() {
+                    if site_filter.is_none_or(|only| only == hours.site) {
+                        let at = range.start + index;
+                        rows.push(Row {
+                            mediator,
+                            site: hours.site,
+                            hours: &calendar.hours[at..at + 1],
+                            extra_at: Some(calendar.sites[hours.site].id.as_str()),
+                        });
+                    }
+                }
             }
             rows
         }
     };
-    // Each site's fitting rooms, as (room id, its resource).
-    let mut rooms: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    // Each site's fitting rooms, found for the sites the rows name.
+    let mut rooms: Vec<Option<Vec<&CalendarRoom>>> = vec![None; calendar.sites.len()];
     for row in &rows {
-        if rooms.contains_key(&row.site_id) {
-            continue;
-        }
-        // Every site offered has a zone in the calendar, which the offers below rely on.
-        zone(&row.site_id)?;
-        let fitting = calendar.rooms.get(&row.site_id).map(Vec::as_slice).unwrap_or_default().iter().filter(|room| {
-            room.kind == room_kind && (room_kind != RoomKind::Mediation || room.capacity >= case.assessment.party_count)
+        rooms[row.site].get_or_insert_with(|| {
+            calendar.sites[row.site]
+                .rooms
+                .iter()
+                .filter(|room| {
+                    room.kind == room_kind
+                        && (room_kind != RoomKind::Mediation || room.capacity >= case.assessment.party_count)
+                })
+                .collect()
         });
-        rooms.insert(row.site_id.clone(), fitting.map(|room| (room.id.clone(), format!("room:{}", room.id))).collect());
     }
-    // Only the mediators with hours that count can be offered: theirs and their rooms' are the
-    // only holds looked up.
-    let ids: Vec<String> =
-        rows.iter().map(|row| row.mediator_id.clone()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
     let buffer = settings.slots.buffer;
-    // Every resource a slot may need: the candidates and the fitting rooms.
-    let wanted: Vec<String> = resources(&ids, None)
-        .into_iter()
-        .chain(rooms.values().flatten().map(|(_, resource)| resource.clone()))
-        .collect();
-    let mediator_resources: Vec<String> = rows.iter().map(|row| format!("mediator:{}", row.mediator_id)).collect();
-    // The heap below orders slots by (span, site): sites by their rank in id order, so that
-    // it compares integers.
-    let site_ids: std::collections::BTreeSet<&str> = rows.iter().map(|row| row.site_id.as_str()).collect();
-    let site_rank: HashMap<&str, usize> = site_ids.into_iter().enumerate().map(|(rank, id)| (id, rank)).collect();
-    let row_site: Vec<usize> = rows.iter().map(|row| site_rank[row.site_id.as_str()]).collect();
     // Each row's leave and EXTRA hours, found once for every part.
     let blocked: Vec<(Vec<Interval>, Vec<Interval>)> = rows
         .iter()
-        .map(|Row { mediator_id, extra_at, .. }| {
-            let mine = calendar.exceptions.get(mediator_id).map(Vec::as_slice).unwrap_or_default();
+        .map(|row| {
+            let mine = &calendar.mediators[row.mediator].exceptions;
             let of = |wanted: ExceptionKind, site: Option<&str>| {
                 mine.iter()
                     .filter(|e| e.kind == wanted && (site.is_none() || e.site_id.as_deref() == site))
@@ -193,111 +185,97 @@ pub fn search_availability(
                     .map(|e| e.span)
                     .collect::<Vec<_>>()
             };
-            (of(ExceptionKind::Leave, None), of(ExceptionKind::Extra, extra_at.as_deref()))
+            (of(ExceptionKind::Leave, None), of(ExceptionKind::Extra, row.extra_at))
         })
         .collect();
-    // Each (mediator, site)'s free slots starting within `part`, in time order, with the holds
-    // they were checked against. Holds are read for the part alone, so that a search costs
-    // what its answer needs, however many bookings lie further ahead. Hours are expanded from a
-    // day before, so slots keep to the grid of the hours' start even when the notice or the
-    // part cuts into a working interval.
-    let free_slots = |conn: &mut DbConnection, part: Interval| -> Result<(Vec<Vec<Interval>>, HeldBy)> {
+    // Every resource a slot may need, for reading holds from the database: the candidates with
+    // rows and the fitting rooms.
+    let wanted = || -> Vec<String> {
+        let mediators: BTreeSet<usize> = rows.iter().map(|row| row.mediator).collect();
+        mediators
+            .into_iter()
+            .map(|m| calendar.mediators[m].resource.clone())
+            .chain(rooms.iter().flatten().flatten().map(|room| room.resource.clone()))
+            .collect()
+    };
+    // Each row's free slots starting within `part`, as slot keys in (start, site, row) order,
+    // with the holds they were checked against. Holds are read for the part alone, so that a search
+    // costs what its answer needs, however many bookings lie further ahead. Hours are taken
+    // from a day before, so slots keep to the grid of the hours' start even when the notice or
+    // the part cuts into a working interval.
+    let free_slots = |conn: &mut DbConnection, part: Interval| -> Result<(Vec<SlotKey>, Part)> {
         // Slots starting within `part` may run on past it, up to the end of the window.
         let reach = Interval::new(part.start, (part.end + query.duration).min(window.end))
             .expect("a part ends within the window, so reaching further keeps its end after its start");
-        let mut held_by = HeldBy::new();
-        match held {
-            Some(held) => {
-                for resource in &wanted {
-                    let spans = held.overlapping(resource, reach.widened(buffer));
-                    if !spans.is_empty() {
-                        held_by.insert(resource.clone(), spans.to_vec());
-                    }
-                }
-            }
+        let held = match held {
+            Some(held) => Part::Kept(held),
             None => {
-                for (resource, span) in repo::holds(conn, &wanted, reach.widened(buffer))? {
-                    held_by.entry(resource).or_default().push(span);
-                }
+                let around = reach.widened(buffer);
+                Part::Read(HeldTimes::new(repo::holds(conn, &wanted(), around)?, around.start))
             }
-        }
+        };
         let hours_reach = Interval::new(reach.start - Duration::days(1), reach.end).expect("starts a day earlier");
-        let mut lists = Vec::with_capacity(rows.len());
-        for ((row, (leave, extra)), resource) in rows.iter().zip(&blocked).zip(&mediator_resources) {
-            let busy = held_by.get(resource).map(Vec::as_slice).unwrap_or_default();
-            let weekly = row.hours.iter().flat_map(|(zone, hours)| hours::expand(hours, *zone, hours_reach)).collect();
-            let time = availability(weekly, extra.clone(), leave, busy, buffer);
-            let mut list = slots::slots(&time, query.duration, query.step, reach);
-            list.retain(|slot| slot.start < part.end);
-            lists.push(list);
+        let mut found = Vec::new();
+        let mut working = Vec::new();
+        for (index, (row, (leave, extra))) in rows.iter().zip(&blocked).enumerate() {
+            working.clear();
+            for hours in row.hours {
+                calendar.working(hours, hours_reach, &mut working);
+            }
+            if row.hours.len() > 1 || !extra.is_empty() {
+                working.extend(extra);
+                working = hours::merge(std::mem::take(&mut working));
+            }
+            let busy = held.times().overlapping(&calendar.mediators[row.mediator].resource, reach.widened(buffer));
+            let free = if leave.is_empty() && busy.is_empty() {
+                None
+            } else {
+                Some(slots::free_time(&working, leave, busy, buffer))
+            };
+            let free = free.as_deref().unwrap_or(&working);
+            slots::slots(&working, free, query.duration, query.step, reach, |slot| {
+                if slot.start < part.end {
+                    found.push(SlotKey::new(&window, slot.start, row.site, index));
+                }
+            });
         }
-        Ok((lists, held_by))
+        // Rows are in mediator order, so each (start, site)'s rows come out in mediator order.
+        found.sort_unstable();
+        Ok((found, held))
     };
-    let free_room = |held_by: &HeldBy, site_id: &str, span: &Interval| {
-        rooms[site_id]
-            .iter()
-            .find(|(_, resource)| {
-                let held = held_by.get(resource).map(Vec::as_slice).unwrap_or_default();
-                !held.iter().any(|held| held.overlaps(&span.widened(buffer)))
-            })
-            .map(|(room_id, _)| room_id.clone())
+    let free_room = |held: &HeldTimes, site: usize, span: &Interval| {
+        let fitting = rooms[site].as_deref().unwrap_or_default();
+        fitting.iter().find(|room| held.overlapping(&room.resource, span.widened(buffer)).is_empty())
     };
 
     // A month of a district's hours holds far more slots than one answer shows: look a day
     // ahead, then two, four and so on, and stop as soon as the answer is full. Within each
-    // part, the lists merge in (span, site) order through a heap.
+    // part, the rows free for the same (slot, site) make one offer or one each.
     let mut offers = Vec::new();
     let mut next_part = Interval::new(window.start, (window.start + Duration::days(1)).min(window.end)).ok();
     while let Some(part) = next_part
         && offers.len() < query.max_slots
     {
-        let (lists, held_by) = free_slots(conn, part)?;
-        let mut next: BinaryHeap<Reverse<(Interval, usize, usize)>> = BinaryHeap::new();
-        let mut position = vec![0; lists.len()];
-        for (row, list) in lists.iter().enumerate() {
-            if let Some(span) = list.first() {
-                next.push(Reverse((*span, row_site[row], row)));
-            }
-        }
-        while let Some(Reverse((span, site, first_row))) = next.peek().copied() {
-            let site_id = rows[first_row].site_id.as_str();
-            // The rows free for this span at this site, by index until offered.
-            let mut free_rows = Vec::new();
-            while let Some(Reverse((s, at, row))) = next.peek().copied()
-                && (s, at) == (span, site)
-            {
-                next.pop();
-                free_rows.push(row);
-                position[row] += 1;
-                if let Some(following) = lists[row].get(position[row]) {
-                    next.push(Reverse((*following, at, row)));
-                }
-            }
-            free_rows.sort_by(|a, b| rows[*a].mediator_id.cmp(&rows[*b].mediator_id));
-            let mediators: Vec<&String> = free_rows.iter().map(|row| &rows[*row].mediator_id).collect();
-            let Some(room_id) = free_room(&held_by, site_id, &span) else { continue };
+        let (found, held) = free_slots(conn, part)?;
+        for group in found.chunk_by(|a, b| a.same_slot(b)) {
+            let span = group[0].span(&window, query.duration);
+            let site = group[0].site();
+            let Some(room) = free_room(held.times(), site, &span) else { continue };
+            let site = &calendar.sites[site];
+            let offer = |mediator_ids: Vec<String>| Offer {
+                span,
+                mediator_ids,
+                site_id: site.id.clone(),
+                room_id: Some(room.id.clone()),
+                zone: site.zone,
+            };
+            let mediators = group.iter().map(|key| &calendar.mediators[rows[key.row()].mediator]);
             if case.grade == Grade::Major {
-                let Some(lead) = mediators.iter().find(|m| may_lead(Grade::Major, kind_of[m.as_str()])) else {
-                    continue;
-                };
-                let Some(second) = mediators.iter().find(|m| *m != lead) else { continue };
-                offers.push(Offer {
-                    span,
-                    mediator_ids: vec![(*lead).clone(), (*second).clone()],
-                    site_id: site_id.to_owned(),
-                    room_id: Some(room_id),
-                    zone: calendar.zones[site_id],
-                });
+                let Some(lead) = mediators.clone().find(|m| may_lead(Grade::Major, m.kind)) else { continue };
+                let Some(second) = mediators.clone().find(|m| m.id != lead.id) else { continue };
+                offers.push(offer(vec![lead.id.clone(), second.id.clone()]));
             } else {
-                for mediator_id in mediators {
-                    offers.push(Offer {
-                        span,
-                        mediator_ids: vec![mediator_id.clone()],
-                        site_id: site_id.to_owned(),
-                        room_id: Some(room_id.clone()),
-                        zone: calendar.zones[site_id],
-                    });
-                }
+                offers.extend(mediators.map(|m| offer(vec![m.id.clone()])));
             }
             if offers.len() >= query.max_slots {
                 break;
@@ -307,4 +285,82 @@ pub fn search_availability(
     }
     offers.truncate(query.max_slots);
     Ok(offers)
+}
+
+/// A free slot of one row, packed into one integer so that sorting a part's slots compares
+/// integers: from the high bits, the slot's start in nanoseconds after the window's start, the
+/// site's index and the row's index. Every slot of a search has the search's duration, so the
+/// start names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct SlotKey(u128);
+
+impl SlotKey {
+    fn new(window: &Interval, start: DateTime<Utc>, site: usize, row: usize) -> Self {
+        let after = (start - window.start).num_nanoseconds().expect("a slot starts within the window's few months");
+        let after = u64::try_from(after).expect("a slot starts within the window");
+        let site = u32::try_from(site).expect("fewer than four billion sites");
+        let row = u32::try_from(row).expect("fewer than four billion rows");
+        Self(u128::from(after) << 64 | u128::from(site) << 32 | u128::from(row))
+    }
+
+    fn same_slot(&self, other: &Self) -> bool {
+        self.0 >> 32 == other.0 >> 32
+    }
+
+    fn span(&self, window: &Interval, duration: Duration) -> Interval {
+        let start = window.start + Duration::nanoseconds((self.0 >> 64) as i64);
+        Interval::new(start, start + duration).expect("a search's duration is positive")
+    }
+
+    fn site(&self) -> usize {
+        (self.0 >> 32) as u32 as usize
+    }
+
+    fn row(&self) -> usize {
+        self.0 as u32 as usize
+    }
+}
+
+/// The holds a part of the window was checked against: every hold this process keeps, or the
+/// part's own, read from the database.
+enum Part<'h> {
+    Kept(&'h HeldTimes),
+    Read(HeldTimes),
+}
+
+impl Part<'_> {
+    fn times(&self) -> &HeldTimes {
+        match self {
+            Part::Kept(held) => held,
+            Part::Read(held) => held,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn slot_keys_sort_by_start_then_site_then_row_and_give_each_back() {
+        let start = Utc.with_ymd_and_hms(2026, 12, 8, 1, 0, 0).unwrap();
+        let window = Interval::new(start, start + Duration::days(30)).unwrap();
+        let later_site_2 = SlotKey::new(&window, start + Duration::hours(1), 2, 0);
+        let later_site_1 = SlotKey::new(&window, start + Duration::hours(1), 1, 5);
+        let sooner = SlotKey::new(&window, start + Duration::minutes(30), 9, 9);
+        let mut keys = vec![later_site_2, later_site_1, sooner];
+        keys.sort_unstable();
+        assert_eq!(keys, [sooner, later_site_1, later_site_2]);
+        assert!(later_site_2.same_slot(&SlotKey::new(&window, start + Duration::hours(1), 2, 7)));
+        assert!(!later_site_2.same_slot(&later_site_1));
+        let far_start = start + Duration::days(29) + Duration::nanoseconds(1);
+        let far = SlotKey::new(&window, far_start, 3, 4);
+        assert_eq!(
+            far.span(&window, Duration::hours(1)),
+            Interval::new(far_start, far_start + Duration::hours(1)).unwrap()
+        );
+        assert_eq!((far.site(), far.row()), (3, 4));
+    }
 }

@@ -7,17 +7,18 @@
 //! replica.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::ops::Range;
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration as Elapsed, Instant};
 
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
-use mediation_directory::domain::{MediatorKind, Room};
+use mediation_directory::domain::{MediatorKind, RoomKind, SiteKind};
 use mediation_store::DbConnection;
 
 use super::stored_zone;
 use crate::domain::ScheduleException;
-use crate::domain::hours::{Hours, Interval};
+use crate::domain::hours::{self, Hours, Interval};
 use crate::error::Result;
 use crate::repo;
 
@@ -30,52 +31,163 @@ const LOOK_BACK: Duration = Duration::days(1);
 /// searches read the holds they need from the database instead.
 const HOLDS_RELOAD_GAP: Elapsed = Elapsed::from_secs(1);
 
+/// How far past the horizon working hours are expanded when a calendar loads: a calendar
+/// serves searches for a day after it loaded, then loads again.
+const EXPANDED_AHEAD: Duration = Duration::days(1);
+
 /// An active mediator as availability sees them.
 #[derive(Debug, Clone)]
 pub struct CalendarMediator {
+    pub id: String,
     pub kind: MediatorKind,
     pub specialty_codes: Vec<String>,
+    /// The resource their holds are kept under (`mediator:<id>`).
+    pub resource: String,
+    /// Their weekly hours: a range of [`Calendar::hours`].
+    pub hours: Range<usize>,
+    /// Their leave and extra hours ending after the calendar's `since`.
+    pub exceptions: Vec<ScheduleException>,
+}
+
+/// A site as availability sees it.
+#[derive(Debug, Clone)]
+pub struct CalendarSite {
+    pub id: String,
+    pub kind: SiteKind,
+    pub zone: Tz,
+    /// Its rooms, in id order.
+    pub rooms: Vec<CalendarRoom>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CalendarRoom {
+    pub id: String,
+    pub kind: RoomKind,
+    pub capacity: i32,
+    /// The resource its holds are kept under (`room:<id>`).
+    pub resource: String,
+}
+
+/// One mediator's weekly hours at one site, expanded into instants once, when a search first
+/// needs them.
+#[derive(Debug)]
+pub struct SiteHours {
+    /// Index in [`Calendar::mediators`]; `None` when the mediator is not active.
+    pub mediator: Option<usize>,
+    /// Index in [`Calendar::sites`].
+    pub site: usize,
+    pub hours: Hours,
+    working: OnceLock<Vec<Interval>>,
 }
 
 /// The calendar at one generation.
 #[derive(Debug)]
 pub struct Calendar {
-    /// Active mediators by id.
-    pub mediators: HashMap<String, CalendarMediator>,
-    /// Every site's time zone, by site id.
-    pub zones: HashMap<String, Tz>,
-    /// Every room, by site id, in id order.
-    pub rooms: HashMap<String, Vec<Room>>,
-    /// (mediator, site, hours), in mediator and site order.
-    pub hours: Vec<(String, String, Hours)>,
-    /// Leave and extra hours ending after `since`, by mediator.
-    pub exceptions: HashMap<String, Vec<ScheduleException>>,
+    /// Active mediators, in id order.
+    pub mediators: Vec<CalendarMediator>,
+    /// Every site, in id order.
+    pub sites: Vec<CalendarSite>,
+    /// Everyone's weekly hours, in mediator and site order.
+    pub hours: Vec<SiteHours>,
+    mediator_index: HashMap<String, usize>,
+    site_index: HashMap<String, usize>,
     since: DateTime<Utc>,
+    /// Where working hours are expanded once: from before `since` to past the horizon of any
+    /// search this calendar serves.
+    expanded: Interval,
 }
 
 impl Calendar {
-    fn load(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Self> {
-        let mediators = mediation_directory::repo::active_profiles(conn)?
-            .into_iter()
-            .map(|m| (m.id, CalendarMediator { kind: m.kind, specialty_codes: m.specialty_codes }))
-            .collect();
-        let sites = mediation_directory::repo::list_sites(conn, None, None, None, i64::MAX)?;
-        let site_ids: Vec<String> = sites.iter().map(|s| s.id.clone()).collect();
-        let mut zones = HashMap::new();
-        for site in &sites {
-            zones.insert(site.id.clone(), stored_zone(site)?);
-        }
-        let mut rooms: HashMap<String, Vec<Room>> = HashMap::new();
-        for room in mediation_directory::repo::rooms_at(conn, &site_ids)? {
-            rooms.entry(room.site_id.clone()).or_default().push(room);
-        }
-        let hours = repo::hours(conn, None, None)?;
+    fn load(conn: &mut DbConnection, now: DateTime<Utc>, horizon: Duration) -> Result<Self> {
         let since = now - LOOK_BACK;
-        let mut exceptions: HashMap<String, Vec<ScheduleException>> = HashMap::new();
-        for exception in repo::exceptions_ending_after(conn, since)? {
-            exceptions.entry(exception.mediator_id.clone()).or_default().push(exception);
+        let mut mediators: Vec<CalendarMediator> = mediation_directory::repo::active_profiles(conn)?
+            .into_iter()
+            .map(|m| CalendarMediator {
+                resource: format!("mediator:{}", m.id),
+                id: m.id,
+                kind: m.kind,
+                specialty_codes: m.specialty_codes,
+                hours: 0..0,
+                exceptions: Vec::new(),
+            })
+            .collect();
+        mediators.sort_by(|a, b| a.id.cmp(&b.id));
+        let mediator_index: HashMap<String, usize> =
+            mediators.iter().enumerate().map(|(index, m)| (m.id.clone(), index)).collect();
+        let mut sites = Vec::new();
+        for site in mediation_directory::repo::list_sites(conn, None, None, None, i64::MAX)? {
+            let zone = stored_zone(&site)?;
+            sites.push(CalendarSite { id: site.id, kind: site.kind, zone, rooms: Vec::new() });
         }
-        Ok(Self { mediators, zones, rooms, hours, exceptions, since })
+        sites.sort_by(|a, b| a.id.cmp(&b.id));
+        let site_index: HashMap<String, usize> =
+            sites.iter().enumerate().map(|(index, s)| (s.id.clone(), index)).collect();
+        let site_ids: Vec<String> = sites.iter().map(|s| s.id.clone()).collect();
+        let mut rooms = mediation_directory::repo::rooms_at(conn, &site_ids)?;
+        rooms.sort_by(|a, b| a.id.cmp(&b.id));
+        for room in rooms {
+            if let Some(&site) = site_index.get(&room.site_id) {
+                let resource = format!("room:{}", room.id);
+                sites[site].rooms.push(CalendarRoom {
+                    id: room.id,
+                    kind: room.kind,
+                    capacity: room.capacity,
+                    resource,
+                });
+            }
+        }
+        let mut hours = Vec::new();
+        for (mediator_id, site_id, rules) in repo::hours(conn, None, None)? {
+            // Working hours name their site, which the schema keeps.
+            let Some(&site) = site_index.get(&site_id) else { continue };
+            let mediator = mediator_index.get(&mediator_id).copied();
+            hours.push(SiteHours { mediator, site, hours: rules, working: OnceLock::new() });
+        }
+        // In mediator order, each mediator's hours are one range.
+        hours.sort_by_key(|h| (h.mediator, h.site));
+        for (index, h) in hours.iter().enumerate() {
+            if let Some(m) = h.mediator {
+                let range = &mut mediators[m].hours;
+                if range.end == 0 {
+                    range.start = index;
+                }
+                range.end = index + 1;
+            }
+        }
+        for exception in repo::exceptions_ending_after(conn, since)? {
+            if let Some(&m) = mediator_index.get(&exception.mediator_id) {
+                mediators[m].exceptions.push(exception);
+            }
+        }
+        let expanded = Interval::new(since - Duration::days(1), now + horizon + EXPANDED_AHEAD)
+            .expect("the horizon is never negative");
+        Ok(Self { mediators, sites, hours, mediator_index, site_index, since, expanded })
+    }
+
+    /// Whether this calendar serves a search at `now` looking up to `horizon` ahead.
+    fn serves(&self, now: DateTime<Utc>, horizon: Duration) -> bool {
+        self.since <= now - LOOK_BACK / 2 && now + horizon <= self.expanded.end
+    }
+
+    pub fn mediator(&self, id: &str) -> Option<usize> {
+        self.mediator_index.get(id).copied()
+    }
+
+    pub fn site(&self, id: &str) -> Option<usize> {
+        self.site_index.get(id).copied()
+    }
+
+    /// The working intervals of `hours` overlapping `span`, cut to it, in time order.
+    pub fn working(&self, hours: &SiteHours, span: Interval, out: &mut Vec<Interval>) {
+        if !self.expanded.contains(&span) {
+            out.extend(hours::expand(&hours.hours, self.sites[hours.site].zone, span));
+            return;
+        }
+        let all = hours.working.get_or_init(|| hours::expand(&hours.hours, self.sites[hours.site].zone, self.expanded));
+        // Working intervals are merged, so in start order their ends are in order too.
+        let first = all.partition_point(|w| w.end <= span.start);
+        let last = first + all[first..].partition_point(|w| w.start < span.end);
+        out.extend(all[first..last].iter().filter_map(|w| w.within(&span)));
     }
 }
 
@@ -147,21 +259,22 @@ pub struct CalendarCache {
 
 impl CalendarCache {
     /// The calendar, and every hold when this process has them or may load them now, each at
-    /// least as new as the database's counters when the call began and reaching back before
-    /// `now`. Holds are `None` when another search is loading them or they were loaded less than
+    /// least as new as the database's counters when the call began, reaching back before `now`
+    /// and (the calendar) ahead past `horizon`. Holds are `None` when another search is loading them or they were loaded less than
     /// a second ago: the caller reads the holds it needs from the database.
     pub fn current(
         &self,
         conn: &mut DbConnection,
         now: DateTime<Utc>,
+        horizon: Duration,
     ) -> Result<(Arc<Calendar>, Option<Arc<HeldTimes>>)> {
         // Rows read after the counters are at least that new, so a change landing in between is
         // picked up by the next search, never missed.
         let (calendar_at, holds_at) = repo::calendar_generation(conn)?;
-        let calendar = match self.calendar.at_least(calendar_at, |c| c.since <= now - LOOK_BACK / 2) {
+        let calendar = match self.calendar.at_least(calendar_at, |c| c.serves(now, horizon)) {
             Some(calendar) => calendar,
             None => {
-                let calendar = Arc::new(Calendar::load(conn, now)?);
+                let calendar = Arc::new(Calendar::load(conn, now, horizon)?);
                 self.calendar.offer(calendar_at, calendar.clone());
                 calendar
             }
@@ -197,6 +310,46 @@ mod tests {
 
     fn span(from: (u32, u32), to: (u32, u32)) -> Interval {
         Interval::new(at(from.0, from.1), at(to.0, to.1)).unwrap()
+    }
+
+    #[test]
+    fn working_hours_expanded_once_match_hours_expanded_for_each_span() {
+        use crate::domain::hours::WeeklyRule;
+        use chrono::Weekday::*;
+        let rule = |day, from: u32, to: u32| WeeklyRule { day, start_minute: from * 60, end_minute: to * 60 };
+        // Monday night runs on into Tuesday morning: one interval once merged.
+        let rules = vec![rule(Mon, 9, 17), rule(Mon, 22, 24), rule(Tue, 0, 2), rule(Wed, 9, 12), rule(Wed, 13, 17)];
+        let hours = SiteHours {
+            mediator: Some(0),
+            site: 0,
+            hours: Hours { rules, effective_from: None, effective_to: None },
+            working: OnceLock::new(),
+        };
+        let zone = chrono_tz::Europe::London;
+        let calendar = Calendar {
+            mediators: Vec::new(),
+            sites: vec![CalendarSite { id: "s".into(), kind: SiteKind::Station, zone, rooms: Vec::new() }],
+            hours: Vec::new(),
+            mediator_index: HashMap::new(),
+            site_index: HashMap::new(),
+            since: at(0, 0),
+            expanded: Interval::new(at(0, 0) - Duration::days(7), at(0, 0) + Duration::days(30)).unwrap(),
+        };
+        let spans = [
+            // A whole week, inside what was expanded.
+            Interval::new(at(0, 0), at(0, 0) + Duration::days(7)).unwrap(),
+            // From Monday 10:30 to Tuesday 01:00 (2026-12-08 is a Tuesday): cutting into
+            // Monday's hours and the night that runs on past midnight.
+            Interval::new(at(10, 30) + Duration::days(6), at(1, 0) + Duration::days(7)).unwrap(),
+            // Reaching past what was expanded: expanded for the call alone.
+            Interval::new(at(0, 0) + Duration::days(27), at(0, 0) + Duration::days(34)).unwrap(),
+        ];
+        for span in spans {
+            let mut got = Vec::new();
+            calendar.working(&hours, span, &mut got);
+            assert!(!got.is_empty());
+            assert_eq!(got, hours::expand(&hours.hours, zone, span), "within {span:?}");
+        }
     }
 
     #[test]

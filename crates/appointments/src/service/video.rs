@@ -18,22 +18,14 @@ use crate::domain::{Case, ExceptionKind, PartyRole};
 use crate::error::Result;
 use crate::repo;
 
-/// The station or kiosk a VIDEO search names, whose VIDEO rooms are paired with mediators
-/// working anywhere; `None` for any other search (other modes, no site, a centre, an unknown
-/// site), which keeps to the mediators working at the site.
-pub(super) fn remote_video_site(conn: &mut DbConnection, mode: Mode, site_id: Option<&str>) -> Result<Option<String>> {
-    let Some(site_id) = site_id.filter(|_| mode == Mode::Video) else { return Ok(None) };
-    let site = mediation_directory::repo::site(conn, site_id)?;
-    Ok(site.filter(|s| matches!(s.kind, SiteKind::Station | SiteKind::Kiosk)).map(|s| s.id))
-}
-
 /// The site of `room_id` when it is a VIDEO room at a station or kiosk: a VIDEO session booked
 /// in it may take mediators working anywhere.
 pub(super) fn remote_video_room(conn: &mut DbConnection, room_id: &str) -> Result<Option<String>> {
     let Some(room) = mediation_directory::repo::room(conn, room_id)?.filter(|r| r.kind == RoomKind::Video) else {
         return Ok(None);
     };
-    remote_video_site(conn, Mode::Video, Some(&room.site_id))
+    let site = mediation_directory::repo::site(conn, &room.site_id)?;
+    Ok(site.filter(|s| video::hosts_remote_video(s.kind)).map(|s| s.id))
 }
 
 /// Checks that every mediator works through `span` somewhere: weekly hours at any site or EXTRA
