@@ -95,9 +95,23 @@ struct Entry {
     mediator: Mediator,
     name_lower: String,
     bio_lower: String,
-    /// Index of the home site in `DirectoryPart::site_parents`.
-    site: usize,
+}
+
+/// What the filters and the ranking look at for every candidate, kept apart from the entries
+/// in a small dense list, so that running through thousands of candidates stays in the cache.
+#[derive(Debug, Clone, Copy)]
+struct Facets {
+    /// Index of the home site in `DirectoryPart::site_parents`; `u32::MAX` for none.
+    site: u32,
+    /// The modes offered, one bit each (see [`mode_bit`]).
+    modes: u8,
+    /// The entry's place in (name, id) order.
     name_rank: u32,
+}
+
+fn mode_bit(mode: Mode) -> u8 {
+    let position = Mode::ALL.iter().position(|m| *m == mode).expect("every mode is in Mode::ALL");
+    1 << position
 }
 
 /// The active mediators, the sites and the rating summaries, held in memory so that a search
@@ -114,6 +128,8 @@ pub struct SearchIndex {
 #[derive(Debug)]
 struct DirectoryPart {
     entries: Vec<Entry>,
+    /// Each entry's facets, in the entries' order.
+    facets: Vec<Facets>,
     by_specialty: HashMap<String, Vec<u32>>,
     by_char: HashMap<char, Vec<u32>>,
     site_parents: Vec<(String, Option<String>)>,
@@ -129,6 +145,7 @@ impl SearchIndex {
         let site_index: HashMap<String, usize> =
             site_parents.iter().enumerate().map(|(index, (id, _))| (id.clone(), index)).collect();
         let mut entries = Vec::with_capacity(mediators.len());
+        let mut facets = Vec::with_capacity(mediators.len());
         for (index, mut mediator) in mediators.into_iter().enumerate() {
             let index = u32::try_from(index).expect("fewer than four billion mediators");
             mediator.specialty_codes.sort();
@@ -143,8 +160,10 @@ impl SearchIndex {
             for c in chars {
                 by_char.entry(c).or_default().push(index);
             }
-            let site = site_index.get(&mediator.home_site_id).copied().unwrap_or(usize::MAX);
-            entries.push(Entry { mediator, name_lower, bio_lower, site, name_rank: 0 });
+            let site = site_index.get(&mediator.home_site_id).map_or(u32::MAX, |site| *site as u32);
+            let modes = mediator.modes.iter().fold(0, |bits, mode| bits | mode_bit(*mode));
+            facets.push(Facets { site, modes, name_rank: 0 });
+            entries.push(Entry { mediator, name_lower, bio_lower });
         }
         let mut by_name: Vec<usize> = (0..entries.len()).collect();
         by_name.sort_by(|a, b| {
@@ -152,9 +171,9 @@ impl SearchIndex {
             (&a.display_name, &a.id).cmp(&(&b.display_name, &b.id))
         });
         for (rank, index) in by_name.into_iter().enumerate() {
-            entries[index].name_rank = rank as u32;
+            facets[index].name_rank = rank as u32;
         }
-        let directory = Arc::new(DirectoryPart { entries, by_specialty, by_char, site_parents, site_index });
+        let directory = Arc::new(DirectoryPart { entries, facets, by_specialty, by_char, site_parents, site_index });
         let ratings = Arc::new(directory.entries.iter().map(|e| ratings.of(&e.mediator.id)).collect());
         Self { directory, ratings }
     }
@@ -187,24 +206,28 @@ impl SearchIndex {
             };
             part.site_parents.iter().map(|(id, _)| wanted.contains(id)).collect()
         });
+        let wanted_mode = filter.mode.map(mode_bit);
         let mut ranked: Vec<Ranked> = Vec::new();
         for (index, held) in self.candidates(filter) {
-            let entry = &part.entries[index as usize];
-            let m = &entry.mediator;
+            let facets = part.facets[index as usize];
             let rating = self.ratings[index as usize];
             let wanted = (filter.specialty_codes.is_empty() || held > 0)
-                && home_sites.as_ref().is_none_or(|sites| sites.get(entry.site).copied().unwrap_or(false))
-                && filter.mode.is_none_or(|mode| m.modes.contains(&mode))
-                && filter.language.as_ref().is_none_or(|language| m.languages.contains(language))
+                && home_sites.as_ref().is_none_or(|sites| sites.get(facets.site as usize).copied().unwrap_or(false))
+                && wanted_mode.is_none_or(|bit| facets.modes & bit != 0)
                 && rating.bayesian_mean >= filter.min_rating;
             if !wanted {
+                continue;
+            }
+            let entry = &part.entries[index as usize];
+            let m = &entry.mediator;
+            if filter.language.as_ref().is_some_and(|language| !m.languages.contains(language)) {
                 continue;
             }
             let Some(text) = text_score(&filter.terms, &entry.name_lower, &entry.bio_lower) else { continue };
             let candidate = Ranked {
                 score: text + 5 * i64::from(held),
                 rating_milli: (rating.bayesian_mean * 1000.0).round() as i64,
-                name_rank: entry.name_rank,
+                name_rank: facets.name_rank,
                 index,
             };
             let beyond = |after: &Cursor| {
