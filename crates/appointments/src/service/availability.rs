@@ -198,12 +198,12 @@ pub fn search_availability(
             .chain(rooms.iter().flatten().flatten().map(|room| room.resource.clone()))
             .collect()
     };
-    // Each row's free slots starting within `part`, as slot keys in (start, site, row) order,
-    // with the holds they were checked against. Holds are read for the part alone, so that a search
-    // costs what its answer needs, however many bookings lie further ahead. Hours are taken
-    // from a day before, so slots keep to the grid of the hours' start even when the notice or
-    // the part cuts into a working interval.
-    let free_slots = |conn: &mut DbConnection, part: Interval| -> Result<(Vec<SlotKey>, Part)> {
+    // Each row's free slots starting within `part`, as slot keys in (start, site, row) order
+    // into `found`, with the holds they were checked against. Holds are read for the part
+    // alone, so that a search costs what its answer needs, however many bookings lie further
+    // ahead. Hours are taken from a day before, so slots keep to the grid of the hours' start
+    // even when the notice or the part cuts into a working interval.
+    let free_slots = |conn: &mut DbConnection, part: Interval, found: &mut Vec<SlotKey>| -> Result<Part> {
         // Slots starting within `part` may run on past it, up to the end of the window.
         let reach = Interval::new(part.start, (part.end + query.duration).min(window.end))
             .expect("a part ends within the window, so reaching further keeps its end after its start");
@@ -215,7 +215,9 @@ pub fn search_availability(
             }
         };
         let hours_reach = Interval::new(reach.start - Duration::days(1), reach.end).expect("starts a day earlier");
-        let mut found = Vec::new();
+        // Slots are keyed by how long after the window's start they start.
+        let (reach_after, part_after) = (reach.start - window.start, part.end - window.start);
+        found.clear();
         let mut working = Vec::new();
         for (index, (row, (leave, extra))) in rows.iter().zip(&blocked).enumerate() {
             working.clear();
@@ -233,15 +235,16 @@ pub fn search_availability(
                 Some(slots::free_time(&working, leave, busy, buffer))
             };
             let free = free.as_deref().unwrap_or(&working);
-            slots::slots(&working, free, query.duration, query.step, reach, |slot| {
-                if slot.start < part.end {
-                    found.push(SlotKey::new(&window, slot.start, row.site, index));
+            slots::slots(&working, free, query.duration, query.step, reach, |after_reach| {
+                let after = reach_after + after_reach;
+                if after < part_after {
+                    found.push(SlotKey::new(after, row.site, index));
                 }
             });
         }
         // Rows are in mediator order, so each (start, site)'s rows come out in mediator order.
         found.sort_unstable();
-        Ok((found, held))
+        Ok(held)
     };
     let free_room = |held: &HeldTimes, site: usize, span: &Interval| {
         let fitting = rooms[site].as_deref().unwrap_or_default();
@@ -252,11 +255,13 @@ pub fn search_availability(
     // ahead, then two, four and so on, and stop as soon as the answer is full. Within each
     // part, the rows free for the same (slot, site) make one offer or one each.
     let mut offers = Vec::new();
+    // One list for every part's keys, so that a district's thousands are not allocated again.
+    let mut found = Vec::new();
     let mut next_part = Interval::new(window.start, (window.start + Duration::days(1)).min(window.end)).ok();
     while let Some(part) = next_part
         && offers.len() < query.max_slots
     {
-        let (found, held) = free_slots(conn, part)?;
+        let held = free_slots(conn, part, &mut found)?;
         for group in found.chunk_by(|a, b| a.same_slot(b)) {
             let span = group[0].span(&window, query.duration);
             let site = group[0].site();
@@ -288,16 +293,16 @@ pub fn search_availability(
 }
 
 /// A free slot of one row, packed into one integer so that sorting a part's slots compares
-/// integers: from the high bits, the slot's start in nanoseconds after the window's start, the
+/// integers: from the high bits, the slot's start in microseconds after the window's start, the
 /// site's index and the row's index. Every slot of a search has the search's duration, so the
 /// start names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct SlotKey(u128);
 
 impl SlotKey {
-    fn new(window: &Interval, start: DateTime<Utc>, site: usize, row: usize) -> Self {
-        let after = (start - window.start).num_nanoseconds().expect("a slot starts within the window's few months");
-        let after = u64::try_from(after).expect("a slot starts within the window");
+    fn new(after: Duration, site: usize, row: usize) -> Self {
+        let after = u64::try_from(after.num_microseconds().expect("a slot starts within the window's few months"))
+            .expect("a slot starts within the window");
         let site = u32::try_from(site).expect("fewer than four billion sites");
         let row = u32::try_from(row).expect("fewer than four billion rows");
         Self(u128::from(after) << 64 | u128::from(site) << 32 | u128::from(row))
@@ -308,7 +313,7 @@ impl SlotKey {
     }
 
     fn span(&self, window: &Interval, duration: Duration) -> Interval {
-        let start = window.start + Duration::nanoseconds((self.0 >> 64) as i64);
+        let start = window.start + Duration::microseconds((self.0 >> 64) as i64);
         Interval::new(start, start + duration).expect("a search's duration is positive")
     }
 
@@ -347,16 +352,17 @@ mod tests {
     fn slot_keys_sort_by_start_then_site_then_row_and_give_each_back() {
         let start = Utc.with_ymd_and_hms(2026, 12, 8, 1, 0, 0).unwrap();
         let window = Interval::new(start, start + Duration::days(30)).unwrap();
-        let later_site_2 = SlotKey::new(&window, start + Duration::hours(1), 2, 0);
-        let later_site_1 = SlotKey::new(&window, start + Duration::hours(1), 1, 5);
-        let sooner = SlotKey::new(&window, start + Duration::minutes(30), 9, 9);
+        let later_site_2 = SlotKey::new(Duration::hours(1), 2, 0);
+        let later_site_1 = SlotKey::new(Duration::hours(1), 1, 5);
+        let sooner = SlotKey::new(Duration::minutes(30), 9, 9);
         let mut keys = vec![later_site_2, later_site_1, sooner];
         keys.sort_unstable();
         assert_eq!(keys, [sooner, later_site_1, later_site_2]);
-        assert!(later_site_2.same_slot(&SlotKey::new(&window, start + Duration::hours(1), 2, 7)));
+        assert!(later_site_2.same_slot(&SlotKey::new(Duration::hours(1), 2, 7)));
         assert!(!later_site_2.same_slot(&later_site_1));
-        let far_start = start + Duration::days(29) + Duration::nanoseconds(1);
-        let far = SlotKey::new(&window, far_start, 3, 4);
+        let far_after = Duration::days(29) + Duration::microseconds(1);
+        let far = SlotKey::new(far_after, 3, 4);
+        let far_start = start + far_after;
         assert_eq!(
             far.span(&window, Duration::hours(1)),
             Interval::new(far_start, far_start + Duration::hours(1)).unwrap()
