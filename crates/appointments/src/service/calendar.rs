@@ -4,7 +4,8 @@
 //! loaded with a counter that triggers move on every change to its tables (both in the one row
 //! of `calendar_generation`); a search reads the counters first and uses what this process holds
 //! only when it is at least that new, so each answer is as current as the database, on every
-//! replica.
+//! replica. The calendar is indexed for a district's search: mediators and sites in id order,
+//! each (mediator, site)'s weekly hours expanded into instants once per calendar.
 
 use std::collections::HashMap;
 use std::ops::Range;
