@@ -99,7 +99,7 @@ pub fn search_availability(
     let offered = |m: &CalendarMediator| {
         kinds.contains(&m.kind) && query.specialty_code.as_ref().is_none_or(|code| m.specialty_codes.contains(code))
     };
-    let candidates: Vec<usize> = match &query.mediator_id {
+    let candidates = match &query.mediator_id {
         Some(id) => {
             let chosen = calendar.mediator(id).filter(|m| offered(&calendar.mediators[*m]));
             let Some(chosen) = chosen else {
@@ -109,10 +109,11 @@ pub fn search_availability(
                 )
                 .into());
             };
-            vec![chosen]
+            chosen..chosen + 1
         }
-        None => (0..calendar.mediators.len()).filter(|m| offered(&calendar.mediators[*m])).collect(),
+        None => 0..calendar.mediators.len(),
     };
+    let candidates = candidates.filter(|m| offered(&calendar.mediators[*m]));
     // VIDEO at a station or kiosk pairs its VIDEO rooms with mediators working anywhere; any
     // other search keeps to the mediators working at the site.
     let named_site = query.site_id.as_deref().map(|id| calendar.site(id));
@@ -121,8 +122,7 @@ pub fn search_availability(
         .filter(|site| query.mode == Mode::Video && video::hosts_remote_video(calendar.sites[*site].kind));
     let rows: Vec<Row> = match (remote_site, named_site) {
         (Some(site), _) => candidates
-            .iter()
-            .map(|&mediator| Row {
+            .map(|mediator| Row {
                 mediator,
                 site,
                 hours: &calendar.hours[calendar.mediators[mediator].hours.clone()],
@@ -140,8 +140,9 @@ pub fn search_availability(
                 },
                 None => None,
             };
-            let mut rows = Vec::new();
-            for &mediator in &candidates {
+            // Most mediators work at one site.
+            let mut rows = Vec::with_capacity(candidates.size_hint().1.unwrap_or_default());
+            for mediator in candidates {
                 let range = calendar.mediators[mediator].hours.clone();
                 for (index, hours) in calendar.hours[range.clone()].iter().enumerate() {
                     if site_filter.is_none_or(|only| only == hours.site) {
@@ -256,7 +257,7 @@ pub fn search_availability(
     // part, the rows free for the same (slot, site) make one offer or one each.
     let mut offers = Vec::new();
     // One list for every part's keys, so that a district's thousands are not allocated again.
-    let mut found = Vec::new();
+    let mut found = Vec::with_capacity(16 * rows.len());
     let mut next_part = Interval::new(window.start, (window.start + Duration::days(1)).min(window.end)).ok();
     while let Some(part) = next_part
         && offers.len() < query.max_slots
