@@ -208,7 +208,7 @@ mod tests {
                     Interval::new(seconds(start), seconds(start + 600 + next(6 * 3600))).unwrap()
                 })
                 .collect();
-            // Bookings and leave at odd seconds too, so that busy time ends between grid points.
+            // Bookings at odd seconds too, so that busy time ends between grid points.
             let busy: Vec<Interval> = (0..next(12))
                 .map(|_| {
                     let start = next(24 * 3600);
