@@ -78,7 +78,31 @@ pub struct SiteHours {
     /// Index in [`Calendar::sites`].
     pub site: usize,
     pub hours: Hours,
-    working: OnceLock<Vec<Interval>>,
+    working: OnceLock<Expanded>,
+}
+
+/// Working intervals over a calendar's `expanded` span, with where each day's start falls among
+/// them, so that a search finds a span's intervals with one look-up instead of a binary search
+/// through memory it has not touched yet.
+#[derive(Debug)]
+struct Expanded {
+    /// Merged, in time order.
+    intervals: Vec<Interval>,
+    /// For each day since the span's start, the first interval ending after that day's start.
+    by_day: Vec<usize>,
+}
+
+impl Expanded {
+    fn new(intervals: Vec<Interval>, over: Interval) -> Self {
+        let days = (over.end - over.start).num_days();
+        let by_day = (0..=days)
+            .map(|day| {
+                let start = over.start + Duration::days(day);
+                intervals.partition_point(|w| w.end <= start)
+            })
+            .collect();
+        Self { intervals, by_day }
+    }
 }
 
 /// The calendar at one generation.
@@ -184,11 +208,17 @@ impl Calendar {
             out.extend(hours::expand(&hours.hours, self.sites[hours.site].zone, span));
             return;
         }
-        let all = hours.working.get_or_init(|| hours::expand(&hours.hours, self.sites[hours.site].zone, self.expanded));
+        let expanded = hours.working.get_or_init(|| {
+            Expanded::new(hours::expand(&hours.hours, self.sites[hours.site].zone, self.expanded), self.expanded)
+        });
         // Working intervals are merged, so in start order their ends are in order too.
-        let first = all.partition_point(|w| w.end <= span.start);
-        let last = first + all[first..].partition_point(|w| w.start < span.end);
-        out.extend(all[first..last].iter().filter_map(|w| w.within(&span)));
+        let day = usize::try_from((span.start - self.expanded.start).num_days()).expect("the span is expanded");
+        let all = &expanded.intervals;
+        let mut first = expanded.by_day[day];
+        while all.get(first).is_some_and(|w| w.end <= span.start) {
+            first += 1;
+        }
+        out.extend(all[first..].iter().take_while(|w| w.start < span.end).filter_map(|w| w.within(&span)));
     }
 }
 
@@ -350,6 +380,18 @@ mod tests {
             calendar.working(&hours, span, &mut got);
             assert!(!got.is_empty());
             assert_eq!(got, hours::expand(&hours.hours, zone, span), "within {span:?}");
+        }
+        // Spans starting every hour and a half over what was expanded, from half an hour
+        // long to three days, each cut to what was expanded.
+        let mut start = calendar.expanded.start;
+        while start < calendar.expanded.end {
+            for length in [Duration::minutes(30), Duration::hours(5), Duration::days(3)] {
+                let span = Interval::new(start, (start + length).min(calendar.expanded.end)).unwrap();
+                let mut got = Vec::new();
+                calendar.working(&hours, span, &mut got);
+                assert_eq!(got, hours::expand(&hours.hours, zone, span), "within {span:?}");
+            }
+            start += Duration::minutes(90);
         }
     }
 
