@@ -256,7 +256,8 @@ pub fn search_availability(
     // ahead, then two, four and so on, and stop as soon as the answer is full. Within each
     // part, the rows free for the same (slot, site) make one offer or one each.
     let mut offers = Vec::new();
-    // One list for every part's keys, so that a district's thousands are not allocated again.
+    // One list for every part's keys, so that a district's thousands are not allocated again;
+    // sized for a first day of eight hours in half-hour steps a row.
     let mut found = Vec::with_capacity(16 * rows.len());
     let mut next_part = Interval::new(window.start, (window.start + Duration::days(1)).min(window.end)).ok();
     while let Some(part) = next_part

@@ -12,8 +12,6 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use rand::rngs::StdRng;
-use rand::{Rng, RngCore, SeedableRng};
 use serde::{Deserialize, Serialize};
 use vrp_core::construction::features::{
     JobSkills, JobSkillsDimension, OrderResult, VehicleSkillsDimension, create_minimize_tours_feature,
@@ -23,10 +21,12 @@ use vrp_core::models::common::TimeWindow;
 use vrp_core::models::problem::{JobIdDimension, VehicleIdDimension};
 use vrp_core::prelude::*;
 use vrp_core::rosomaxa::evolution::TelemetryMode;
-use vrp_core::rosomaxa::utils::RandomGen;
 use vrp_core::utils::{Either, Parallelism, TimeQuota};
 
 use super::travel::{Matrix, Point, TravelMatrix};
+
+mod seeded_random;
+use seeded_random::SeededRandom;
 
 /// A half-open span of time `[start, end]`, in the problem's time unit.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -338,66 +338,6 @@ fn search(
     Ok(Solver::new(vrp, config).solve()?)
 }
 
-/// vrp-core's randomness drawn from one seed. Most choices go through [`Random`]'s methods,
-/// which this answers from its own generator; shuffles and samples take
-/// [`Random::get_rng`], which vrp-core only offers as a per-thread generator seeded with 0, so a
-/// seeded search runs on a fresh thread and first moves that generator on by the seed.
-struct SeededRandom {
-    rng: std::sync::Mutex<StdRng>,
-}
-
-impl SeededRandom {
-    fn new(seed: u64) -> Self {
-        Self { rng: std::sync::Mutex::new(StdRng::seed_from_u64(seed)) }
-    }
-
-    /// Moves this thread's shared repeatable generator on by a number of draws that depends on
-    /// `seed`, so that different seeds shuffle differently too.
-    fn skip_shared(seed: u64) {
-        let mut shared = RandomGen::new_repeatable();
-        for _ in 0..(seed % 4096) {
-            shared.next_u64();
-        }
-    }
-
-    fn draw<T>(&self, f: impl FnOnce(&mut StdRng) -> T) -> T {
-        f(&mut self.rng.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
-    }
-}
-
-impl Random for SeededRandom {
-    fn uniform_int(&self, min: i32, max: i32) -> i32 {
-        if min >= max { min } else { self.draw(|rng| rng.gen_range(min..=max)) }
-    }
-
-    fn uniform_real(&self, min: Float, max: Float) -> Float {
-        if (min - max).abs() < Float::EPSILON || min > max { min } else { self.draw(|rng| rng.gen_range(min..max)) }
-    }
-
-    fn is_head_not_tails(&self) -> bool {
-        self.draw(|rng| rng.gen_bool(0.5))
-    }
-
-    fn is_hit(&self, probability: Float) -> bool {
-        let p = if probability.is_nan() { 0.0 } else { probability.clamp(0.0, 1.0) };
-        self.draw(|rng| rng.gen_bool(p))
-    }
-
-    fn weighted(&self, weights: &[usize]) -> usize {
-        // As vrp-core's own: the smallest of exponential samples with the weights as rates.
-        weights
-            .iter()
-            .enumerate()
-            .map(|(index, &weight)| (-self.uniform_real(0.0, 1.0).ln() / weight as Float, index))
-            .min_by(|a, b| a.0.total_cmp(&b.0))
-            .map_or(0, |(_, index)| index)
-    }
-
-    fn get_rng(&self) -> RandomGen {
-        RandomGen::new_repeatable()
-    }
-}
-
 fn jobs(problem: &Problem) -> Result<Vec<vrp_core::models::problem::Job>, PlanError> {
     let mut out = Vec::with_capacity(problem.jobs.len());
     for (i, job) in problem.jobs.iter().enumerate() {
@@ -627,8 +567,13 @@ mod tests {
     }
 
     fn solve(p: &Problem) -> Solution {
+        solve_within(p, FAST)
+    }
+
+    /// A plan within `limits`, checked feasible.
+    fn solve_within(p: &Problem, limits: Limits) -> Solution {
         let travel = Haversine::default();
-        let s = plan(p, &travel, FAST).unwrap();
+        let s = plan(p, &travel, limits).unwrap();
         let violations = check(p, &travel.matrix(&p.points()), &s);
         assert_eq!(violations, vec![], "{s:#?}");
         s
@@ -676,9 +621,7 @@ mod tests {
         p.jobs[5].lock = Some(Lock { vehicle: 1, first: true });
         // A visit that must come first fits only once the search has moved the others aside:
         // within 300 generations it was left out in about one run in ten on a loaded machine.
-        let travel = Haversine::default();
-        let s = plan(&p, &travel, Limits { max_generations: 3000, ..FAST }).unwrap();
-        assert_eq!(check(&p, &travel.matrix(&p.points()), &s), vec![], "{s:#?}");
+        let s = solve_within(&p, Limits { max_generations: 3000, ..FAST });
         assert!(s.unassigned.is_empty(), "{:?}", s.unassigned);
         let route_of = |job| s.routes.iter().find(|r| r.stops.iter().any(|st| st.job == job)).unwrap();
         assert_eq!(route_of(2).vehicle, 2);
@@ -707,26 +650,8 @@ mod tests {
     }
 
     #[test]
-    fn one_seed_draws_the_same_choices_and_another_seed_others() {
-        let draws = |seed| {
-            let random = SeededRandom::new(seed);
-            (0..64)
-                .map(|i| (random.uniform_int(0, 1000), random.is_hit(0.3), random.weighted(&[1, 2, 3, i + 1])))
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(draws(7), draws(7));
-        assert_ne!(draws(7), draws(8));
-        let random = SeededRandom::new(1);
-        assert_eq!(random.uniform_int(5, 5), 5);
-        assert!((0..100).map(|_| random.uniform_real(2.0, 3.0)).all(|x| (2.0..3.0).contains(&x)));
-    }
-
-    #[test]
     fn a_seeded_plan_is_feasible_too() {
-        let p = day(2, 10);
-        let travel = Haversine::default();
-        let s = plan(&p, &travel, Limits { seed: Some(42), ..FAST }).unwrap();
-        assert_eq!(check(&p, &travel.matrix(&p.points()), &s), vec![]);
+        let s = solve_within(&day(2, 10), Limits { seed: Some(42), ..FAST });
         assert!(s.unassigned.is_empty(), "{:?}", s.unassigned);
     }
 
