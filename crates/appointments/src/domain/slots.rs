@@ -56,13 +56,11 @@ pub fn slots(
     // Slots come in time order and free intervals are sorted and disjoint, so one pass over
     // both finds each slot's free interval.
     let mut free = free.iter().map(|f| (micros(f.start), micros(f.end))).peekable();
+    // The first grid point at or after `to`: grid points are whole steps from the hours' start.
+    let up_to = |start: i64, to: i64| if start < to { start + (to - start + step - 1) / step * step } else { start };
     for working in working {
         let working_end = micros(working.end);
-        let mut start = micros(working.start);
-        // Grid points are whole steps from the hours' start.
-        let up_to =
-            |start: i64, to: i64| if start < to { start + (to - start + step - 1) / step * step } else { start };
-        start = up_to(start, window_start);
+        let mut start = up_to(micros(working.start), window_start);
         while start < window_end && start + length <= working_end {
             let end = start + length;
             while free.next_if(|&(_, free_end)| free_end < end).is_some() {}
