@@ -40,7 +40,7 @@ impl IndexCache {
 
     /// An index at least as new as the database's counters when the call began.
     pub async fn current(&self, db: &Db) -> Result<SearchIndex, Error> {
-        let wanted = db.read::<_, Error, _>(|conn| Ok(repo::search_generation(conn)?)).await?;
+        let wanted = db.read_small::<_, Error, _>(|conn| Ok(repo::search_generation(conn)?)).await?;
         if let Some(index) = self.at_least(wanted) {
             return Ok(index);
         }

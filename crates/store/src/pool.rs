@@ -209,6 +209,25 @@ impl Db {
         .await
     }
 
+    /// Runs a read of a row or two on the calling thread when the database is SQLite and a
+    /// pooled connection is free at once: handing such a read to the blocking pool and waking
+    /// the caller again costs several times the read. On PostgreSQL (a network round trip) or
+    /// with every connection busy, the same as [`Db::read`].
+    pub async fn read_small<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<Error> + Send + 'static,
+    {
+        if self.backend == Backend::Sqlite
+            && let Some(mut conn) = self.pool.try_get()
+        {
+            let _keys = crate::personal::enter(self.keyring.clone());
+            return work(&mut conn);
+        }
+        self.read(work).await
+    }
+
     /// Runs `work` in one write transaction: `BEGIN IMMEDIATE` on SQLite, so that the write lock
     /// is taken up front and two writers never deadlock on a lock upgrade.
     pub async fn write<T, E, F>(&self, work: F) -> Result<T, E>
@@ -294,6 +313,52 @@ mod tests {
         assert_eq!(parse_url("postgres://u@h/db", &s).unwrap().1, Backend::Postgres);
         assert!(parse_url("mysql://x", &s).is_err());
         assert!(parse_url("sqlite://", &s).is_err());
+    }
+
+    /// The thread a small read ran on, and what it read.
+    async fn small_read(db: &Db) -> (std::thread::ThreadId, i32) {
+        use diesel::RunQueryDsl;
+        db.read_small(|conn| {
+            let one = diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>("1")).get_result(conn)?;
+            Ok::<_, Error>((std::thread::current().id(), one))
+        })
+        .await
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn small_reads_run_in_place_only_on_a_free_sqlite_connection() {
+        let here = std::thread::current().id();
+        let sqlite = crate::testdb::TestDatabase::sqlite();
+        let settings = PoolSettings { max_connections: 1, ..PoolSettings::default() };
+        let db = Db::connect(sqlite.url(), &settings).unwrap();
+        // No connection is open yet: the first read opens one on the blocking pool.
+        assert_ne!(small_read(&db).await, (here, 1));
+        assert_eq!(small_read(&db).await, (here, 1));
+
+        // With the one connection taken, a small read waits for it on the blocking pool.
+        let (taken, wait_for_taken) = tokio::sync::oneshot::channel();
+        let holder = db.clone();
+        let holding = tokio::spawn(async move {
+            holder
+                .read(move |_| {
+                    taken.send(()).unwrap();
+                    std::thread::sleep(Duration::from_millis(200));
+                    Ok::<_, Error>(())
+                })
+                .await
+        });
+        wait_for_taken.await.unwrap();
+        let (thread, one) = small_read(&db).await;
+        assert_ne!(thread, here);
+        assert_eq!(one, 1);
+        holding.await.unwrap().unwrap();
+
+        if let Some(postgres) = crate::testdb::TestDatabase::postgres() {
+            let db = Db::connect(postgres.url(), &PoolSettings::default()).unwrap();
+            small_read(&db).await;
+            assert_ne!(small_read(&db).await.0, here, "a PostgreSQL read is a round trip; it never blocks the caller");
+        }
     }
 
     #[test]

@@ -100,6 +100,6 @@ impl Identity {
     }
 
     pub async fn account(&self, id: String) -> Result<Account> {
-        self.db.read::<_, Error, _>(move |conn| repo::account_by_id(conn, &id)?.ok_or(Error::AccountGone)).await
+        self.db.read_small::<_, Error, _>(move |conn| repo::account_by_id(conn, &id)?.ok_or(Error::AccountGone)).await
     }
 }
