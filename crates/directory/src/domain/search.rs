@@ -4,7 +4,7 @@
 
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
@@ -115,14 +115,28 @@ fn mode_bit(mode: Mode) -> u8 {
 }
 
 /// The active mediators, the sites and the rating summaries, held in memory so that a search
-/// reads no rows: lists of who holds each speciality and of who has each character in their
-/// name or bio narrow the candidates before the filters run. Rebuilt as a whole when the
+/// reads no rows: lists of who holds each speciality and of who has each character, and each
+/// pair of characters in a row, in their name or bio narrow the candidates before the filters
+/// run. Rebuilt as a whole when the
 /// directory changes; only the ratings are swapped when only they change.
 #[derive(Debug, Clone)]
 pub struct SearchIndex {
     directory: Arc<DirectoryPart>,
     /// Each entry's summary, in the entries' order.
-    ratings: Arc<Vec<RatingSummary>>,
+    ratings: Arc<Vec<Rating>>,
+}
+
+/// A rating summary, with its Bayesian mean in the thousandths that rankings and cursors compare.
+#[derive(Debug, Clone, Copy)]
+struct Rating {
+    summary: RatingSummary,
+    milli: i64,
+}
+
+impl Rating {
+    fn of(summary: RatingSummary) -> Self {
+        Self { summary, milli: (summary.bayesian_mean * 1000.0).round() as i64 }
+    }
 }
 
 #[derive(Debug)]
@@ -132,9 +146,31 @@ struct DirectoryPart {
     facets: Vec<Facets>,
     by_specialty: HashMap<String, Vec<u32>>,
     by_char: HashMap<char, Vec<u32>>,
+    /// Who has each two characters in a row in their name or their bio: a term of two
+    /// characters or more is found among far fewer than the holders of its rarest character.
+    by_pair: HashMap<(char, char), Vec<u32>>,
     site_parents: Vec<(String, Option<String>)>,
     /// Each site's index in `site_parents`.
     site_index: HashMap<String, usize>,
+    /// Each site's masks over `site_parents` of the sites a search there covers: the site
+    /// alone, and the site with every site under it; each worked out when first searched.
+    site_masks: Vec<[OnceLock<Vec<bool>>; 2]>,
+}
+
+impl DirectoryPart {
+    fn sites_searched(&self, site: usize, with_children: bool) -> &[bool] {
+        self.site_masks[site][usize::from(with_children)].get_or_init(|| {
+            let root = &self.site_parents[site].0;
+            let wanted =
+                if with_children { super::subtree(&self.site_parents, root) } else { HashSet::from([root.clone()]) };
+            self.site_parents.iter().map(|(id, _)| wanted.contains(id)).collect()
+        })
+    }
+}
+
+/// Each two characters in a row of `text`, once each.
+fn pairs(text: &str) -> impl Iterator<Item = (char, char)> + '_ {
+    text.chars().zip(text.chars().skip(1))
 }
 
 impl SearchIndex {
@@ -142,6 +178,7 @@ impl SearchIndex {
     pub fn build(mediators: Vec<Mediator>, site_parents: Vec<(String, Option<String>)>, ratings: &RatingBook) -> Self {
         let mut by_specialty: HashMap<String, Vec<u32>> = HashMap::new();
         let mut by_char: HashMap<char, Vec<u32>> = HashMap::new();
+        let mut by_pair: HashMap<(char, char), Vec<u32>> = HashMap::new();
         let site_index: HashMap<String, usize> =
             site_parents.iter().enumerate().map(|(index, (id, _))| (id.clone(), index)).collect();
         let mut entries = Vec::with_capacity(mediators.len());
@@ -160,6 +197,13 @@ impl SearchIndex {
             for c in chars {
                 by_char.entry(c).or_default().push(index);
             }
+            // Within the name and within the bio: a term is found in one of them, never across.
+            let mut held_pairs: Vec<(char, char)> = pairs(&name_lower).chain(pairs(&bio_lower)).collect();
+            held_pairs.sort_unstable();
+            held_pairs.dedup();
+            for pair in held_pairs {
+                by_pair.entry(pair).or_default().push(index);
+            }
             let site = site_index.get(&mediator.home_site_id).map_or(u32::MAX, |site| *site as u32);
             let modes = mediator.modes.iter().fold(0, |bits, mode| bits | mode_bit(*mode));
             facets.push(Facets { site, modes, name_rank: 0 });
@@ -173,14 +217,24 @@ impl SearchIndex {
         for (rank, index) in by_name.into_iter().enumerate() {
             facets[index].name_rank = rank as u32;
         }
-        let directory = Arc::new(DirectoryPart { entries, facets, by_specialty, by_char, site_parents, site_index });
-        let ratings = Arc::new(directory.entries.iter().map(|e| ratings.of(&e.mediator.id)).collect());
+        let site_masks = site_parents.iter().map(|_| Default::default()).collect();
+        let directory = Arc::new(DirectoryPart {
+            entries,
+            facets,
+            by_specialty,
+            by_char,
+            by_pair,
+            site_parents,
+            site_index,
+            site_masks,
+        });
+        let ratings = Arc::new(directory.entries.iter().map(|e| Rating::of(ratings.of(&e.mediator.id))).collect());
         Self { directory, ratings }
     }
 
     /// The same directory with new rating summaries.
     pub fn with_ratings(&self, ratings: &RatingBook) -> Self {
-        let summaries = self.directory.entries.iter().map(|e| ratings.of(&e.mediator.id)).collect();
+        let summaries = self.directory.entries.iter().map(|e| Rating::of(ratings.of(&e.mediator.id))).collect();
         Self { directory: self.directory.clone(), ratings: Arc::new(summaries) }
     }
 
@@ -198,23 +252,23 @@ impl SearchIndex {
     ) -> (Vec<(&Mediator, RatingSummary)>, Option<Cursor>) {
         let part = &*self.directory;
         // The sites searched, by index; every site when there is no site filter.
-        let home_sites: Option<Vec<bool>> = filter.site_id.as_ref().map(|site_id| {
-            let wanted = if filter.include_child_sites {
-                super::subtree(&part.site_parents, site_id)
-            } else {
-                HashSet::from([site_id.clone()])
-            };
-            part.site_parents.iter().map(|(id, _)| wanted.contains(id)).collect()
-        });
+        let home_sites: Option<&[bool]> = match &filter.site_id {
+            Some(site_id) => match part.site_index.get(site_id) {
+                Some(site) => Some(part.sites_searched(*site, filter.include_child_sites)),
+                None => return (vec![], None),
+            },
+            None => None,
+        };
         let wanted_mode = filter.mode.map(mode_bit);
-        let mut ranked: Vec<Ranked> = Vec::new();
-        for (index, held) in self.candidates(filter) {
+        let candidates = self.candidates(filter);
+        let mut ranked: Vec<Ranked> = Vec::with_capacity(candidates.len());
+        for (index, held) in candidates {
             let facets = part.facets[index as usize];
             let rating = self.ratings[index as usize];
             let wanted = (filter.specialty_codes.is_empty() || held > 0)
-                && home_sites.as_ref().is_none_or(|sites| sites.get(facets.site as usize).copied().unwrap_or(false))
+                && home_sites.is_none_or(|sites| sites.get(facets.site as usize).copied().unwrap_or(false))
                 && wanted_mode.is_none_or(|bit| facets.modes & bit != 0)
-                && rating.bayesian_mean >= filter.min_rating;
+                && rating.summary.bayesian_mean >= filter.min_rating;
             if !wanted {
                 continue;
             }
@@ -226,7 +280,7 @@ impl SearchIndex {
             let Some(text) = text_score(&filter.terms, &entry.name_lower, &entry.bio_lower) else { continue };
             let candidate = Ranked {
                 score: text + 5 * i64::from(held),
-                rating_milli: (rating.bayesian_mean * 1000.0).round() as i64,
+                rating_milli: rating.milli,
                 name_rank: facets.name_rank,
                 index,
             };
@@ -264,14 +318,14 @@ impl SearchIndex {
         });
         let page = ranked
             .into_iter()
-            .map(|r| (&part.entries[r.index as usize].mediator, self.ratings[r.index as usize]))
+            .map(|r| (&part.entries[r.index as usize].mediator, self.ratings[r.index as usize].summary))
             .collect();
         (page, next)
     }
 
     /// The shortest list that holds every match, each with how many of the requested
     /// specialities they hold: the holders of those specialities, or those who have the query's
-    /// rarest character, or everyone.
+    /// rarest character or pair of characters in a row, or everyone.
     fn candidates(&self, filter: &SearchFilter) -> Vec<(u32, u32)> {
         let part = &*self.directory;
         let mut holders: Option<Vec<u32>> = None;
@@ -287,8 +341,10 @@ impl SearchIndex {
         let rarest = filter
             .terms
             .iter()
-            .flat_map(|term| term.chars())
-            .map(|c| part.by_char.get(&c).map(Vec::as_slice).unwrap_or_default())
+            .flat_map(|term| {
+                let chars = term.chars().map(|c| part.by_char.get(&c).map(Vec::as_slice).unwrap_or_default());
+                chars.chain(pairs(term).map(|pair| part.by_pair.get(&pair).map(Vec::as_slice).unwrap_or_default()))
+            })
             .min_by_key(|having| having.len());
         let held = |index: u32| {
             let codes = &part.entries[index as usize].mediator.specialty_codes;
@@ -456,6 +512,48 @@ mod tests {
         f.language = Some("zh".into());
         assert_eq!(ids(&index, &f), ["here"]);
         assert!(index.has_site("other") && !index.has_site("nowhere"));
+        f.language = None;
+        f.site_id = Some("nowhere".into());
+        assert!(ids(&index, &f).is_empty(), "a site nobody knows has nobody based there");
+        f.site_id = Some("other".into());
+        f.include_child_sites = false;
+        assert_eq!(ids(&index, &f), ["elsewhere"], "the site alone, after a search under the centre");
+    }
+
+    /// Texts from a four-character alphabet make many near misses: terms whose characters a
+    /// mediator has, but not in a row, or only across their name and their bio.
+    #[test]
+    fn text_search_finds_what_checking_every_mediator_finds() {
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move |below: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % below as u64) as usize
+        };
+        let alphabet = ['王', '李', 'a', 'B'];
+        let mut text = |most: usize| (0..next(most + 1)).map(|_| alphabet[next(alphabet.len())]).collect::<String>();
+        let mediators: Vec<Mediator> =
+            (0..300).map(|i| mediator(&format!("m{i:03}"), &text(4), &text(12), &[])).collect();
+        let index = build(mediators.clone(), &RatingBook::default());
+        for _ in 0..500 {
+            let query = format!("{} {}", text(3), text(2));
+            let f = filter(&query, Order::Name);
+            let mut expected: Vec<&Mediator> = mediators
+                .iter()
+                .filter(|m| {
+                    let (name, bio) = (m.display_name.to_lowercase(), m.bio.to_lowercase());
+                    f.terms.iter().all(|term| name.contains(term.as_str()) || bio.contains(term.as_str()))
+                })
+                .collect();
+            expected.sort_by(|a, b| (&a.display_name, &a.id).cmp(&(&b.display_name, &b.id)));
+            let expected: Vec<String> = expected.into_iter().map(|m| m.id.clone()).collect();
+            assert_eq!(
+                index.search(&f, None, 1000).0.into_iter().map(|(m, _)| m.id.clone()).collect::<Vec<_>>(),
+                expected,
+                "{query:?}"
+            );
+        }
     }
 
     #[test]
