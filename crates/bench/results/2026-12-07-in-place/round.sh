@@ -9,15 +9,7 @@ set -u
 cd "$(dirname "$0")/../../../.."
 B=${BENCH:-./target/release/mediation-bench}
 OUT=crates/bench/results/2026-12-07-in-place
-ticks() { awk '/^cpu / { print $2+$3+$4+$5+$6+$7+$8+$9, $9 }' /proc/stat; }
-run() {
-  local name=$1; shift
-  read -r total0 steal0 < <(ticks)
-  "$B" --json "$OUT/$name.json" "$@" > "$OUT/$name.txt" 2>/dev/null || echo "failed $name"
-  read -r total1 steal1 < <(ticks)
-  awk -v n="$name" -v t=$((total1 - total0)) -v s=$((steal1 - steal0)) \
-    'BEGIN { printf "%-32s steal %4.1f %%\n", n, 100 * s / t }' >> "$OUT/steal.txt"
-}
+. crates/bench/results/run-with-steal.sh
 [ "${RUNS:-1 2 3 4 5 6}" = "1 2 3 4 5 6" ] && : > "$OUT/steal.txt"
 for r in ${RUNS:-1 2 3 4 5 6}; do
   run signed-in-sqlite-$r --mediators 100 --residents 200 --concurrency 16 --scenarios empty,empty-signed-in,get-me,list-specialties --duration 4 --warmup 1

@@ -1,4 +1,4 @@
-# Medians and spreads of the round in this folder: python3 summarize.py <this folder>
+# Medians and spreads of a round's runs (NAME-1.txt, NAME-2.txt, ...): python3 summarize.py <the round's folder>
 import re,sys,glob,statistics as st,os
 D=sys.argv[1]
 def parse(f):
@@ -8,7 +8,7 @@ def parse(f):
     for m in re.finditer(r'^(\S+)/(\S+): throughput [\d.]+ \(([\d.]+)%\), p99 ([\d.]+)x',t,re.M): ratio[(m.group(1),m.group(2))]=(float(m.group(3)),float(m.group(4)))
     return rate,ratio
 def show(prefix, pairs, rates):
-    files=sorted(glob.glob(f'{D}/{prefix}-[123].txt'))
+    files=sorted(glob.glob(f'{D}/{prefix}-[1-9].txt'))
     if not files: return
     parsed=[parse(f) for f in files]
     for p in pairs:

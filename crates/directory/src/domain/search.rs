@@ -117,8 +117,8 @@ fn mode_bit(mode: Mode) -> u8 {
 /// The active mediators, the sites and the rating summaries, held in memory so that a search
 /// reads no rows: lists of who holds each speciality and of who has each character, and each
 /// pair of characters in a row, in their name or bio narrow the candidates before the filters
-/// run. Rebuilt as a whole when the
-/// directory changes; only the ratings are swapped when only they change.
+/// run. Rebuilt as a whole when the directory changes; only the ratings are swapped when only
+/// they change.
 #[derive(Debug, Clone)]
 pub struct SearchIndex {
     directory: Arc<DirectoryPart>,
@@ -168,7 +168,7 @@ impl DirectoryPart {
     }
 }
 
-/// Each two characters in a row of `text`, once each.
+/// Each two characters in a row of `text`, in order, repeats included.
 fn pairs(text: &str) -> impl Iterator<Item = (char, char)> + '_ {
     text.chars().zip(text.chars().skip(1))
 }
