@@ -145,12 +145,21 @@ async fn main() -> anyhow::Result<()> {
     anyhow::ensure!(cli.duration > 0.0, "--duration must be positive");
     let wants = |s: Scenario| cli.scenarios.contains(&s);
     anyhow::ensure!(
-        cli.mediators > 0 || !(wants(Scenario::SearchMediators) || wants(Scenario::Mixed)),
+        cli.mediators > 0
+            || ![Scenario::SearchMediators, Scenario::SearchMediatorsSignedIn, Scenario::Mixed].into_iter().any(wants),
         "search-mediators needs --mediators of at least 1"
     );
     let appointments = cli.scenarios.iter().any(|s| s.needs_appointments());
     let needs_residents = appointments
-        || [Scenario::Login, Scenario::Streams, Scenario::EmptySignedIn, Scenario::GetMe].into_iter().any(wants);
+        || [
+            Scenario::Login,
+            Scenario::Streams,
+            Scenario::EmptySignedIn,
+            Scenario::GetMe,
+            Scenario::SearchMediatorsSignedIn,
+        ]
+        .into_iter()
+        .any(wants);
     anyhow::ensure!(!needs_residents || cli.residents > 0, "these scenarios need --residents of at least 1");
     let concurrencies = if cli.sweep.is_empty() { vec![cli.concurrency] } else { cli.sweep.clone() };
     let warmup = seconds(cli.warmup, "warmup")?;

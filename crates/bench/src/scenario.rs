@@ -42,6 +42,8 @@ pub enum Scenario {
     Login,
     /// DirectoryService/SearchMediators with a mix of realistic queries.
     SearchMediators,
+    /// The same searches with a resident's access token.
+    SearchMediatorsSignedIn,
     /// AppointmentService/SearchAvailability over the next 30 days, one-hour slots.
     SearchAvailability,
     /// AppointmentService/SearchAvailability of one mediator of the resident's station over one
@@ -67,6 +69,7 @@ impl Scenario {
             Scenario::ListSpecialties => "list-specialties",
             Scenario::Login => "login",
             Scenario::SearchMediators => "search-mediators",
+            Scenario::SearchMediatorsSignedIn => "search-mediators-signed-in",
             Scenario::SearchAvailability => "search-availability",
             Scenario::AvailabilityDay => "availability-day",
             Scenario::Book => "book",
@@ -84,7 +87,9 @@ impl Scenario {
             Scenario::GetMe => &["resident"],
             Scenario::ListSpecialties => &["anonymous"],
             Scenario::Login => &["resident-by-phone"],
-            Scenario::SearchMediators => &["speciality-in-subtree", "speciality-and-mode", "name-text"],
+            Scenario::SearchMediators | Scenario::SearchMediatorsSignedIn => {
+                &["speciality-in-subtree", "speciality-and-mode", "name-text"]
+            }
             Scenario::SearchAvailability => {
                 &["ordinary-at-station", "difficult-district", "major-joint", "one-mediator"]
             }
@@ -254,9 +259,10 @@ impl Caller {
                 (0, reply.map(|r| r.into_inner().specialties.len()))
             }
             Scenario::Login => (0, self.login().await),
-            Scenario::SearchMediators => {
+            Scenario::SearchMediators | Scenario::SearchMediatorsSignedIn => {
                 let variant = self.calls % Scenario::SearchMediators.variants().len();
-                (variant, self.search_mediators(variant).await)
+                let signed_in = scenario == Scenario::SearchMediatorsSignedIn;
+                (variant, self.search_mediators(variant, signed_in).await)
             }
             Scenario::SearchAvailability => {
                 let variant =
@@ -276,7 +282,7 @@ impl Caller {
         match MIXED_NAMES[mixed_pick(roll)] {
             "search-mediators" => {
                 let variant = self.rng.gen_range(0..Scenario::SearchMediators.variants().len());
-                (0, self.search_mediators(variant).await)
+                (0, self.search_mediators(variant, false).await)
             }
             "search-availability" => {
                 // Residents look at their own station or at one mediator they found.
@@ -306,7 +312,7 @@ impl Caller {
 
     /// The searches residents make: a speciality across the whole district, a speciality
     /// with a way of meeting, and a mediator's name typed in full.
-    async fn search_mediators(&mut self, variant: usize) -> Result<usize, Status> {
+    async fn search_mediators(&mut self, variant: usize, signed_in: bool) -> Result<usize, Status> {
         let district = &self.shared.district;
         let code = district.specialty_codes[self.rng.gen_range(0..district.specialty_codes.len())].clone();
         let base = directory::SearchMediatorsRequest { page_size: PAGE_SIZE, ..Default::default() };
@@ -330,6 +336,7 @@ impl Caller {
                 directory::SearchMediatorsRequest { query: name, ..base }
             }
         };
+        let request = if signed_in { self.as_resident(self.resident, request) } else { tonic::Request::new(request) };
         self.directory.search_mediators(request).await.map(|r| r.into_inner().hits.len())
     }
 

@@ -24,6 +24,7 @@ for b in ['sqlite','postgres']:
     for n in ['0','10000']:
         show(f'availability-{b}-{n}',av,['empty','availability-day','search-availability'])
 show('search-mediators-sqlite',[('search-mediators','empty')],['empty','search-mediators'])
+show('search-signed-in-sqlite',[('search-mediators-signed-in','empty'),('search-mediators','empty')],['empty','search-mediators-signed-in','search-mediators'])
 for b in ['sqlite','postgres']:
     show(f'book-{b}',[('book','book-raw-db'),('book-raw-db','commit-bare')],['book','book-raw-db','commit-bare'])
 show('signed-in-sqlite',[('empty-signed-in','empty'),('get-me','empty'),('list-specialties','empty')],['empty','get-me'])
