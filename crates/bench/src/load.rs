@@ -88,6 +88,27 @@ pub struct Measured {
     pub cpu: Option<CpuUse>,
 }
 
+impl Measured {
+    /// Adds another window of the same scenario: its calls, its seconds, and its cores busy
+    /// weighted by its length.
+    pub fn absorb(&mut self, other: Measured) {
+        assert_eq!(self.name, other.name, "only windows of one scenario add up");
+        self.total.add(&other.total);
+        for (sum, tally) in self.variants.iter_mut().zip(&other.variants) {
+            sum.add(tally);
+        }
+        let seconds = self.seconds + other.seconds;
+        self.cpu = match (self.cpu, other.cpu) {
+            (Some(mine), Some(theirs)) => Some(CpuUse {
+                this_process: (mine.this_process * self.seconds + theirs.this_process * other.seconds) / seconds,
+                others: (mine.others * self.seconds + theirs.others * other.seconds) / seconds,
+            }),
+            _ => None,
+        };
+        self.seconds = seconds;
+    }
+}
+
 /// Opens `count` separate HTTP/2 connections to `url`.
 pub async fn connect(url: &str, count: usize) -> anyhow::Result<Vec<Channel>> {
     let mut channels = Vec::with_capacity(count);
@@ -212,4 +233,39 @@ pub async fn drive<W: Worker>(
     }
     let cpu = cpu.await.context("the CPU sampler panicked")?;
     Ok(Measured { name, variant_names, seconds: options.duration.as_secs_f64(), total, variants: per_variant, cpu })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn window(seconds: f64, latencies: &[u64], failed: u64, busy: f64) -> Measured {
+        let mut tally = Tally::new();
+        for nanos in latencies {
+            tally.latency.record(*nanos).unwrap();
+        }
+        if failed > 0 {
+            tally.errors.insert("Unavailable".into(), failed);
+        }
+        Measured {
+            name: "empty",
+            variant_names: &["check"],
+            seconds,
+            total: tally.clone(),
+            variants: vec![tally],
+            cpu: Some(CpuUse { this_process: busy, others: 0.0 }),
+        }
+    }
+
+    #[test]
+    fn slices_of_a_window_add_up_to_one() {
+        let mut whole = window(1.0, &[1_000, 2_000], 1, 2.0);
+        whole.absorb(window(3.0, &[3_000, 4_000, 5_000, 6_000], 0, 1.0));
+        assert_eq!(whole.seconds, 4.0);
+        assert_eq!((whole.total.ok(), whole.total.calls()), (6, 7));
+        assert_eq!(whole.variants[0].ok(), 6);
+        assert_eq!(whole.total.latency.max(), whole.total.latency.highest_equivalent(6_000));
+        let busy = whole.cpu.unwrap().this_process;
+        assert!((busy - 1.25).abs() < 1e-9, "cores busy weighted by each slice's length, not {busy}");
+    }
 }

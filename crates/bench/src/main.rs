@@ -82,6 +82,11 @@ struct Cli {
     /// Unmeasured seconds before each scenario's window.
     #[arg(long, default_value_t = 2.0)]
     warmup: f64,
+    /// Cut each scenario's warm-up and window into this many slices and run the scenarios' slices
+    /// in turn (empty, search, empty, search, ...), so that a machine changing speed during the
+    /// run weighs on every scenario alike and the ratios between them hold.
+    #[arg(long, default_value_t = 1)]
+    interleave: u32,
     /// Skip the raw database ceiling that follows `book`.
     #[arg(long)]
     no_raw_ceiling: bool,
@@ -143,6 +148,7 @@ async fn main() -> anyhow::Result<()> {
     anyhow::ensure!(cli.connections >= 1, "--connections must be at least 1");
     anyhow::ensure!(cli.concurrency >= 1 && !cli.sweep.contains(&0), "concurrency must be at least 1");
     anyhow::ensure!(cli.duration > 0.0, "--duration must be positive");
+    anyhow::ensure!(cli.interleave >= 1, "--interleave must be at least 1");
     let wants = |s: Scenario| cli.scenarios.contains(&s);
     anyhow::ensure!(
         cli.mediators > 0
@@ -229,30 +235,51 @@ async fn main() -> anyhow::Result<()> {
     let channels = load::connect(&server.url(), cli.connections).await?;
     let mut points = Vec::new();
     for &concurrency in &concurrencies {
-        let options = LoadOptions { connections: cli.connections, concurrency, duration, warmup };
-        let mut results = Vec::new();
-        for scenario in cli.scenarios.iter().copied().filter(|s| *s != Scenario::Streams) {
-            eprintln!(
-                "running {} for {:.0} s after {:.0} s of warm-up: {concurrency} workers over {} connections",
-                scenario.name(),
-                cli.duration,
-                cli.warmup,
-                options.connections
-            );
-            let measured = load::run(scenario, &channels, shared.clone(), options, cli.seed).await?;
-            results.push(report::scenario_result(&measured));
-            if scenario == Scenario::Book && !cli.no_raw_ceiling {
-                eprintln!("running {} (the same writes straight through the pool): {concurrency} workers", raw::NAME);
-                let workers =
-                    (0..concurrency).map(|w| raw::RawBooker::new(server.db().clone(), shared.clone(), w)).collect();
-                let measured = load::drive(raw::NAME, raw::VARIANTS, workers, options).await?;
-                results.push(report::scenario_result(&measured));
-                eprintln!("running {} (one insert a transaction): {concurrency} workers", raw::BARE_NAME);
-                let workers = (0..concurrency).map(|_| raw::BareCommit::new(server.db().clone())).collect();
-                let measured = load::drive(raw::BARE_NAME, raw::BARE_VARIANTS, workers, options).await?;
-                results.push(report::scenario_result(&measured));
+        let options = LoadOptions {
+            connections: cli.connections,
+            concurrency,
+            duration: duration / cli.interleave,
+            warmup: warmup / cli.interleave,
+        };
+        // One entry per measured window of a slice, in the same order in every slice.
+        let mut windows: Vec<load::Measured> = Vec::new();
+        for slice in 0..cli.interleave {
+            let mut measured = Vec::new();
+            for scenario in cli.scenarios.iter().copied().filter(|s| *s != Scenario::Streams) {
+                eprintln!(
+                    "running {} for {:.1} s after {:.1} s of warm-up (slice {} of {}): {concurrency} workers over {} connections",
+                    scenario.name(),
+                    options.duration.as_secs_f64(),
+                    options.warmup.as_secs_f64(),
+                    slice + 1,
+                    cli.interleave,
+                    options.connections
+                );
+                // Each slice seeds its workers anew, so that slices do not repeat each other's calls.
+                let seed = cli.seed.wrapping_add(u64::from(slice));
+                measured.push(load::run(scenario, &channels, shared.clone(), options, seed).await?);
+                if scenario == Scenario::Book && !cli.no_raw_ceiling {
+                    eprintln!(
+                        "running {} (the same writes straight through the pool): {concurrency} workers",
+                        raw::NAME
+                    );
+                    let workers =
+                        (0..concurrency).map(|w| raw::RawBooker::new(server.db().clone(), shared.clone(), w)).collect();
+                    measured.push(load::drive(raw::NAME, raw::VARIANTS, workers, options).await?);
+                    eprintln!("running {} (one insert a transaction): {concurrency} workers", raw::BARE_NAME);
+                    let workers = (0..concurrency).map(|_| raw::BareCommit::new(server.db().clone())).collect();
+                    measured.push(load::drive(raw::BARE_NAME, raw::BARE_VARIANTS, workers, options).await?);
+                }
+            }
+            if windows.is_empty() {
+                windows = measured;
+            } else {
+                for (window, more) in windows.iter_mut().zip(measured) {
+                    window.absorb(more);
+                }
             }
         }
+        let results: Vec<_> = windows.iter().map(report::scenario_result).collect();
         points.push(Point { concurrency, ratios: report::ratios(&results), scenarios: results });
     }
     drop(channels);
