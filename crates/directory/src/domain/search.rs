@@ -3,7 +3,7 @@
 //! a mediator already ranked.
 
 use std::cmp::Ordering;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
@@ -160,9 +160,10 @@ struct DirectoryPart {
 impl DirectoryPart {
     fn sites_searched(&self, site: usize, with_children: bool) -> &[bool] {
         self.site_masks[site][usize::from(with_children)].get_or_init(|| {
-            let root = &self.site_parents[site].0;
-            let wanted =
-                if with_children { super::subtree(&self.site_parents, root) } else { HashSet::from([root.clone()]) };
+            if !with_children {
+                return (0..self.site_parents.len()).map(|other| other == site).collect();
+            }
+            let wanted = super::subtree(&self.site_parents, &self.site_parents[site].0);
             self.site_parents.iter().map(|(id, _)| wanted.contains(id)).collect()
         })
     }
