@@ -63,9 +63,11 @@ fn slot_expansion(c: &mut Criterion) {
     group.bench_function("expand-hours-month", |b| b.iter(|| hours::expand(black_box(&hours), tz, month)));
     group.bench_function("free-one-hour-slots-month", |b| {
         b.iter(|| {
-            let weekly = hours::expand(black_box(&hours), tz, month);
-            let time = slots::availability(weekly, vec![], &leave, &busy, chrono::Duration::zero());
-            slots::slots(&time, hour, hour, month)
+            let working = hours::expand(black_box(&hours), tz, month);
+            let free = slots::free_time(&working, &leave, &busy, chrono::Duration::zero());
+            let mut found = 0;
+            slots::slots(&working, &free, hour, hour, month, |_| found += 1);
+            found
         })
     });
     group.finish();
