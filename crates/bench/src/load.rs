@@ -84,6 +84,9 @@ pub struct Measured {
     pub total: Tally,
     /// One tally per entry of [`Scenario::variants`].
     pub variants: Vec<Tally>,
+    /// Seconds each variant ran on its own, when a driver repeats one request at a time
+    /// (h2load); empty when the variants take turns call by call through the whole window.
+    pub seconds_alone: Vec<f64>,
     /// Cores busy during the window, here and elsewhere on the machine.
     pub cpu: Option<CpuUse>,
 }
@@ -96,6 +99,13 @@ impl Measured {
         self.total.add(&other.total);
         for (sum, tally) in self.variants.iter_mut().zip(&other.variants) {
             sum.add(tally);
+        }
+        if self.seconds_alone.len() == other.seconds_alone.len() {
+            for (sum, more) in self.seconds_alone.iter_mut().zip(&other.seconds_alone) {
+                *sum += more;
+            }
+        } else {
+            self.seconds_alone.clear();
         }
         let seconds = self.seconds + other.seconds;
         self.cpu = match (self.cpu, other.cpu) {
@@ -232,7 +242,8 @@ pub async fn drive<W: Worker>(
         total.add(tally);
     }
     let cpu = cpu.await.context("the CPU sampler panicked")?;
-    Ok(Measured { name, variant_names, seconds: options.duration.as_secs_f64(), total, variants: per_variant, cpu })
+    let seconds = options.duration.as_secs_f64();
+    Ok(Measured { name, variant_names, seconds, total, variants: per_variant, seconds_alone: Vec::new(), cpu })
 }
 
 #[cfg(test)]
@@ -253,6 +264,7 @@ mod tests {
             seconds,
             total: tally.clone(),
             variants: vec![tally],
+            seconds_alone: Vec::new(),
             cpu: Some(CpuUse { this_process: busy, others: 0.0 }),
         }
     }

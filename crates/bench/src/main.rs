@@ -13,6 +13,7 @@
 
 mod chart;
 mod cpu;
+mod h2load;
 mod load;
 mod names;
 mod raw;
@@ -67,7 +68,12 @@ struct Cli {
     /// major-joint, one-mediator) instead of all four in turn.
     #[arg(long)]
     variant: Option<String>,
-    /// HTTP/2 connections the workers share.
+    /// What makes the calls: tonic clients in this process (every scenario), or h2load in a
+    /// process of its own, one connection per call in flight, repeating each slice's request
+    /// (read scenarios only; the method; needs Debian's nghttp2-client).
+    #[arg(long, value_enum, default_value_t = Driver::Tonic)]
+    driver: Driver,
+    /// HTTP/2 connections the workers share (the tonic driver).
     #[arg(long, default_value_t = 4)]
     connections: usize,
     /// Calls in flight at once (one per worker).
@@ -130,6 +136,12 @@ struct Cli {
     log: String,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Driver {
+    Tonic,
+    H2load,
+}
+
 fn seconds(value: f64, name: &str) -> anyhow::Result<Duration> {
     Duration::try_from_secs_f64(value).map_err(|_| anyhow::anyhow!("--{name} must be a non-negative number of seconds"))
 }
@@ -150,6 +162,23 @@ async fn main() -> anyhow::Result<()> {
     anyhow::ensure!(cli.duration > 0.0, "--duration must be positive");
     anyhow::ensure!(cli.interleave >= 1, "--interleave must be at least 1");
     let wants = |s: Scenario| cli.scenarios.contains(&s);
+    if cli.driver == Driver::H2load {
+        anyhow::ensure!(h2load::installed(), "--driver h2load needs h2load on the PATH (apt install nghttp2-client)");
+        anyhow::ensure!(cli.sweep.is_empty(), "--driver h2load runs one concurrency, not a --sweep");
+        // h2load repeats one request a slice, so a mix needs a slice for each of its requests.
+        for scenario in &cli.scenarios {
+            let kinds = if *scenario == Scenario::SearchAvailability && cli.variant.is_some() {
+                1
+            } else {
+                scenario.variants().len()
+            };
+            anyhow::ensure!(
+                cli.interleave as usize >= kinds,
+                "--driver h2load: {} mixes {kinds} requests, so it needs --interleave of at least {kinds}",
+                scenario.name()
+            );
+        }
+    }
     anyhow::ensure!(
         cli.mediators > 0
             || ![Scenario::SearchMediators, Scenario::SearchMediatorsSignedIn, Scenario::Mixed].into_iter().any(wants),
@@ -233,6 +262,16 @@ async fn main() -> anyhow::Result<()> {
     let shared = Arc::new(Shared::new(Arc::new(district), tokens, mediator_tokens, only_variant)?);
 
     let channels = load::connect(&server.url(), cli.connections).await?;
+    // The h2load driver's caller of each scenario: it draws each slice's request in turn, so
+    // that the slices cover the scenario's mix of queries.
+    let mut wire_callers: Vec<scenario::Caller> = cli
+        .scenarios
+        .iter()
+        .map(|_| {
+            let rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(cli.seed);
+            scenario::Caller::new(channels[0].clone(), shared.clone(), rng, 0)
+        })
+        .collect();
     let mut points = Vec::new();
     for &concurrency in &concurrencies {
         let options = LoadOptions {
@@ -245,7 +284,8 @@ async fn main() -> anyhow::Result<()> {
         let mut windows: Vec<load::Measured> = Vec::new();
         for slice in 0..cli.interleave {
             let mut measured = Vec::new();
-            for scenario in cli.scenarios.iter().copied().filter(|s| *s != Scenario::Streams) {
+            for (index, scenario) in cli.scenarios.iter().copied().enumerate().filter(|(_, s)| *s != Scenario::Streams)
+            {
                 eprintln!(
                     "running {} for {:.1} s after {:.1} s of warm-up (slice {} of {}): {concurrency} workers over {} connections",
                     scenario.name(),
@@ -255,6 +295,13 @@ async fn main() -> anyhow::Result<()> {
                     cli.interleave,
                     options.connections
                 );
+                if cli.driver == Driver::H2load {
+                    let (variant, call) = wire_callers[index].next_wire_call(scenario)?;
+                    let (name, variants) = (scenario.name(), scenario.variants());
+                    let url = server.url();
+                    measured.push(h2load::run(name, variants, variant, &call, &url, &channels[0], options).await?);
+                    continue;
+                }
                 // Each slice seeds its workers anew, so that slices do not repeat each other's calls.
                 let seed = cli.seed.wrapping_add(u64::from(slice));
                 measured.push(load::run(scenario, &channels, shared.clone(), options, seed).await?);
@@ -308,7 +355,11 @@ async fn main() -> anyhow::Result<()> {
             rated: cli.rated,
             residents: seed_options.residents,
             bookings: cli.bookings,
-            connections: cli.connections,
+            driver: match cli.driver {
+                Driver::Tonic => "tonic",
+                Driver::H2load => "h2load",
+            },
+            connections: if cli.driver == Driver::H2load { cli.concurrency } else { cli.connections },
             concurrency: concurrencies,
             duration_secs: cli.duration,
             warmup_secs: cli.warmup,

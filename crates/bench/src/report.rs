@@ -68,6 +68,8 @@ pub struct Config {
     pub residents: usize,
     /// Sessions booked before the scenarios ran (`--bookings`).
     pub bookings: usize,
+    /// What made the calls: `tonic` clients in the bench's process, or `h2load`.
+    pub driver: &'static str,
     pub connections: usize,
     pub concurrency: Vec<usize>,
     pub duration_secs: f64,
@@ -133,6 +135,9 @@ fn figures(tally: &Tally, seconds: f64) -> Figures {
 
 pub fn scenario_result(measured: &Measured) -> ScenarioResult {
     let names = measured.variant_names;
+    if names.len() > 1 && measured.seconds_alone.len() == names.len() {
+        return mix_of_variants_run_alone(measured);
+    }
     ScenarioResult {
         name: measured.name,
         figures: figures(&measured.total, measured.seconds),
@@ -143,6 +148,30 @@ pub fn scenario_result(measured: &Measured) -> ScenarioResult {
             BTreeMap::new()
         },
     }
+}
+
+/// A mix whose variants each ran alone for a while (h2load): each variant's rate is over its
+/// own seconds; the mix is what the tonic driver's is, an equal number of calls of each
+/// variant that ran, so its rate is their harmonic mean; and each of its percentiles is the
+/// slowest variant's, an upper bound of the mix's.
+fn mix_of_variants_run_alone(measured: &Measured) -> ScenarioResult {
+    let variants: BTreeMap<&'static str, Figures> = measured
+        .variant_names
+        .iter()
+        .zip(&measured.variants)
+        .zip(&measured.seconds_alone)
+        .filter(|(_, seconds)| **seconds > 0.0)
+        .map(|((name, tally), seconds)| (*name, figures(tally, *seconds)))
+        .collect();
+    let mut mix = figures(&measured.total, measured.seconds);
+    let seconds_per_call: f64 = variants.values().map(|f| 1.0 / f.throughput).sum();
+    mix.throughput = variants.len() as f64 / seconds_per_call;
+    let worst = |percentile: fn(&Figures) -> f64| variants.values().map(percentile).fold(0.0, f64::max);
+    mix.p50_us = worst(|f| f.p50_us);
+    mix.p90_us = worst(|f| f.p90_us);
+    mix.p99_us = worst(|f| f.p99_us);
+    mix.mean_us = variants.values().map(|f| f.mean_us).sum::<f64>() / variants.len() as f64;
+    ScenarioResult { name: measured.name, figures: mix, cpu: measured.cpu, variants }
 }
 
 fn ratio(of: &Figures, to: &Figures) -> Ratio {
@@ -212,8 +241,8 @@ pub fn print(report: &Report) {
     for point in &report.points {
         println!();
         println!(
-            "concurrency {} ({} connections, {})",
-            point.concurrency, report.config.connections, report.config.backend
+            "concurrency {} ({} connections, {}, driven by {})",
+            point.concurrency, report.config.connections, report.config.backend, report.config.driver
         );
         header();
         for result in &point.scenarios {
@@ -250,9 +279,11 @@ pub fn print(report: &Report) {
 fn print_point(report: &Report, point: &Point) {
     for result in &point.scenarios {
         if let Some(cpu) = result.cpu {
-            // On PostgreSQL the database server is one of the other processes.
+            // On PostgreSQL the database server is one of the other processes, and h2load is one.
             let warning = if report.config.backend == "postgres" {
                 "  (others include the PostgreSQL server)"
+            } else if report.config.driver == "h2load" {
+                "  (others include h2load)"
             } else if cpu.others > 0.1 {
                 "  (a busy neighbour: treat these figures with care)"
             } else {
@@ -292,6 +323,36 @@ mod tests {
             errors: BTreeMap::new(),
         };
         ScenarioResult { name, figures, cpu: None, variants: BTreeMap::new() }
+    }
+
+    fn tally(calls: u64, nanos: u64) -> Tally {
+        let mut tally = Tally::new();
+        tally.latency.record_n(nanos, calls).unwrap();
+        tally
+    }
+
+    #[test]
+    fn a_mix_of_variants_run_alone_counts_each_variant_s_calls_alike() {
+        // Three variants; the third never ran. 1,000 fast calls in 1 s, 250 slow ones in 1 s.
+        let (fast, slow) = (tally(1_000, 1_000_000), tally(250, 4_000_000));
+        let mut total = fast.clone();
+        total.add(&slow);
+        let measured = Measured {
+            name: "search-mediators",
+            variant_names: &["fast", "slow", "idle"],
+            seconds: 2.0,
+            total,
+            variants: vec![fast, slow, Tally::new()],
+            seconds_alone: vec![1.0, 1.0, 0.0],
+            cpu: None,
+        };
+        let result = scenario_result(&measured);
+        // One call of each takes 1 ms + 4 ms of the server: 2 calls in 5 ms.
+        assert!((result.figures.throughput - 400.0).abs() < 1e-9, "{}", result.figures.throughput);
+        assert_eq!(result.figures.calls, 1_250);
+        assert!((result.figures.p99_us - 4_000.0).abs() < 5.0, "the slow variant's p99: {}", result.figures.p99_us);
+        assert_eq!(result.variants.keys().copied().collect::<Vec<_>>(), ["fast", "slow"]);
+        assert!((result.variants["fast"].throughput - 1_000.0).abs() < 1e-9);
     }
 
     #[test]

@@ -196,6 +196,24 @@ fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
     prost_types::Timestamp { seconds: t.timestamp(), nanos: 0 }
 }
 
+/// One call as bytes on the wire: what h2load sends.
+pub struct WireCall {
+    /// `/package.Service/Method`.
+    pub path: String,
+    /// The encoded request message, without gRPC's five-byte frame header.
+    pub message: Vec<u8>,
+    /// The `authorization` header's value, when the call is signed in.
+    pub authorization: Option<String>,
+}
+
+impl WireCall {
+    fn new<M: prost::Message>(service: &str, method: &str, request: tonic::Request<M>) -> Self {
+        let authorization =
+            request.metadata().get("authorization").and_then(|value| value.to_str().ok()).map(str::to_owned);
+        Self { path: format!("/{service}/{method}"), message: request.into_inner().encode_to_vec(), authorization }
+    }
+}
+
 /// One worker's clients and random source; a worker makes one call at a time, as one resident.
 pub struct Caller {
     health: HealthClient<Channel>,
@@ -265,8 +283,7 @@ impl Caller {
                 (variant, self.search_mediators(variant, signed_in).await)
             }
             Scenario::SearchAvailability => {
-                let variant =
-                    self.shared.only_variant.unwrap_or(self.calls % Scenario::SearchAvailability.variants().len());
+                let variant = self.availability_variant();
                 (variant, self.search_availability(variant).await)
             }
             Scenario::AvailabilityDay => (0, self.availability_day().await),
@@ -275,6 +292,44 @@ impl Caller {
             Scenario::Mixed => self.mixed().await,
             Scenario::Streams => unreachable!("streams are driven by streams::run"),
         }
+    }
+
+    /// The call `scenario` makes next, as bytes on the wire with its variant, for a driver that
+    /// repeats one request (h2load); only calls that read, since a repeated write would replay
+    /// or conflict.
+    pub fn next_wire_call(&mut self, scenario: Scenario) -> anyhow::Result<(usize, WireCall)> {
+        use mediation_api::appointments::v1::appointment_service_server::SERVICE_NAME as APPOINTMENTS;
+        use mediation_api::directory::v1::directory_service_server::SERVICE_NAME as DIRECTORY;
+        use mediation_api::identity::v1::identity_service_server::SERVICE_NAME as IDENTITY;
+        use tonic_health::pb::health_server::SERVICE_NAME as HEALTH;
+        self.calls += 1;
+        let check = HealthCheckRequest { service: String::new() };
+        Ok(match scenario {
+            Scenario::Empty => (0, WireCall::new(HEALTH, "Check", tonic::Request::new(check))),
+            Scenario::EmptySignedIn => (0, WireCall::new(HEALTH, "Check", self.as_resident(self.resident, check))),
+            Scenario::GetMe => {
+                (0, WireCall::new(IDENTITY, "GetMe", self.as_resident(self.resident, identity::GetMeRequest {})))
+            }
+            Scenario::ListSpecialties => {
+                let request = tonic::Request::new(directory::ListSpecialtiesRequest {});
+                (0, WireCall::new(DIRECTORY, "ListSpecialties", request))
+            }
+            Scenario::SearchMediators | Scenario::SearchMediatorsSignedIn => {
+                let variant = self.calls % Scenario::SearchMediators.variants().len();
+                let signed_in = scenario == Scenario::SearchMediatorsSignedIn;
+                let request = self.search_mediators_request(variant, signed_in);
+                (variant, WireCall::new(DIRECTORY, "SearchMediators", request))
+            }
+            Scenario::SearchAvailability => {
+                let variant = self.availability_variant();
+                let request = self.search_availability_request(variant)?;
+                (variant, WireCall::new(APPOINTMENTS, "SearchAvailability", request))
+            }
+            Scenario::AvailabilityDay => {
+                (0, WireCall::new(APPOINTMENTS, "SearchAvailability", self.availability_day_request()?))
+            }
+            other => anyhow::bail!("{} cannot be driven by a tool that repeats one request", other.name()),
+        })
     }
 
     async fn mixed(&mut self) -> Outcome {
@@ -312,7 +367,11 @@ impl Caller {
 
     /// The searches residents make: a speciality across the whole district, a speciality
     /// with a way of meeting, and a mediator's name typed in full.
-    async fn search_mediators(&mut self, variant: usize, signed_in: bool) -> Result<usize, Status> {
+    fn search_mediators_request(
+        &mut self,
+        variant: usize,
+        signed_in: bool,
+    ) -> tonic::Request<directory::SearchMediatorsRequest> {
         let district = &self.shared.district;
         let code = district.specialty_codes[self.rng.gen_range(0..district.specialty_codes.len())].clone();
         let base = directory::SearchMediatorsRequest { page_size: PAGE_SIZE, ..Default::default() };
@@ -336,14 +395,21 @@ impl Caller {
                 directory::SearchMediatorsRequest { query: name, ..base }
             }
         };
-        let request = if signed_in { self.as_resident(self.resident, request) } else { tonic::Request::new(request) };
+        if signed_in { self.as_resident(self.resident, request) } else { tonic::Request::new(request) }
+    }
+
+    async fn search_mediators(&mut self, variant: usize, signed_in: bool) -> Result<usize, Status> {
+        let request = self.search_mediators_request(variant, signed_in);
         self.directory.search_mediators(request).await.map(|r| r.into_inner().hits.len())
     }
 
     /// A resident's look for a time: their ORDINARY case at their station, their DIFFICULT
     /// case with any think-tank expert, their MAJOR case for a joint session, or their
     /// ORDINARY case with one mediator of their station.
-    async fn search_availability(&mut self, variant: usize) -> Result<usize, Status> {
+    fn search_availability_request(
+        &mut self,
+        variant: usize,
+    ) -> Result<tonic::Request<appointments::SearchAvailabilityRequest>, Status> {
         let district = &self.shared.district;
         let Some(resident) = district.residents.get(self.resident) else {
             return Err(Status::failed_precondition("search-availability needs --residents"));
@@ -368,13 +434,22 @@ impl Caller {
             }
             _ => {}
         }
-        let request = self.as_resident(self.resident, request);
+        Ok(self.as_resident(self.resident, request))
+    }
+
+    async fn search_availability(&mut self, variant: usize) -> Result<usize, Status> {
+        let request = self.search_availability_request(variant)?;
         self.appointments.search_availability(request).await.map(|r| r.into_inner().slots.len())
+    }
+
+    /// The variant of `search-availability` the next call makes: each in turn, or `--variant`.
+    fn availability_variant(&self) -> usize {
+        self.shared.only_variant.unwrap_or(self.calls % Scenario::SearchAvailability.variants().len())
     }
 
     /// One mediator of the resident's station, one working day: what a booking screen asks
     /// once a resident has picked a mediator and a day.
-    async fn availability_day(&mut self) -> Result<usize, Status> {
+    fn availability_day_request(&mut self) -> Result<tonic::Request<appointments::SearchAvailabilityRequest>, Status> {
         let district = &self.shared.district;
         let Some(resident) = district.residents.get(self.resident) else {
             return Err(Status::failed_precondition("availability-day needs --residents"));
@@ -400,7 +475,11 @@ impl Caller {
             duration: Some(prost_types::Duration { seconds: 3600, nanos: 0 }),
             ..Default::default()
         };
-        let request = self.as_resident(self.resident, request);
+        Ok(self.as_resident(self.resident, request))
+    }
+
+    async fn availability_day(&mut self) -> Result<usize, Status> {
+        let request = self.availability_day_request()?;
         self.appointments.search_availability(request).await.map(|r| r.into_inner().slots.len())
     }
 

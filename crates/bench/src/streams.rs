@@ -218,6 +218,7 @@ pub async fn run(
         seconds: seconds_open,
         total: tally.clone(),
         variants: vec![tally],
+        seconds_alone: Vec::new(),
         cpu: None,
     };
     Ok((measured, figures))
