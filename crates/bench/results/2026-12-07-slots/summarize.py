@@ -28,3 +28,7 @@ show('search-signed-in-sqlite',[('search-mediators-signed-in','empty'),('search-
 for b in ['sqlite','postgres']:
     show(f'book-{b}',[('book','book-raw-db'),('book-raw-db','commit-bare')],['book','book-raw-db','commit-bare'])
 show('signed-in-sqlite',[('empty-signed-in','empty'),('get-me','empty'),('list-specialties','empty')],['empty','get-me'])
+for d in ['h2load','tonic']:
+    show(f'signed-in-{d}',[('empty-signed-in','empty'),('get-me','empty'),('list-specialties','empty')],['empty','get-me'])
+    show(f'search-{d}',[('search-mediators-signed-in','empty'),('search-mediators','empty')],['empty','search-mediators-signed-in','search-mediators'])
+    show(f'availability-{d}',av,['empty','availability-day','search-availability'])
