@@ -209,6 +209,20 @@ async fn the_respondent_is_invited_and_may_decline(backend: Backend) {
     let stranger = app.resident("13800000112").await.access_token;
     let hidden = client.get_case(authed(pb::GetCaseRequest { id: case.id.clone() }, &stranger)).await;
     assert_status(hidden, Code::NotFound, "NOT_FOUND");
+    // Only the applicant and staff look for times: a party by phone is refused, a stranger
+    // does not learn the case exists.
+    let look = pb::SearchAvailabilityRequest {
+        case_id: case.id.clone(),
+        from: Some(ts(local(session_day(), 0))),
+        to: Some(ts(local(session_day(), 23))),
+        duration: Some(Duration { seconds: 3600, nanos: 0 }),
+        ..Default::default()
+    };
+    client.search_availability(authed(look.clone(), &applicant)).await.expect("the applicant looks for a time");
+    let party_looks = client.search_availability(authed(look.clone(), &respondent)).await;
+    assert_status(party_looks, Code::PermissionDenied, "FORBIDDEN");
+    let stranger_looks = client.search_availability(authed(look, &stranger)).await;
+    assert_status(stranger_looks, Code::NotFound, "NOT_FOUND");
 
     // The respondent declines; the case cannot be booked until staff record why it proceeds.
     let decline = |reason: &str| pb::RespondToCaseRequest {

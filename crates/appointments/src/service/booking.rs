@@ -8,7 +8,7 @@ use mediation_api::Fault;
 use mediation_directory::domain::{Mode, RoomKind};
 use mediation_store::DbConnection;
 
-use super::{AppointmentSettings, site_zone, visible_case};
+use super::{AppointmentSettings, schedulable_case, site_zone, visible_case};
 use crate::domain::access::Viewer;
 use crate::domain::hours::{self, Interval};
 use crate::domain::lifecycle::{self, Move};
@@ -29,11 +29,10 @@ pub struct BookingRequest {
     pub mode: Mode,
 }
 
-fn schedulable_case(conn: &mut DbConnection, viewer: &Viewer, case_id: &str) -> Result<Case> {
-    let (case, _) = visible_case(conn, viewer, case_id)?;
-    if !viewer.may_schedule(&case) {
-        return Err(Fault::Forbidden("only the applicant or the case's staff book its sessions").into());
-    }
+/// The case if a session may be booked for it by the viewer: [`schedulable_case`], neither
+/// closed nor held up by a party's decline.
+fn bookable_case(conn: &mut DbConnection, viewer: &Viewer, case_id: &str) -> Result<Case> {
+    let case = schedulable_case(conn, viewer, case_id)?;
     if case.status == CaseStatus::Closed {
         return Err(Fault::state("CASE_CLOSED", "the case is closed").into());
     }
@@ -156,7 +155,7 @@ pub fn book(
     request: BookingRequest,
     now: DateTime<Utc>,
 ) -> Result<Appointment> {
-    let case = schedulable_case(conn, viewer, &request.case_id)?;
+    let case = bookable_case(conn, viewer, &request.case_id)?;
     let site_id = check_booking(conn, settings, &case, &request, now)?;
     let id = uuid::Uuid::now_v7().to_string();
     let join_url = super::join_url(settings, request.mode, &id);

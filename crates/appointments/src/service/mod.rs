@@ -85,8 +85,16 @@ impl Default for AppointmentSettings {
 }
 
 /// The caller as the access rules see them: their station (a kiosk's is its parent) and, for
-/// a mediator, their profile.
+/// a mediator, their profile; for a resident, their verified phone.
 pub fn viewer(conn: &mut DbConnection, principal: Principal) -> Result<Viewer> {
+    let viewer = viewer_without_phone(conn, principal)?;
+    with_verified_phone(conn, viewer)
+}
+
+/// [`viewer`] without a resident's verified phone (a read of their account), for a flow that
+/// asks which party the caller is only through [`with_verified_phone`]: without the phone a
+/// resident is no party by phone, so a flow that forgets it refuses rather than reveals.
+pub fn viewer_without_phone(conn: &mut DbConnection, principal: Principal) -> Result<Viewer> {
     let at_kiosk = principal.role == Role::Kiosk || principal.kiosk_id.is_some();
     let station = match &principal.site_id {
         Some(kiosk_site) if at_kiosk => mediation_directory::repo::site(conn, kiosk_site)?.and_then(|s| s.parent_id),
@@ -96,14 +104,18 @@ pub fn viewer(conn: &mut DbConnection, principal: Principal) -> Result<Viewer> {
         Role::Mediator => mediation_directory::repo::mediator_by_account(conn, &principal.account_id)?,
         _ => None,
     };
-    let verified_phone = match principal.role {
-        Role::Resident => mediation_identity::repo::account_by_id(conn, &principal.account_id)?
+    Ok(Viewer { principal, station, mediator_id, verified_phone: None })
+}
+
+/// The viewer with their verified phone, when they are a resident with one.
+pub fn with_verified_phone(conn: &mut DbConnection, mut viewer: Viewer) -> Result<Viewer> {
+    if viewer.role() == Role::Resident {
+        viewer.verified_phone = mediation_identity::repo::account_by_id(conn, &viewer.principal.account_id)?
             .filter(|account| account.phone_verified)
             .and_then(|account| account.phone)
-            .map(|phone| phone.as_str().to_owned()),
-        _ => None,
-    };
-    Ok(Viewer { principal, station, mediator_id, verified_phone })
+            .map(|phone| phone.as_str().to_owned());
+    }
+    Ok(viewer)
 }
 
 /// Whether the viewer is a mediator who takes part in the case: one of its BOOKED, CHECKED_IN or
@@ -113,6 +125,22 @@ fn assigned(conn: &mut DbConnection, viewer: &Viewer, case_id: &str) -> Result<b
         Some(mediator_id) => repo::case_ids_of_mediator(conn, mediator_id)?.iter().any(|c| c == case_id),
         None => false,
     })
+}
+
+/// The case if the viewer may book, move or cancel its sessions (its applicant or its staff);
+/// otherwise PERMISSION_DENIED when they may see it and NOT_FOUND when not. Only that last
+/// distinction needs a resident's verified phone, so it is read only then: a viewer from
+/// [`viewer_without_phone`] will do.
+pub fn schedulable_case(conn: &mut DbConnection, viewer: &Viewer, case_id: &str) -> Result<Case> {
+    let case = repo::case(conn, case_id)?.ok_or(Fault::NotFound("case"))?;
+    if viewer.may_schedule(&case) {
+        return Ok(case);
+    }
+    let viewer = with_verified_phone(conn, viewer.clone())?;
+    if !viewer.can_see(&case, assigned(conn, &viewer, case_id)?) {
+        return Err(Fault::NotFound("case").into());
+    }
+    Err(Fault::Forbidden("only the applicant or the case's staff book its sessions").into())
 }
 
 /// The case if the viewer may know of it; NOT_FOUND otherwise, so that its existence stays
