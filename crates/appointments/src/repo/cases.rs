@@ -229,16 +229,22 @@ fn with_parties(conn: &mut DbConnection, rows: Vec<CaseRow>) -> QueryResult<Vec<
 /// that each is prepared once per connection and found in its cache by type (a list's `IN` is
 /// prepared at every call).
 pub fn case(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Case>> {
-    let row = mediation_store::on_backend!(conn, |c| cases::table.find(id).select(CaseRow::as_select()).get_result(c));
-    let Some(row) = row.optional()? else {
+    let Some(mut case) = case_without_parties(conn, id)? else {
         return Ok(None);
     };
     let rows: Vec<PartyRow> = mediation_store::on_backend!(conn, |c| {
         let mine = case_parties::table.filter(case_parties::case_id.eq(id));
         mine.order(case_parties::position).select(PartyRow::as_select()).load(c)
     })?;
-    let parties = rows.into_iter().map(|row| party(row).map(|(_, party)| party)).collect::<QueryResult<_>>()?;
-    row.into_case(parties).map(Some)
+    case.parties = rows.into_iter().map(|row| party(row).map(|(_, party)| party)).collect::<QueryResult<_>>()?;
+    Ok(Some(case))
+}
+
+/// One case with its parties left out (an empty list), for a rule that never looks at them:
+/// one statement, and no party's name or phone unsealed.
+pub fn case_without_parties(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Case>> {
+    let row = mediation_store::on_backend!(conn, |c| cases::table.find(id).select(CaseRow::as_select()).get_result(c));
+    row.optional()?.map(|row| row.into_case(Vec::new())).transpose()
 }
 
 /// Which cases a list may show: by applicant, by sites, or all.

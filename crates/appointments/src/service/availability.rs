@@ -9,7 +9,7 @@ use mediation_directory::domain::{MediatorKind, Mode, RoomKind};
 use mediation_store::DbConnection;
 
 use super::calendar::{CalendarMediator, CalendarRoom, SiteHours};
-use super::{AppointmentSettings, Calendar, HeldTimes, schedulable_case};
+use super::{AppointmentSettings, Calendar, HeldTimes, schedulable_case_without_parties};
 use crate::domain::access::Viewer;
 use crate::domain::hours::{self, Interval};
 use crate::domain::slots;
@@ -88,7 +88,7 @@ pub fn search_availability(
     query: &AvailabilityQuery,
     now: DateTime<Utc>,
 ) -> Result<Vec<Offer>> {
-    let case = schedulable_case(conn, viewer, &query.case_id)?;
+    let case = schedulable_case_without_parties(conn, viewer, &query.case_id)?;
     let room_kind = room_kind(query.mode)?;
     let Some(window) = slots::window(query.from, query.to, now, &settings.slots) else { return Ok(vec![]) };
 

@@ -143,6 +143,16 @@ pub fn schedulable_case(conn: &mut DbConnection, viewer: &Viewer, case_id: &str)
     Err(Fault::Forbidden("only the applicant or the case's staff book its sessions").into())
 }
 
+/// [`schedulable_case`] without its parties, for a flow that never looks at them (a search for
+/// times): who may schedule is decided by the applicant and the station alone, so the way that
+/// succeeds reads one row; a refusal reads the whole case, whose parties decide how to refuse.
+pub fn schedulable_case_without_parties(conn: &mut DbConnection, viewer: &Viewer, case_id: &str) -> Result<Case> {
+    match repo::case_without_parties(conn, case_id)? {
+        Some(case) if viewer.may_schedule(&case) => Ok(case),
+        _ => schedulable_case(conn, viewer, case_id),
+    }
+}
+
 /// The case if the viewer may know of it; NOT_FOUND otherwise, so that its existence stays
 /// private.
 pub fn visible_case(conn: &mut DbConnection, viewer: &Viewer, case_id: &str) -> Result<(Case, bool)> {
