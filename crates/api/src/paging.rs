@@ -28,7 +28,7 @@ pub fn page_size(requested: i32, default: usize, max: usize) -> Result<usize, Pa
 /// A short digest of everything that defines a query (not its page size or token).
 pub fn fingerprint(query: &impl Serialize) -> String {
     let bytes = serde_json::to_vec(query).expect("a query serialises");
-    Sha256::digest(bytes)[..12].iter().map(|b| format!("{b:02x}")).collect()
+    base16ct::lower::encode_string(&Sha256::digest(bytes)[..12])
 }
 
 #[derive(Serialize, serde::Deserialize)]

@@ -200,7 +200,7 @@ pub fn canonical(record: &Record) -> Vec<u8> {
 
 /// The hex SHA-256 of a record's canonical encoding.
 pub fn hash_of(record: &Record) -> String {
-    Sha256::digest(canonical(record)).iter().map(|b| format!("{b:02x}")).collect()
+    base16ct::lower::encode_string(&Sha256::digest(canonical(record)))
 }
 
 /// The record `seq` of `event` by `actor` at `at`, linked to `prev_hash` and hashed.

@@ -13,7 +13,7 @@ pub fn random_secret() -> String {
 /// SHA-256, hex. Enough for high-entropy secrets, which need no slow hash: a refresh token is
 /// looked up by this value.
 pub fn hash_secret(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    base16ct::lower::encode_string(&Sha256::digest(secret.as_bytes()))
 }
 
 #[cfg(test)]

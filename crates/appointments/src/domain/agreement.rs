@@ -110,7 +110,7 @@ pub fn kept_rate(kept: i64, followed_up: i64) -> f64 {
 
 /// SHA-256 of the text, lower-case hex.
 pub fn sha256_hex(text: &str) -> String {
-    Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    base16ct::lower::encode_string(&Sha256::digest(text.as_bytes()))
 }
 
 /// How the role reads in the agreement.
