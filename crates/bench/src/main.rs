@@ -264,14 +264,17 @@ async fn main() -> anyhow::Result<()> {
     let channels = load::connect(&server.url(), cli.connections).await?;
     // The h2load driver's caller of each scenario: it draws each slice's request in turn, so
     // that the slices cover the scenario's mix of queries.
-    let mut wire_callers: Vec<scenario::Caller> = cli
-        .scenarios
-        .iter()
-        .map(|_| {
-            let rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(cli.seed);
-            scenario::Caller::new(channels[0].clone(), shared.clone(), rng, 0)
-        })
-        .collect();
+    let mut wire_callers: Vec<scenario::Caller> = match cli.driver {
+        Driver::Tonic => Vec::new(),
+        Driver::H2load => cli
+            .scenarios
+            .iter()
+            .map(|_| {
+                let rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(cli.seed);
+                scenario::Caller::new(channels[0].clone(), shared.clone(), rng, 0)
+            })
+            .collect(),
+    };
     let mut points = Vec::new();
     for &concurrency in &concurrencies {
         let options = LoadOptions {

@@ -18,6 +18,7 @@ pub struct Viewer {
     /// The caller's mediator profile, when they are a mediator.
     pub mediator_id: Option<String>,
     /// A resident's phone (E.164), once verified: it makes them the party with that phone.
+    /// `None` also when the flow has not read it (see `service::viewer_without_phone`).
     pub verified_phone: Option<String>,
 }
 
