@@ -32,3 +32,5 @@ for d in ['h2load','tonic']:
     show(f'signed-in-{d}',[('empty-signed-in','empty'),('get-me','empty'),('list-specialties','empty')],['empty','get-me'])
     show(f'search-{d}',[('search-mediators-signed-in','empty'),('search-mediators','empty')],['empty','search-mediators-signed-in','search-mediators'])
     show(f'availability-{d}',av,['empty','availability-day','search-availability'])
+show('availability-10000-h2load',av,['empty','availability-day','search-availability'])
+show('availability-day-h2load',[('availability-day','empty')],['empty','availability-day'])
