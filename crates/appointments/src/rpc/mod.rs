@@ -115,6 +115,44 @@ impl Appointments {
         Ok(self.db.read::<_, Error, _>(viewed).await?)
     }
 
+    /// A search for times. Scheduling asks which party a resident is only to tell a party
+    /// (PERMISSION_DENIED) from a stranger (NOT_FOUND), so the caller's account is read then,
+    /// not on every search. One mediator's day runs on the calling thread when SQLite has a
+    /// connection free and the calendar is loaded (`Db::read_small`); any other search, or one
+    /// that would load the calendar, on the blocking pool.
+    async fn search_times(
+        &self,
+        principal: Principal,
+        query: Arc<service::AvailabilityQuery>,
+    ) -> Result<Vec<service::Offer>, Status> {
+        if query.is_one_mediators_day() {
+            let (calendar, settings, principal, query) =
+                (self.calendar.clone(), self.settings.clone(), principal.clone(), query.clone());
+            let in_place = self
+                .db
+                .read_small::<_, Error, _>(move |conn| {
+                    let now = Utc::now();
+                    let Some((calendar, held)) = calendar.current_if_loaded(conn, now, settings.slots.horizon)? else {
+                        return Ok(None);
+                    };
+                    let viewer = service::viewer_without_phone(conn, principal)?;
+                    service::search_availability(conn, &viewer, &settings, &calendar, held.as_deref(), &query, now)
+                        .map(Some)
+                })
+                .await?;
+            if let Some(offers) = in_place {
+                return Ok(offers);
+            }
+        }
+        let calendar = self.calendar.clone();
+        self.read_as(principal, service::viewer_without_phone, move |conn, viewer, settings| {
+            let now = Utc::now();
+            let (calendar, held) = calendar.current(conn, now, settings.slots.horizon)?;
+            service::search_availability(conn, viewer, settings, &calendar, held.as_deref(), &query, now)
+        })
+        .await
+    }
+
     /// Like [`Self::write`], replaying the first response to a retry of `request_id`.
     async fn write_once<M, F>(
         &self,
@@ -345,16 +383,7 @@ impl AppointmentService for Appointments {
     ) -> Result<Response<pb::SearchAvailabilityResponse>, Status> {
         let principal = caller(&request)?;
         let query: service::AvailabilityQuery = request.into_inner().try_into()?;
-        let calendar = self.calendar.clone();
-        // Scheduling asks which party a resident is only to tell a party (PERMISSION_DENIED)
-        // from a stranger (NOT_FOUND); their account is read then, not on every search.
-        let offers = self
-            .read_as(principal, service::viewer_without_phone, move |conn, viewer, settings| {
-                let now = Utc::now();
-                let (calendar, held) = calendar.current(conn, now, settings.slots.horizon)?;
-                service::search_availability(conn, viewer, settings, &calendar, held.as_deref(), &query, now)
-            })
-            .await?;
+        let offers = self.search_times(principal, Arc::new(query)).await?;
         let slots = offers.into_iter().map(schedule::slot_to_proto).collect();
         Ok(Response::new(pb::SearchAvailabilityResponse { slots }))
     }

@@ -32,6 +32,15 @@ pub struct AvailabilityQuery {
     pub max_slots: usize,
 }
 
+impl AvailabilityQuery {
+    /// Whether the search is small enough to run on the caller's thread once the calendar is
+    /// loaded: one mediator over at most a day (a booking screen's question once a resident has
+    /// picked both), a few dozen grid points at most.
+    pub fn is_one_mediators_day(&self) -> bool {
+        self.mediator_id.is_some() && self.to - self.from <= Duration::days(1)
+    }
+}
+
 /// Where one mediator's slots may lie: their working hours at the sites that count, and the
 /// site the slots are held at.
 struct Row<'c> {

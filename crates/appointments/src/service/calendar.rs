@@ -302,7 +302,7 @@ impl CalendarCache {
         // Rows read after the counters are at least that new, so a change landing in between is
         // picked up by the next search, never missed.
         let (calendar_at, holds_at) = repo::calendar_generation(conn)?;
-        let calendar = match self.calendar.at_least(calendar_at, |c| c.serves(now, horizon)) {
+        let calendar = match self.loaded_calendar(calendar_at, now, horizon) {
             Some(calendar) => calendar,
             None => {
                 let calendar = Arc::new(Calendar::load(conn, now, horizon)?);
@@ -313,8 +313,29 @@ impl CalendarCache {
         Ok((calendar, self.holds(conn, holds_at, now)?))
     }
 
+    /// [`Self::current`] without loading anything but the counters: `None` when the calendar
+    /// must be loaded again, and holds only when those this process has are current. For a
+    /// search small enough to run on the caller's thread, where a load must not.
+    pub fn current_if_loaded(
+        &self,
+        conn: &mut DbConnection,
+        now: DateTime<Utc>,
+        horizon: Duration,
+    ) -> Result<Option<(Arc<Calendar>, Option<Arc<HeldTimes>>)>> {
+        let (calendar_at, holds_at) = repo::calendar_generation(conn)?;
+        Ok(self.loaded_calendar(calendar_at, now, horizon).map(|calendar| (calendar, self.loaded_holds(holds_at, now))))
+    }
+
+    fn loaded_calendar(&self, wanted: i64, now: DateTime<Utc>, horizon: Duration) -> Option<Arc<Calendar>> {
+        self.calendar.at_least(wanted, |calendar| calendar.serves(now, horizon))
+    }
+
+    fn loaded_holds(&self, wanted: i64, now: DateTime<Utc>) -> Option<Arc<HeldTimes>> {
+        self.holds.at_least(wanted, |held| held.since <= now - LOOK_BACK / 2)
+    }
+
     fn holds(&self, conn: &mut DbConnection, wanted: i64, now: DateTime<Utc>) -> Result<Option<Arc<HeldTimes>>> {
-        if let Some(held) = self.holds.at_least(wanted, |held| held.since <= now - LOOK_BACK / 2) {
+        if let Some(held) = self.loaded_holds(wanted, now) {
             return Ok(Some(held));
         }
         let Ok(mut loaded) = self.holds_loaded.try_lock() else { return Ok(None) };
