@@ -18,8 +18,7 @@ use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::codegen::http::uri::PathAndQuery;
 use tonic::transport::Channel;
 
-use crate::cpu;
-use crate::load::{LoadOptions, Measured, Tally};
+use crate::load::{self, LoadOptions, Measured, Tally};
 use crate::scenario::WireCall;
 
 /// gRPC's frame header before each message: a compression flag and a four-byte length.
@@ -65,15 +64,9 @@ pub async fn run(
     let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH)?;
     let from = u64::try_from((since_epoch + options.warmup).as_micros())?;
     let until = from + u64::try_from(options.duration.as_micros())?;
-    let child = command.output();
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let sampled = async {
-        tokio::time::sleep_until((started + options.warmup).into()).await;
-        let start = cpu::sample();
-        tokio::time::sleep(options.duration).await;
-        start.zip(cpu::sample()).and_then(|(start, end)| cpu::between(start, end, cpus))
-    };
-    let (output, cpu) = tokio::join!(child, sampled);
+    let measure_from = started + options.warmup;
+    let sampled = load::cores_busy(measure_from, measure_from + options.duration);
+    let (output, cpu) = tokio::join!(command.output(), sampled);
     let output = output.context("running h2load (apt install nghttp2-client)")?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     anyhow::ensure!(

@@ -146,6 +146,15 @@ impl Worker for ScenarioWorker {
     }
 }
 
+/// The cores busy from `from` to `until`, here and elsewhere on the machine, sampled at each.
+pub async fn cores_busy(from: Instant, until: Instant) -> Option<CpuUse> {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    tokio::time::sleep_until(from.into()).await;
+    let start = cpu::sample();
+    tokio::time::sleep_until(until.into()).await;
+    cpu::between(start?, cpu::sample()?, cpus)
+}
+
 /// Runs `scenario` over `channels` and returns the measured window.
 pub async fn run(
     scenario: Scenario,
@@ -187,13 +196,7 @@ pub async fn drive<W: Worker>(
         })
     });
 
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let cpu = tokio::spawn(async move {
-        tokio::time::sleep_until(measure_from.into()).await;
-        let start = cpu::sample();
-        tokio::time::sleep_until(measure_until.into()).await;
-        cpu::between(start?, cpu::sample()?, cpus)
-    });
+    let cpu = tokio::spawn(cores_busy(measure_from, measure_until));
 
     let variants = variant_names.len();
     let tasks: Vec<_> = workers

@@ -278,7 +278,7 @@ impl Caller {
             }
             Scenario::Login => (0, self.login().await),
             Scenario::SearchMediators | Scenario::SearchMediatorsSignedIn => {
-                let variant = self.calls % Scenario::SearchMediators.variants().len();
+                let variant = self.mediators_variant();
                 let signed_in = scenario == Scenario::SearchMediatorsSignedIn;
                 (variant, self.search_mediators(variant, signed_in).await)
             }
@@ -315,7 +315,7 @@ impl Caller {
                 (0, WireCall::new(DIRECTORY, "ListSpecialties", request))
             }
             Scenario::SearchMediators | Scenario::SearchMediatorsSignedIn => {
-                let variant = self.calls % Scenario::SearchMediators.variants().len();
+                let variant = self.mediators_variant();
                 let signed_in = scenario == Scenario::SearchMediatorsSignedIn;
                 let request = self.search_mediators_request(variant, signed_in);
                 (variant, WireCall::new(DIRECTORY, "SearchMediators", request))
@@ -440,6 +440,11 @@ impl Caller {
     async fn search_availability(&mut self, variant: usize) -> Result<usize, Status> {
         let request = self.search_availability_request(variant)?;
         self.appointments.search_availability(request).await.map(|r| r.into_inner().slots.len())
+    }
+
+    /// The variant of `search-mediators` the next call makes: each in turn.
+    fn mediators_variant(&self) -> usize {
+        self.calls % Scenario::SearchMediators.variants().len()
     }
 
     /// The variant of `search-availability` the next call makes: each in turn, or `--variant`.

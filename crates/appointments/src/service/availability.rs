@@ -357,6 +357,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn only_one_mediator_over_a_day_at_most_is_searched_on_the_calling_thread() {
+        let from = Utc.with_ymd_and_hms(2026, 12, 8, 16, 0, 0).unwrap();
+        let query = |mediator: Option<&str>, days: i64| AvailabilityQuery {
+            case_id: "case".into(),
+            specialty_code: None,
+            site_id: None,
+            mediator_id: mediator.map(str::to_owned),
+            mode: Mode::InPerson,
+            from,
+            to: from + Duration::days(days),
+            duration: Duration::hours(1),
+            step: Duration::hours(1),
+            max_slots: 200,
+        };
+        assert!(query(Some("m"), 1).is_one_mediators_day());
+        assert!(!query(Some("m"), 2).is_one_mediators_day(), "two days");
+        assert!(!query(None, 1).is_one_mediators_day(), "a station's day");
+        assert!(
+            !(AvailabilityQuery { to: from + Duration::days(1) + Duration::seconds(1), ..query(Some("m"), 1) })
+                .is_one_mediators_day()
+        );
+    }
+
+    #[test]
     fn slot_keys_sort_by_start_then_site_then_row_and_give_each_back() {
         let start = Utc.with_ymd_and_hms(2026, 12, 8, 1, 0, 0).unwrap();
         let window = Interval::new(start, start + Duration::days(30)).unwrap();
